@@ -1,0 +1,117 @@
+"""The append-only audit log, chained by hashes so that an altered or missing row is detected.
+
+`record()` adds its row to the caller's session: it commits (or rolls back) with the change it records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from dashboard.identity import Actor
+from models import AuditChainHead, AuditEvent
+from models.types import utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+def _row_digest(event: AuditEvent) -> str:
+    content = {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "account_id": event.account_id,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    blob = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _locked_head(session: Session) -> AuditChainHead:
+    head = session.exec(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditChainHead(id=1, last_id=0, last_hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str = "",
+    target_id: str | int = "",
+    account_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Add one audit row to `session`, chained to the previous one. Never pass secrets in details."""
+    head = _locked_head(session)
+    event = AuditEvent(
+        id=head.last_id + 1,
+        at=(at or utcnow()).replace(microsecond=0),
+        actor=actor.email,
+        actor_role=actor.role,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        account_id=account_id,
+        details=details or {},
+        prev_hash=head.last_hash,
+        row_hash="",
+    )
+    event.row_hash = _row_digest(event)
+    head.last_id = event.id
+    head.last_hash = event.row_hash
+    session.add(event)
+    session.add(head)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows_checked: int
+    broken_at_id: int | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at_id is None
+
+
+def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
+    """Walk the chain in id order and report the first row whose hash or link does not hold."""
+    expected_prev, expected_id, checked = GENESIS_HASH, 1, 0
+    last_id = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.id != expected_id:
+                return ChainReport(checked, expected_id, f"row {expected_id} is missing")
+            if row.prev_hash != expected_prev:
+                return ChainReport(checked, row.id, f"row {row.id} does not link to the row before it")
+            if _row_digest(row) != row.row_hash:
+                return ChainReport(checked, row.id, f"row {row.id} was altered after it was written")
+            expected_prev, expected_id, checked = row.row_hash, row.id + 1, checked + 1
+            last_id = row.id
+    head = session.get(AuditChainHead, 1)
+    if head is not None and (head.last_id != last_id or head.last_hash != expected_prev):
+        return ChainReport(checked, last_id + 1, f"rows after {last_id} were removed")
+    return ChainReport(checked, None, None)

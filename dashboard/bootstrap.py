@@ -1,0 +1,24 @@
+"""Getting the store ready: migrate, and on the embedded default, seed the demo data once."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine
+
+from dashboard.db import is_empty, make_engine, migrate
+from dashboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def prepare_store(settings: Settings) -> Engine:
+    """Engine for the configured store, migrated to head; the default SQLite store is seeded when empty."""
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    if settings.uses_default_store and settings.auto_seed_demo and is_empty(engine):
+        from dashboard.demo import seed_demo
+
+        log.info("Empty default store: seeding the small demo data set")
+        seed_demo(engine, size="small")
+    return engine

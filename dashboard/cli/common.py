@@ -1,0 +1,39 @@
+"""What every command shares: the configured engine, and errors that end with a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from dashboard.db import make_engine, migrate, session_scope
+from dashboard.errors import PermissionDenied, ValidationError
+from dashboard.identity import Actor
+from dashboard.settings import get_settings
+
+CLI_ACTOR = Actor(email="cli", role="system")
+
+
+def engine(*, migrated: bool = True) -> Engine:
+    eng = make_engine(get_settings().effective_database_url)
+    if migrated:
+        migrate(eng)
+    return eng
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A committed session; validation and permission errors become a message and exit code 2."""
+    try:
+        with session_scope(engine()) as session:
+            yield session
+    except (ValidationError, PermissionDenied) as error:
+        fail(getattr(error, "message", str(error)), code=2)

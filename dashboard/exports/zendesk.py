@@ -1,0 +1,97 @@
+"""Zendesk: the subject's user record, the tickets they requested and their comments.
+
+Comments hold other people's words: other people are named only as "another person", and their
+names and every email address other than the subject's are redacted from the text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dashboard.exports.parts import Progress, SourcePart
+from dashboard.exports.systems import ZendeskTarget, same_email
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+EMAIL_REDACTED = "[email redacted]"
+NAME_REDACTED = "[name redacted]"
+OTHER_PERSON = "another person"
+USER_FIELDS = ("id", "name", "email", "phone", "role", "locale", "time_zone", "created_at", "updated_at",
+               "last_login_at", "active")
+TICKET_FIELDS = ("id", "subject", "description", "status", "priority", "type", "created_at", "updated_at")
+
+
+class Redactor:
+    """Removes other people's names and any email but the subject's from free text."""
+
+    def __init__(self, subject_email: str, other_names: list[str]) -> None:
+        self._subject_email = subject_email
+        names = sorted({n.strip() for n in other_names if n and len(n.strip()) >= 2}, key=len, reverse=True)
+        self._names = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE) if names else None
+
+    def text(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = EMAIL_RE.sub(lambda m: m.group(0) if same_email(m.group(0), self._subject_email)
+                             else EMAIL_REDACTED, value)
+        return self._names.sub(NAME_REDACTED, value) if self._names else value
+
+
+def collect_zendesk(targets: list[ZendeskTarget], email: str, progress: Progress) -> SourcePart:
+    part = SourcePart(categories={"zendesk_users": [], "zendesk_tickets": [], "zendesk_comments": []})
+    for index, target in enumerate(targets):
+        progress(index / len(targets), f"Searching {target.subdomain}.zendesk.com for the email")
+        matches = target.client.users_by_email(email)
+        part.near_matches.extend({"system": "zendesk", "where": target.subdomain, "id": u.get("id"),
+                                  "email": u.get("email")} for u in matches.near)
+        for user in matches.exact:
+            part.identities.append({"subdomain": target.subdomain, "account_id": target.account_id,
+                                    "user_id": user["id"]})
+            part.categories["zendesk_users"].append(
+                {"zendesk": target.subdomain, **{name: _flat(user.get(name)) for name in USER_FIELDS}})
+            _collect_tickets(part, target, user, email, progress, (index, len(targets)))
+    progress(1.0, "Zendesk done")
+    return part
+
+
+def _collect_tickets(part: SourcePart, target: ZendeskTarget, user: dict[str, Any], email: str,
+                     progress: Progress, position: tuple[int, int]) -> None:
+    tickets = [t for t in target.client.requested_tickets(user["id"]) if t.get("requester_id") == user["id"]]
+    comments: dict[int, list[dict[str, Any]]] = {}
+    for number, ticket in enumerate(tickets, start=1):
+        comments[ticket["id"]] = target.client.ticket_comments(ticket["id"])
+        if number % 20 == 0 or number == len(tickets):
+            done = (position[0] + number / len(tickets)) / position[1]
+            progress(done, f"{target.subdomain}: comments of {number:,} of {len(tickets):,} tickets")
+    redactor = Redactor(email, _other_names(target, user, tickets, comments))
+    for ticket in tickets:
+        part.categories["zendesk_tickets"].append(
+            {"zendesk": target.subdomain,
+             **{name: redactor.text(_flat(ticket.get(name))) for name in TICKET_FIELDS}})
+        for comment in comments[ticket["id"]]:
+            mine = comment.get("author_id") == user["id"]
+            part.categories["zendesk_comments"].append({
+                "zendesk": target.subdomain, "ticket_id": ticket["id"], "comment_id": comment.get("id"),
+                "created_at": comment.get("created_at"), "public": comment.get("public"),
+                "author": "you" if mine else OTHER_PERSON, "body": redactor.text(comment.get("body")),
+            })
+
+
+def _other_names(target: ZendeskTarget, user: dict[str, Any], tickets: list[dict[str, Any]],
+                 comments: dict[int, list[dict[str, Any]]]) -> list[str]:
+    """Names of everyone else on those tickets (authors, assignees, submitters, CCs), looked up at once."""
+    ids: set[int] = set()
+    for ticket in tickets:
+        ids.update(i for i in (ticket.get("assignee_id"), ticket.get("submitter_id")) if isinstance(i, int))
+        ids.update(i for i in ticket.get("collaborator_ids") or [] if isinstance(i, int))
+    for thread in comments.values():
+        ids.update(c["author_id"] for c in thread if isinstance(c.get("author_id"), int))
+    ids.discard(user["id"])
+    others = target.client.users_by_ids(sorted(ids)) if ids else []
+    subject_name = str(user.get("name") or "").strip().lower()
+    names = [str(other.get("name") or "") for other in others]
+    return [name for name in names if name.strip().lower() != subject_name]
+
+
+def _flat(value: Any) -> Any:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else value

@@ -1,0 +1,292 @@
+"""Import the Zendesk Marketplace developer portal's installations export (CSV).
+
+Columns (header names, any order; extra columns are ignored):
+  required: subdomain, app_id (the Zendesk app id), installation_id, installed_at
+  optional: state (enabled|disabled|uninstalled), plan, paid (true/false), seats,
+            stripe_subscription_id, uninstalled_at
+Dates are ISO 8601 (`2026-03-01` or `2026-03-01T10:00:00Z`; no zone means UTC).
+
+Bad rows are reported with their line number (header = line 1) and the good rows still go in.
+Re-importing the same file changes nothing. Cells are stored as the plain text they are: nothing is
+evaluated, and a cell like `=HYPERLINK(...)` stays that string. Rows the Zendesk sync already owns
+are left to the sync (the API is fresher than an export).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from dashboard import audit
+from dashboard.errors import PermissionDenied, ValidationError
+from dashboard.identity import Actor
+from dashboard.zendesk_connections import SUBDOMAIN_RE
+from dashboard.zendesk_sync import account_for_subdomain, company_app_ids
+from models import Account, Installation
+
+SOURCE = "marketplace_csv"
+REQUIRED_COLUMNS = ("subdomain", "app_id", "installation_id", "installed_at")
+OPTIONAL_COLUMNS = ("state", "plan", "paid", "seats", "stripe_subscription_id", "uninstalled_at")
+STATES = ("enabled", "disabled", "uninstalled")
+MAX_BYTES = 20 * 1024 * 1024
+_TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
+# Fields an import sets on an installation, in the order the preview lists changes.
+IMPORTED_FIELDS = ("state", "plan_name", "paid", "seats", "stripe_subscription_id", "installed_at",
+                   "uninstalled_at")
+
+
+class RowError(ValueError):
+    """One cell (or the row) is unusable; the message names the column."""
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    subdomain: str
+    zendesk_app_id: int
+    app_id: int
+    installation_id: int
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    reason: str
+    cells: dict[str, str]
+
+    @property
+    def cells_text(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cells.items())
+
+
+@dataclass
+class ParsedImport:
+    rows: list[ImportRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    line: int
+    subdomain: str
+    zendesk_app_id: int
+    installation_id: int
+    action: str  # new | update | unchanged | kept_from_sync
+    changes: str  # "state: enabled → disabled; seats: 5 → 7"
+
+
+ACTION_LABELS = {"new": "New", "update": "Changed", "unchanged": "Unchanged",
+                 "kept_from_sync": "Left to the Zendesk sync"}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int
+    updated: int
+    unchanged: int
+    kept_from_sync: int
+    rejected: list[RejectedRow]
+
+
+def _text(cells: dict[str, str | None], name: str) -> str:
+    value = cells.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _int(cells: dict[str, str | None], name: str, *, required: bool) -> int | None:
+    raw = _text(cells, name)
+    if not raw:
+        if required:
+            raise RowError(f"{name} is empty")
+        return None
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise RowError(f"{name} is not a whole number: {raw!r}") from error
+    if value < 0:
+        raise RowError(f"{name} is negative: {raw!r}")
+    return value
+
+
+def _date(cells: dict[str, str | None], name: str) -> datetime | None:
+    raw = _text(cells, name)
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise RowError(f"{name} is not a date (YYYY-MM-DD): {raw!r}") from error
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _bounded(cells: dict[str, str | None], name: str, limit: int) -> str:
+    value = _text(cells, name)
+    if len(value) > limit:
+        raise RowError(f"{name} is longer than {limit} characters")
+    return value
+
+
+def _values(cells: dict[str, str | None]) -> dict[str, Any]:
+    installed_at = _date(cells, "installed_at")
+    if installed_at is None:
+        raise RowError("installed_at is empty")
+    uninstalled_at = _date(cells, "uninstalled_at")
+    state = _text(cells, "state").lower() or ("uninstalled" if uninstalled_at else "enabled")
+    if state not in STATES:
+        raise RowError(f"state must be one of {', '.join(STATES)}")
+    paid = _text(cells, "paid").lower()
+    if paid not in _TRUE | _FALSE:
+        raise RowError("paid must be true or false")
+    return {
+        "state": state,
+        "plan_name": _bounded(cells, "plan", 100),
+        "paid": paid in _TRUE,
+        "seats": _int(cells, "seats", required=False),
+        "stripe_subscription_id": _bounded(cells, "stripe_subscription_id", 64) or None,
+        "installed_at": installed_at,
+        "uninstalled_at": uninstalled_at if state == "uninstalled" else None,
+    }
+
+
+def _read_csv(data: bytes) -> csv.DictReader:
+    if len(data) > MAX_BYTES:
+        raise ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError("The file is not UTF-8 text (save it as CSV UTF-8).", field="file") from error
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise ValidationError(f"The header lacks the column(s): {', '.join(missing)}.", field="file")
+    reader.fieldnames = header
+    return reader
+
+
+def parse_export(session: Session, data: bytes) -> ParsedImport:
+    """Check every row; good rows and rejected rows (with line numbers) come back, nothing is written."""
+    reader = _read_csv(data)
+    app_ids = company_app_ids(session)
+    parsed = ParsedImport()
+    first_line: dict[tuple[str, int, int], int] = {}
+    for cells in reader:
+        line = reader.line_num
+        raw = {name: (value if isinstance(value, str) else "") for name, value in cells.items()
+               if isinstance(name, str)}
+        try:
+            row = _parse_row(cells, line, app_ids)
+        except RowError as error:
+            parsed.rejected.append(RejectedRow(line, str(error), raw))
+            continue
+        key = (row.subdomain, row.zendesk_app_id, row.installation_id)
+        if key in first_line:
+            parsed.rejected.append(RejectedRow(line, f"duplicate of line {first_line[key]}", raw))
+            continue
+        first_line[key] = line
+        parsed.rows.append(row)
+    return parsed
+
+
+def _parse_row(cells: dict[str | None, Any], line: int, app_ids: dict[int, int]) -> ImportRow:
+    missing = [name for name in REQUIRED_COLUMNS if not _text(cells, name)]
+    if missing:
+        raise RowError(f"missing column(s): {', '.join(missing)}")
+    if cells.get(None):
+        raise RowError("more cells than columns in the header")
+    subdomain = _text(cells, "subdomain").lower()
+    if not SUBDOMAIN_RE.match(subdomain):
+        raise RowError(f"subdomain is not a Zendesk subdomain: {subdomain!r}")
+    zendesk_app_id = _int(cells, "app_id", required=True)
+    if zendesk_app_id not in app_ids:
+        raise RowError(f"unknown app: {zendesk_app_id} is not one of the company's apps")
+    return ImportRow(line, subdomain, zendesk_app_id, app_ids[zendesk_app_id],
+                     _int(cells, "installation_id", required=True), _values(cells))
+
+
+def _existing(session: Session, rows: list[ImportRow]) -> dict[tuple[str, int, int], Installation]:
+    subdomains = sorted({row.subdomain for row in rows})
+    found: dict[tuple[str, int, int], Installation] = {}
+    for start in range(0, len(subdomains), 500):
+        chunk = subdomains[start:start + 500]
+        for installation, subdomain in session.exec(
+                select(Installation, Account.zendesk_subdomain).join(Account)
+                .where(Account.zendesk_subdomain.in_(chunk))).all():
+            found[(subdomain, installation.app_id, installation.zendesk_installation_id)] = installation
+    return found
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return "—" if value in (None, "") else str(value)
+
+
+def _diff(installation: Installation, values: dict[str, Any]) -> list[str]:
+    return [f"{name}: {_describe(getattr(installation, name))} → {_describe(values[name])}"
+            for name in IMPORTED_FIELDS if getattr(installation, name) != values[name]]
+
+
+def plan_import(session: Session, parsed: ParsedImport) -> list[PlannedChange]:
+    """What applying `parsed` would do, row by row (the preview)."""
+    existing = _existing(session, parsed.rows)
+    plan: list[PlannedChange] = []
+    for row in parsed.rows:
+        current = existing.get((row.subdomain, row.app_id, row.installation_id))
+        if current is None:
+            action, changes = "new", "; ".join(f"{n}: {_describe(row.values[n])}" for n in IMPORTED_FIELDS)
+        elif current.source != SOURCE:
+            action, changes = "kept_from_sync", "synced from Zendesk; the sync keeps it up to date"
+        else:
+            diff = _diff(current, row.values)
+            action, changes = ("update", "; ".join(diff)) if diff else ("unchanged", "")
+        plan.append(PlannedChange(row.line, row.subdomain, row.zendesk_app_id, row.installation_id,
+                                  action, changes))
+    return plan
+
+
+def action_counts(plan: list[PlannedChange]) -> dict[str, int]:
+    counts = dict.fromkeys(ACTION_LABELS, 0)
+    for change in plan:
+        counts[change.action] += 1
+    return counts
+
+
+def apply_import(session: Session, actor: Actor, parsed: ParsedImport, *,
+                 file_name: str = "") -> ImportReport:
+    """Write the good rows (one audit row for the import); the caller commits."""
+    if actor.role not in ("admin", "account_manager", "system"):
+        raise PermissionDenied("Only account managers and admins import installations.")
+    existing = _existing(session, parsed.rows)
+    counts = {"new": 0, "update": 0, "unchanged": 0, "kept_from_sync": 0}
+    for row in parsed.rows:
+        current = existing.get((row.subdomain, row.app_id, row.installation_id))
+        if current is None:
+            account = account_for_subdomain(session, row.subdomain)
+            session.add(Installation(account_id=account.id, app_id=row.app_id,
+                                     zendesk_installation_id=row.installation_id, source=SOURCE,
+                                     **row.values))
+            counts["new"] += 1
+        elif current.source != SOURCE:
+            counts["kept_from_sync"] += 1
+        elif _diff(current, row.values):
+            for name, value in row.values.items():
+                setattr(current, name, value)
+            session.add(current)
+            counts["update"] += 1
+        else:
+            counts["unchanged"] += 1
+    session.flush()
+    audit.record(session, actor, "marketplace_import", target_type="installations",
+                 details={"file": file_name[:200], **counts, "rejected": len(parsed.rejected)})
+    return ImportReport(counts["new"], counts["update"], counts["unchanged"], counts["kept_from_sync"],
+                        parsed.rejected)

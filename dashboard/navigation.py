@@ -1,0 +1,95 @@
+"""Which pages exist, where their files are, and which roles may open them.
+
+`streamlit_app.py` builds the navigation from this table, and every page checks it again itself
+through `dashboard.ui.access.require_page`, so a URL typed by hand cannot open a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = frozenset({"account_manager", "privacy_officer", "executive", "admin"})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str  # also the URL path
+    file: str  # relative to the project root
+    title: str
+    icon: str
+    section: str
+    roles: frozenset[str]
+
+
+def _roles(*names: str) -> frozenset[str]:
+    return frozenset(names) | {"admin"}
+
+
+# Within a section pages show in this order; a role lands on its first page in SECTION_ORDER.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "pages/overview.py", "Overview", ":material/monitoring:", "Business",
+             _roles("executive")),
+    PageSpec("usage", "pages/usage.py", "Usage", ":material/insights:", "Business", _roles("executive")),
+    PageSpec("revenue", "pages/revenue.py", "Revenue", ":material/payments:", "Business",
+             _roles("executive")),
+    PageSpec("users", "pages/users.py", "Users and roles", ":material/group:", "Administration",
+             _roles()),
+    PageSpec("privacy", "pages/privacy_requests.py", "Privacy requests", ":material/inbox:", "Privacy",
+             _roles("privacy_officer")),
+    PageSpec("privacy_intake", "pages/privacy_intake.py", "Log a request", ":material/add_circle:", "Privacy",
+             _roles("privacy_officer")),
+    PageSpec("privacy_reports", "pages/privacy_reports.py", "Privacy reports", ":material/summarize:",
+             "Privacy", _roles("privacy_officer")),
+    PageSpec("privacy-exports", "pages/privacy_exports.py", "Exports and deletions", ":material/folder_zip:",
+             "Privacy", _roles("privacy_officer")),
+    PageSpec("audit", "pages/audit_log.py", "Audit log", ":material/history:", "Privacy",
+             _roles("privacy_officer")),
+    PageSpec("sync", "pages/sync.py", "Sync and settings", ":material/sync:", "Administration", _roles()),
+    PageSpec("installations", "pages/installations.py", "Installations", ":material/extension:", "Customers",
+             _roles("account_manager")),
+    PageSpec("subscriptions", "pages/subscriptions.py", "Subscriptions", ":material/receipt_long:", "Billing",
+             _roles("account_manager")),
+    PageSpec("account", "pages/account.py", "Account 360", ":material/apartment:", "Customers",
+             _roles("account_manager", "executive")),
+    PageSpec("marketplace-import", "pages/marketplace_import.py", "Marketplace import",
+             ":material/upload_file:", "Customers", _roles("account_manager")),
+    PageSpec("reconciliation", "pages/reconciliation.py", "Reconciliation", ":material/rule:", "Billing",
+             _roles("account_manager")),
+    PageSpec("corrections", "pages/corrections.py", "Billing corrections", ":material/currency_exchange:",
+             "Billing", _roles("account_manager")),
+    PageSpec("correction-approvals", "pages/correction_approvals.py", "Correction approvals",
+             ":material/approval:", "Billing", _roles("account_manager")),
+    PageSpec("correction-history", "pages/correction_history.py", "Corrections history",
+             ":material/receipt_long:", "Billing", _roles("account_manager")),
+    PageSpec("profile", "pages/profile.py", "My profile", ":material/person:", "Account", ALL_ROLES),
+)
+
+SECTION_ORDER = ("Business", "Customers", "Billing", "Privacy", "Administration", "Account")
+
+
+def page(key: str) -> PageSpec:
+    for spec in PAGES:
+        if spec.key == key:
+            return spec
+    raise KeyError(key)
+
+
+def can_open(role: str | None, key: str) -> bool:
+    return role is not None and role in page(key).roles
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    return [spec for spec in PAGES if role in spec.roles]
+
+
+def sections_for(role: str) -> dict[str, list[PageSpec]]:
+    """The role's pages grouped by section, sections in their fixed order."""
+    grouped: dict[str, list[PageSpec]] = {}
+    for spec in sorted(pages_for(role), key=lambda s: SECTION_ORDER.index(s.section)):
+        grouped.setdefault(spec.section, []).append(spec)
+    return grouped
+
+
+def landing_page(role: str) -> PageSpec:
+    """The page a role sees first after signing in."""
+    return next(spec for specs in sections_for(role).values() for spec in specs)

@@ -1,0 +1,222 @@
+"""Monthly revenue metrics for the Revenue page and the executive Overview (definitions in
+docs/revenue-metrics.md). All money is reporting-currency minor units; ratios are Decimals (0.0523 = 5.23%).
+
+Movements are net per account between the end of the previous month and the end of the month:
+    mrr(month) = mrr(previous month) + new + expansion + reactivation + contraction + churn
+so new, expansion and reactivation are >= 0 and contraction and churn are <= 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlmodel import Session, col, func, select
+
+from dashboard.revenue.fx import fx_rates, to_reporting
+from dashboard.revenue.history import MrrHistory, load_history
+from dashboard.revenue.mrr import MRR_STATUSES
+from models import MrrChange, StripeSubscription
+from models.types import utcnow
+
+RATIO_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class MonthRevenue:
+    month: date  # first day of the month
+    mrr: int  # at the end of the month (today for the current month)
+    arr: int
+    new: int
+    expansion: int
+    contraction: int
+    churn: int
+    reactivation: int
+    paying_accounts: int
+    customer_churn_rate: Decimal | None  # accounts lost / paying accounts at the start
+    gross_revenue_churn: Decimal | None  # (churn + contraction) lost / MRR at the start
+    net_revenue_retention: Decimal | None  # (start + expansion + contraction + churn) / start
+    arpa: int  # MRR / paying accounts
+
+
+@dataclass(frozen=True)
+class TrialMonth:
+    month: date
+    trials_ended: int
+    converted: int
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class CohortCell:
+    cohort: date  # month of the accounts' first MRR
+    months_since: int
+    accounts: int  # cohort size
+    retained: int  # of them still paying at the end of that month
+    rate: Decimal
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    months, month = [], month_start(start)
+    while month <= end:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def _month_end(month: date, today: date) -> date:
+    return min(next_month(month) - timedelta(days=1), today)
+
+
+def _ratio(numerator: int, denominator: int) -> Decimal | None:
+    if denominator == 0:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES)
+
+
+def monthly_revenue(
+    session: Session, *, start: date, end: date, as_of: date | None = None
+) -> list[MonthRevenue]:
+    """One row per calendar month from `start`'s month to `end`'s month (inclusive)."""
+    today = as_of or utcnow().date()
+    history = load_history(session)
+    return months_from_history(history, start=start, end=end, today=today)
+
+
+def months_from_history(history: MrrHistory, *, start: date, end: date, today: date) -> list[MonthRevenue]:
+    first_paying = history.first_paying_day()
+    months = months_between(start, end)
+    previous = history.account_mrr_on(month_start(start) - timedelta(days=1))
+    result = []
+    for month in months:
+        current = history.account_mrr_on(_month_end(month, today))
+        result.append(_month_row(month, previous, current, first_paying))
+        previous = current
+    return result
+
+
+def _month_row(
+    month: date, before: dict[str, int], after: dict[str, int], first_paying: dict[str, date]
+) -> MonthRevenue:
+    new = expansion = contraction = churn = reactivation = 0
+    churned_accounts = 0
+    for account in set(before) | set(after):
+        was, now = before.get(account, 0), after.get(account, 0)
+        if was == 0 and now > 0:
+            if first_paying.get(account, month) < month:
+                reactivation += now
+            else:
+                new += now
+        elif was > 0 and now == 0:
+            churn -= was
+            churned_accounts += 1
+        elif now > was:
+            expansion += now - was
+        elif now < was:
+            contraction -= was - now
+    mrr_start = sum(before.values())
+    paying_start = sum(1 for v in before.values() if v > 0)
+    mrr = sum(after.values())
+    paying = sum(1 for v in after.values() if v > 0)
+    return MonthRevenue(
+        month=month,
+        mrr=mrr,
+        arr=mrr * 12,
+        new=new,
+        expansion=expansion,
+        contraction=contraction,
+        churn=churn,
+        reactivation=reactivation,
+        paying_accounts=paying,
+        customer_churn_rate=_ratio(churned_accounts, paying_start),
+        gross_revenue_churn=_ratio(-(churn + contraction), mrr_start),
+        net_revenue_retention=_ratio(mrr_start + expansion + contraction + churn, mrr_start),
+        arpa=round(Decimal(mrr) / paying) if paying else 0,
+    )
+
+
+def current_mrr(session: Session) -> int:
+    """MRR now over active and past_due subscriptions, in reporting-currency minor units.
+
+    Each subscription is converted on its own, then summed, exactly as the monthly history does.
+    """
+    rates = fx_rates(session)
+    rows = session.exec(
+        select(StripeSubscription.currency, StripeSubscription.mrr, func.count())
+        .where(col(StripeSubscription.status).in_(MRR_STATUSES))
+        .group_by(StripeSubscription.currency, StripeSubscription.mrr)
+    )
+    return sum(to_reporting(mrr, currency, rates) * count for currency, mrr, count in rows)
+
+
+def lifetime_value(months: list[MonthRevenue]) -> int | None:
+    """ARPA of the last month divided by the average monthly customer churn rate over `months`."""
+    rates = [m.customer_churn_rate for m in months if m.customer_churn_rate is not None]
+    if not months or not rates or sum(rates) == 0:
+        return None
+    average = sum(rates) / len(rates)
+    return round(Decimal(months[-1].arpa) / average)
+
+
+def trial_conversion(
+    session: Session, *, start: date, end: date, as_of: date | None = None
+) -> list[TrialMonth]:
+    """Per month: subscriptions whose trial ended then, and how many went on to pay (MRR above 0)."""
+    today = as_of or utcnow().date()
+    paid = set(session.exec(select(MrrChange.subscription_id).where(MrrChange.mrr > 0).distinct()))
+    per_month: dict[date, list[bool]] = {m: [] for m in months_between(start, end)}
+    trials = session.exec(
+        select(StripeSubscription.id, StripeSubscription.trial_end).where(
+            col(StripeSubscription.trial_end).is_not(None)
+        )
+    )
+    for sub_id, trial_end in trials:
+        day = trial_end.date()
+        if day <= today and month_start(day) in per_month:
+            per_month[month_start(day)].append(sub_id in paid)
+    return [
+        TrialMonth(
+            month=m, trials_ended=len(flags), converted=sum(flags), rate=_ratio(sum(flags), len(flags))
+        )
+        for m, flags in per_month.items()
+    ]
+
+
+def cohort_retention(
+    session: Session, *, start: date, end: date, as_of: date | None = None
+) -> list[CohortCell]:
+    """Logo retention of accounts grouped by the month they first paid (cohorts from start to end)."""
+    today = as_of or utcnow().date()
+    history = load_history(session)
+    first = history.first_paying_day()
+    cohorts: dict[date, list[str]] = {}
+    for account, day in first.items():
+        if month_start(start) <= month_start(day) <= end:
+            cohorts.setdefault(month_start(day), []).append(account)
+    snapshots: dict[date, dict[str, int]] = {}
+    cells = []
+    for cohort in sorted(cohorts):
+        members = cohorts[cohort]
+        for offset, month in enumerate(months_between(cohort, today)):
+            if month not in snapshots:
+                snapshots[month] = history.account_mrr_on(_month_end(month, today))
+            retained = sum(1 for a in members if snapshots[month].get(a, 0) > 0)
+            cells.append(
+                CohortCell(
+                    cohort=cohort,
+                    months_since=offset,
+                    accounts=len(members),
+                    retained=retained,
+                    rate=(Decimal(retained) / len(members)).quantize(RATIO_PLACES),
+                )
+            )
+    return cells

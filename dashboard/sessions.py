@@ -1,0 +1,89 @@
+"""Server-side sessions for local sign-in, so a reload or a shared link keeps the user signed in.
+
+The browser holds a random token in a cookie; the store keeps only its SHA-256. A session ends after
+`session_idle_minutes` without use (sliding), `session_lifetime_days` after sign-in, on sign-out, and
+when an admin deactivates the user or changes their role, or the user changes their password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from dashboard import auth
+from dashboard.identity import Actor
+from dashboard.settings import get_settings
+from models import LoginSession
+from models.types import utcnow
+
+COOKIE_NAME = "console_session"
+# last_seen_at is written at most this often, so ordinary reruns do not each write to the store.
+_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def lifetime_seconds() -> int:
+    return get_settings().session_lifetime_days * 86_400
+
+
+def create_session(session: Session, actor: Actor, *, user_agent: str = "",
+                   now: datetime | None = None) -> str:
+    """Start a session for a freshly signed-in actor; returns the token for the browser (never stored)."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=actor.user_id, token_hash=hash_token(token), created_at=now,
+                             last_seen_at=now, expires_at=now + timedelta(seconds=lifetime_seconds()),
+                             user_agent=user_agent[:200]))
+    return token
+
+
+def _find(session: Session, token: str) -> LoginSession | None:
+    return session.exec(select(LoginSession).where(LoginSession.token_hash == hash_token(token))).first()
+
+
+def _live(row: LoginSession, now: datetime) -> bool:
+    idle_limit = timedelta(minutes=get_settings().session_idle_minutes)
+    return row.revoked_at is None and row.expires_at > now and row.last_seen_at + idle_limit > now
+
+
+def resolve(session: Session, token: str, *, now: datetime | None = None) -> Actor | None:
+    """The actor behind a live token, as the users table has them now; None if unknown or ended."""
+    now = now or utcnow()
+    row = _find(session, token) if token else None
+    if row is None or not _live(row, now):
+        return None
+    actor = auth.refresh_actor(session, Actor(email="", role="", user_id=row.user_id))
+    if actor is None:
+        return None
+    if now - row.last_seen_at >= _TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.add(row)
+    return actor
+
+
+def revoke(session: Session, token: str, *, now: datetime | None = None) -> bool:
+    """End one session (sign-out). False if the token was unknown or already ended."""
+    row = _find(session, token) if token else None
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now or utcnow()
+    session.add(row)
+    return True
+
+
+def revoke_user_sessions(session: Session, user_id: int, *, keep_token: str | None = None,
+                         now: datetime | None = None) -> int:
+    """End every live session of a user (but `keep_token`'s); returns how many were ended."""
+    statement = (update(LoginSession)
+                 .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
+                 .values(revoked_at=now or utcnow()))
+    if keep_token:
+        statement = statement.where(col(LoginSession.token_hash) != hash_token(keep_token))
+    return session.execute(statement).rowcount

@@ -1,0 +1,94 @@
+"""Settings from the environment and `.streamlit/secrets.toml` (environment wins).
+
+Secrets are `SecretStr`, so they never show up in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+SECRETS_TOML = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    # A secret: a PostgreSQL URL carries its password. Empty means the embedded SQLite file.
+    database_url: SecretStr = SecretStr("")
+    data_dir: Path = DEFAULT_DATA_DIR
+    reporting_currency: str = "usd"
+    # Seed the demo data on first start when the store is the default SQLite file and empty.
+    auto_seed_demo: bool = True
+
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None  # only for tests and local fakes
+    stripe_max_network_retries: int = 3
+
+    zendesk_api_base: str | None = None  # only for tests and local fakes (e.g. http://127.0.0.1:PORT)
+    zendesk_timeout_seconds: float = 15.0
+    zendesk_ratelimit_budget_seconds: int = 120  # longest wait on 429s per account before giving up
+
+    # Key used to encrypt stored Zendesk tokens and to hash usage actor ids.
+    secret_key: SecretStr = SecretStr("dev-only-secret-key-change-me")
+    usage_actor_hash_key: SecretStr | None = None
+    usage_retention_days: int = 90
+    usage_retention_mode: str = "delete"  # delete | truncate_ip
+
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    # Wait after each failed sign-in: this, doubled per consecutive failure, at most the max.
+    login_failure_delay_seconds: float = 0.5
+    login_failure_delay_max_seconds: float = 4.0
+    # Local sign-in survives reloads through a session cookie: it ends after this long without use
+    # (sliding), and at the latest this long after sign-in.
+    session_idle_minutes: int = 480
+    session_lifetime_days: int = 7
+
+    export_expiry_days: int = 7
+    correction_approval_threshold_minor: int = 50_000  # in the reporting currency
+    privacy_default_deadline_days: int = 30
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=SECRETS_TOML)
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url.get_secret_value() or f"sqlite:///{self.data_dir / 'console.sqlite3'}"
+
+    @property
+    def uses_default_store(self) -> bool:
+        return not self.database_url.get_secret_value()
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests change the environment; this makes the next `get_settings()` read it again."""
+    get_settings.cache_clear()

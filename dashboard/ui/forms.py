@@ -1,0 +1,37 @@
+"""Showing a refused input next to the field it belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from dashboard.errors import PermissionDenied, ValidationError
+
+
+class FieldErrors:
+    """Reserve a slot under each field; `reported()` puts a refusal into its field's slot.
+
+    The slot for `None` (the last one reserved without a field, or the end of the form) takes errors
+    that name no field.
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[str | None, st.delta_generator.DeltaGenerator] = {}
+
+    def slot(self, field: str | None = None) -> None:
+        self._slots[field] = st.empty()
+
+    @contextmanager
+    def reported(self) -> Iterator[None]:
+        """Run the block; a ValidationError or PermissionDenied ends it and is shown, not raised."""
+        try:
+            yield
+        except ValidationError as error:
+            self._place(error.field).error(error.message, icon=":material/error:")
+        except PermissionDenied as error:
+            self._place(None).error(str(error), icon=":material/block:")
+
+    def _place(self, field: str | None):
+        return self._slots.get(field) or self._slots.get(None) or st

@@ -1,0 +1,26 @@
+"""The process-wide engine, created (and the store migrated) once per Streamlit server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from dashboard.bootstrap import prepare_store
+from dashboard.db import session_scope
+from dashboard.settings import get_settings
+
+
+@st.cache_resource(show_spinner="Preparing the store…")
+def get_engine() -> Engine:
+    return prepare_store(get_settings())
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """A unit of work: commits when the block ends, rolls back on error."""
+    with session_scope(get_engine()) as session:
+        yield session

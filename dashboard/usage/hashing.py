@@ -1,0 +1,20 @@
+"""The actor id (a Zendesk user id) is stored only as a keyed hash, scoped to its account."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from dashboard.settings import get_settings
+
+
+def actor_hash_key() -> bytes:
+    """The secret HMAC key: `USAGE_ACTOR_HASH_KEY`, else the console's `SECRET_KEY`."""
+    settings = get_settings()
+    secret = settings.usage_actor_hash_key or settings.secret_key
+    return secret.get_secret_value().encode()
+
+
+def hash_actor(key: bytes, *, account_id: int, actor: str) -> str:
+    """HMAC-SHA256 of "account:actor"; Zendesk user ids are unique only inside one Zendesk account."""
+    return hmac.digest(key, f"{account_id}:{actor}".encode(), hashlib.sha256).hex()

@@ -1,0 +1,322 @@
+"""The only module that talks to Zendesk (through zenpy).
+
+One `ZendeskClient` per Zendesk account the company holds credentials for. Every request goes through
+zenpy's shared requests session and its `_call_api`, so zenpy's 429 handling (sleep `Retry-After`,
+give up past `ratelimit_budget` seconds) and the timeout apply to the calls zenpy has no API for
+(app installations) exactly as to the ones it has (users, tickets, search).
+
+Failures become one `ZendeskAccountError` per account with a `kind` a person can act on:
+`auth` (bad token or email), `rate_limited` (429 past the budget), `timeout`, `unreachable`, `api`.
+
+Local fakes: `ZendeskGateway(api_base="http://127.0.0.1:PORT")` mounts a transport adapter on the
+client's own session that sends `https://{subdomain}.zendesk.com/...` to that address, keeping the
+Host header, so a fake can tell accounts apart. Nothing process-wide (no ZENPY_FORCE_* variables).
+
+Extending (privacy exports and deletions): add a method on `ZendeskClient` that calls `self.zenpy`
+(e.g. `self.zenpy.search(type="user", email=...)`) inside `with self.mapped_errors():`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from zenpy import Zenpy
+from zenpy.lib.api_objects import User
+from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
+
+log = logging.getLogger(__name__)
+
+ZENDESK_DOMAIN = "zendesk.com"
+INSTALLATIONS_PATH = "/api/v2/apps/installations.json"
+# Settings keys that carry the number of seats an installation was set up for.
+SEAT_SETTING_NAMES = ("seats", "seat_count", "number_of_seats", "licensed_seats")
+# Settings worth keeping beside the installation (never tokens or other app secrets).
+KEPT_SETTING_NAMES = ("name", "title")
+MAX_PAGES = 1000
+
+
+class ZendeskAccountError(Exception):
+    """One Zendesk account could not be read; `kind` says why, `message` says it to a person."""
+
+    def __init__(self, subdomain: str, kind: str, message: str) -> None:
+        super().__init__(f"{subdomain}: {message}")
+        self.subdomain = subdomain
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ZendeskInstallation:
+    """One app installation as Zendesk reports it, parsed defensively (absent fields get defaults)."""
+
+    installation_id: int
+    app_id: int
+    enabled: bool
+    plan_name: str = ""
+    paid: bool = False
+    has_unpaid_subscription: bool = False
+    has_incomplete_subscription: bool = False
+    stripe_subscription_id: str | None = None
+    seats: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _merged_settings(payload: dict[str, Any]) -> dict[str, Any]:
+    """`settings` and `settings_objects` ([{name, value}]) as one dict; the objects list wins."""
+    merged: dict[str, Any] = dict(payload.get("settings") or {}) if isinstance(payload.get("settings"),
+                                                                                 dict) else {}
+    for item in payload.get("settings_objects") or []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            merged[item["name"]] = item.get("value")
+    return merged
+
+
+def parse_installation(payload: Any) -> ZendeskInstallation | None:
+    """One installation from the API payload, or None when it lacks an id or an app id."""
+    if not isinstance(payload, dict):
+        return None
+    installation_id, app_id = _as_int(payload.get("id")), _as_int(payload.get("app_id"))
+    if installation_id is None or app_id is None:
+        return None
+    settings = _merged_settings(payload)
+    seats = next((_as_int(settings[name]) for name in SEAT_SETTING_NAMES if name in settings), None)
+    plan = payload.get("plan_information")
+    plan_name = plan.get("name") if isinstance(plan, dict) else None
+    subscription = payload.get("stripe_subscription_id")
+    return ZendeskInstallation(
+        installation_id=installation_id,
+        app_id=app_id,
+        enabled=_as_bool(payload.get("enabled", True)),
+        plan_name=str(plan_name or "")[:100],
+        paid=_as_bool(payload.get("paid")),
+        has_unpaid_subscription=_as_bool(payload.get("has_unpaid_subscription")),
+        has_incomplete_subscription=_as_bool(payload.get("has_incomplete_subscription")),
+        stripe_subscription_id=str(subscription)[:64] if subscription else None,
+        seats=seats,
+        settings={name: str(settings[name])[:200] for name in KEPT_SETTING_NAMES if settings.get(name)},
+        created_at=_as_datetime(payload.get("created_at")),
+        updated_at=_as_datetime(payload.get("updated_at")),
+    )
+
+
+def _timed_out(error: requests.ConnectionError) -> bool:
+    """requests reports read timeouts that exhausted urllib3's retries as a ConnectionError."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, TimeoutError | urllib3.exceptions.TimeoutError)
+
+
+class LocalRedirectAdapter(HTTPAdapter):
+    """Sends https://{subdomain}.zendesk.com/... to `base` (a local fake), keeping the Host header."""
+
+    def __init__(self, base: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._base = urlsplit(base)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        original = urlsplit(request.url or "")
+        local = request.copy()
+        local.headers["Host"] = original.netloc
+        local.url = urlunsplit((self._base.scheme, self._base.netloc, original.path, original.query, ""))
+        response = super().send(local, **kwargs)
+        # zenpy only parses responses whose request URL is its own base URL: show the original one.
+        response.request, response.url = request, request.url or ""
+        return response
+
+
+@dataclass(frozen=True)
+class UserMatches:
+    """A user search by email: exact (case-insensitive) matches, and near matches for a person to review."""
+
+    exact: list[dict[str, Any]]
+    near: list[dict[str, Any]]
+
+
+class ZendeskClient:
+    """zenpy for one Zendesk account, with its errors mapped to `ZendeskAccountError`."""
+
+    def __init__(self, zenpy: Zenpy, subdomain: str) -> None:
+        self.zenpy = zenpy
+        self.subdomain = subdomain
+        self.requests_made = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.subdomain}.{ZENDESK_DOMAIN}"
+
+    @contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        """Run a zenpy call; any failure leaves as a `ZendeskAccountError` naming this account."""
+        try:
+            yield
+        except RatelimitBudgetExceeded as error:
+            raise ZendeskAccountError(self.subdomain, "rate_limited",
+                                      "Zendesk kept rate-limiting (429) past the wait budget.") from error
+        except APIException as error:
+            raise self._api_error(error) from error
+        except requests.Timeout as error:
+            raise ZendeskAccountError(self.subdomain, "timeout", "Zendesk did not answer in time.") from error
+        except requests.ConnectionError as error:
+            if _timed_out(error):
+                raise ZendeskAccountError(self.subdomain, "timeout",
+                                          "Zendesk did not answer in time (retried).") from error
+            raise ZendeskAccountError(self.subdomain, "unreachable",
+                                      "Could not connect to Zendesk (subdomain or network).") from error
+        except requests.HTTPError as error:
+            raise self._http_error(error.response) from error
+        except (ZenpyException, requests.RequestException, ValueError) as error:
+            message = f"Zendesk call failed: {type(error).__name__}."
+            raise ZendeskAccountError(self.subdomain, "api", message) from error
+
+    def _api_error(self, error: APIException) -> ZendeskAccountError:
+        response = getattr(error, "response", None)
+        if response is not None:
+            return self._http_error(response)
+        return ZendeskAccountError(self.subdomain, "api", "Zendesk refused the request.")
+
+    def _http_error(self, response: requests.Response | None) -> ZendeskAccountError:
+        status = response.status_code if response is not None else 0
+        if status in (401, 403):
+            message = f"Zendesk refused the credentials (HTTP {status}): check email and token."
+            return ZendeskAccountError(self.subdomain, "auth", message)
+        if status == 404:
+            return ZendeskAccountError(self.subdomain, "not_found", "Zendesk has no such record (HTTP 404).")
+        if status == 429:
+            return ZendeskAccountError(self.subdomain, "rate_limited",
+                                       "Zendesk rate-limited the request (429) without saying when to retry.")
+        return ZendeskAccountError(self.subdomain, "api", f"Zendesk answered HTTP {status}.")
+
+    def get_json(self, url: str) -> dict[str, Any]:
+        """GET an absolute Zendesk URL through zenpy's session, rate-limit handling and timeout."""
+        api = self.zenpy.users  # any sub-API: they share the session; this one's budget covers our calls
+        with self.mapped_errors():
+            self.requests_made += 1
+            response = api._call_api(api.session.get, url, timeout=api.timeout)
+            body = response.json()
+        if not isinstance(body, dict):
+            raise ZendeskAccountError(self.subdomain, "api", "Zendesk answered with an unexpected payload.")
+        return body
+
+    def installations(self) -> list[ZendeskInstallation]:
+        """Every app installation of this account, following `next_page` links."""
+        url: str | None = self.base_url + INSTALLATIONS_PATH
+        found: list[ZendeskInstallation] = []
+        for _ in range(MAX_PAGES):
+            if not url:
+                break
+            body = self.get_json(url)
+            items = body.get("installations")
+            for item in items if isinstance(items, list) else []:
+                parsed = parse_installation(item)
+                if parsed is None:
+                    log.warning("%s: skipped an installation payload without id/app_id", self.subdomain)
+                else:
+                    found.append(parsed)
+            next_page = body.get("next_page")
+            url = next_page if isinstance(next_page, str) and next_page.startswith(self.base_url) else None
+        return found
+
+
+    # -- privacy: one person's user record, tickets and comments, and their deletion -----------------
+
+    def users_by_email(self, email: str) -> UserMatches:
+        """Search users by email (fuzzy in Zendesk), then split exact (case-insensitive) from near matches."""
+        wanted = email.strip().lower()
+        with self.mapped_errors():
+            self.requests_made += 1
+            found = [user.to_dict() for user in self.zenpy.search(type="user", email=email)]
+        exact = [u for u in found if str(u.get("email") or "").lower() == wanted]
+        near = [u for u in found if str(u.get("email") or "").lower() != wanted]
+        return UserMatches(exact=exact, near=near)
+
+    def requested_tickets(self, user_id: int) -> list[dict[str, Any]]:
+        with self.mapped_errors():
+            self.requests_made += 1
+            return [ticket.to_dict() for ticket in self.zenpy.users.requested(user_id)]
+
+    def ticket_comments(self, ticket_id: int) -> list[dict[str, Any]]:
+        with self.mapped_errors():
+            self.requests_made += 1
+            return [comment.to_dict() for comment in self.zenpy.tickets.comments(ticket=ticket_id)]
+
+    def users_by_ids(self, user_ids: list[int]) -> list[dict[str, Any]]:
+        """Several users at once (show_many, 100 a call), e.g. comment authors whose names to redact."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(user_ids), 100):
+            with self.mapped_errors():
+                self.requests_made += 1
+                found.extend(user.to_dict() for user in self.zenpy.users(ids=user_ids[start:start + 100]))
+        return found
+
+    def soft_delete_user(self, user_id: int) -> bool:
+        """Soft delete (the user moves to deleted users). False: Zendesk had no such active user."""
+        return self._delete_counting_404(lambda: self.zenpy.users.delete(User(id=user_id)))
+
+    def permanently_delete_user(self, user_id: int) -> bool:
+        """GDPR permanent deletion of a soft-deleted user. False: already gone (a repeated call's 404)."""
+        return self._delete_counting_404(lambda: self.zenpy.users.permanently_delete(user_id))
+
+    def _delete_counting_404(self, call: Callable[[], Any]) -> bool:
+        try:
+            with self.mapped_errors():
+                self.requests_made += 1
+                call()
+        except ZendeskAccountError as error:
+            if error.kind == "not_found":
+                return False
+            raise
+        return True
+
+
+@dataclass(frozen=True)
+class ZendeskGateway:
+    """Builds clients. `api_base` points every client at a local fake (tests, demos) instead of Zendesk."""
+
+    timeout: float = 15.0
+    ratelimit_budget: int = 60
+    api_base: str | None = None
+
+    def client(self, *, subdomain: str, email: str, token: str) -> ZendeskClient:
+        session = requests.Session()
+        adapter_kwargs = Zenpy.http_adapter_kwargs()
+        adapter = LocalRedirectAdapter(self.api_base, **adapter_kwargs) if self.api_base \
+            else HTTPAdapter(**adapter_kwargs)
+        session.mount("https://", adapter)
+        zenpy = Zenpy(subdomain=subdomain, email=email, token=token, timeout=self.timeout,
+                      disable_cache=True, ratelimit_budget=self.ratelimit_budget, session=session)
+        return ZendeskClient(zenpy, subdomain)

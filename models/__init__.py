@@ -1,0 +1,70 @@
+"""SQLModel tables only. Importing this package registers every table on `SQLModel.metadata`."""
+
+from models.accounts import Account, App, Contact, Installation, ZendeskConnection
+from models.billing import BillingCorrection
+from models.privacy import DataExport, PrivacyRequest, PrivacyRequestEvent, PrivacyRequestStep
+from models.stripe_mirror import (
+    MrrChange,
+    StripeCoupon,
+    StripeCreditNote,
+    StripeCustomer,
+    StripeDiscount,
+    StripeInvoice,
+    StripePayment,
+    StripePrice,
+    StripeProduct,
+    StripeRefund,
+    StripeSubscription,
+    StripeSubscriptionItem,
+)
+from models.system import AuditChainHead, AuditEvent, FxRate, LoginSession, SyncRun, SyncState, User
+from models.usage import (
+    AppDailyActives,
+    UsageAccountMonth,
+    UsageActorDay,
+    UsageCohort,
+    UsageDailyRollup,
+    UsageEvent,
+    UsageFeatureDay,
+    UsageFeatureMonth,
+)
+
+__all__ = [
+    "Account",
+    "App",
+    "AppDailyActives",
+    "AuditChainHead",
+    "AuditEvent",
+    "BillingCorrection",
+    "Contact",
+    "DataExport",
+    "FxRate",
+    "Installation",
+    "LoginSession",
+    "MrrChange",
+    "PrivacyRequest",
+    "PrivacyRequestEvent",
+    "PrivacyRequestStep",
+    "StripeCoupon",
+    "StripeCreditNote",
+    "StripeCustomer",
+    "StripeDiscount",
+    "StripeInvoice",
+    "StripePayment",
+    "StripePrice",
+    "StripeProduct",
+    "StripeRefund",
+    "StripeSubscription",
+    "StripeSubscriptionItem",
+    "SyncRun",
+    "SyncState",
+    "UsageAccountMonth",
+    "UsageActorDay",
+    "UsageCohort",
+    "UsageDailyRollup",
+    "UsageEvent",
+    "UsageFeatureDay",
+    "UsageFeatureMonth",
+    "User",
+    "ZendeskConnection",
+]

@@ -1,0 +1,58 @@
+"""Billing corrections sent to Stripe (refunds, credit notes, discounts, plan changes, voids)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from models.types import json_field, utc_field
+
+CORRECTION_KINDS = (
+    "refund",
+    "credit_note",
+    "apply_discount",
+    "remove_discount",
+    "change_quantity",
+    "change_price",
+    "void_invoice",
+)
+CORRECTION_STATUSES = ("draft", "pending_approval", "approved", "executed", "failed", "rejected")
+
+
+class BillingCorrection(SQLModel, table=True):
+    """Stored, with its idempotency key, before anything is sent to Stripe."""
+
+    __tablename__ = "billing_corrections"
+    __table_args__ = (Index("ix_billing_corrections_status_requested", "status", "requested_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24, index=True)
+    status: str = Field(default="draft", max_length=24)
+    account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
+    customer_id: str | None = Field(default=None, max_length=64)
+    subscription_id: str | None = Field(default=None, max_length=64)
+    invoice_id: str | None = Field(default=None, max_length=64)
+    payment_id: str | None = Field(default=None, max_length=64)
+    amount: int | None = None  # minor units of `currency`
+    currency: str | None = Field(default=None, max_length=3)
+    amount_reporting: int | None = None  # minor units of the reporting currency, for the threshold
+    params: dict[str, Any] = json_field()
+    # What the target looked like when the form was opened; a mismatch at submit means a stale form.
+    target_fingerprint: str | None = Field(default=None, max_length=128)
+    reason_category: str = Field(max_length=48)
+    reason_text: str = Field(max_length=2000)
+    idempotency_key: str = Field(max_length=80, unique=True)
+    requested_by: str = Field(max_length=320)
+    requested_at: datetime = utc_field(default_now=True, nullable=False)
+    decided_by: str | None = Field(default=None, max_length=320)
+    decided_at: datetime | None = utc_field()
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    executed_at: datetime | None = utc_field()
+    attempts: int = 0
+    stripe_result_id: str | None = Field(default=None, max_length=64)
+    result: dict[str, Any] = json_field()
+    error_message: str | None = Field(default=None, max_length=2000)
+    version: int = 1

@@ -1,0 +1,114 @@
+"""Privacy requests, their timeline, per-system steps, and data exports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Index, Text
+from sqlmodel import Field, SQLModel
+
+from models.types import json_field, utc_field
+
+REQUEST_TYPES = ("access", "portability", "correction", "deletion", "opt_out")
+REQUEST_STATUSES = (
+    "new",
+    "verifying_identity",
+    "in_progress",
+    "awaiting_client",
+    "completed",
+    "denied",
+    "withdrawn",
+)
+JURISDICTIONS = ("eu_gdpr", "uk_gdpr", "ccpa", "vcdpa", "lgpd", "other")
+
+
+class PrivacyRequest(SQLModel, table=True):
+    __tablename__ = "privacy_requests"
+    __table_args__ = (Index("ix_privacy_requests_status_due", "status", "due_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=16, index=True)
+    status: str = Field(default="new", max_length=24, index=True)
+    subject_name: str = Field(max_length=200)
+    subject_email: str = Field(max_length=320, index=True)
+    # customer_contact: the company is controller; end_user: a person inside a client's Zendesk,
+    # where the company is the client's processor and acts only on the client's instruction.
+    subject_kind: str = Field(default="customer_contact", max_length=24)
+    is_processor: bool = False
+    account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contacts.id")
+    jurisdiction: str = Field(max_length=16, index=True)
+    channel: str = Field(default="email", max_length=32)
+    notes: str = Field(default="", sa_type=Text)
+    received_on: date = Field(index=True)
+    clock_started_on: date | None = None
+    due_on: date | None = None
+    acknowledge_by: date | None = None
+    acknowledged_on: date | None = None
+    extended: bool = False
+    extension_reason: str | None = Field(default=None, max_length=2000)
+    extension_notified_on: date | None = None
+    assignee_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    client_forwarded_at: datetime | None = utc_field()
+    client_instruction: str | None = Field(default=None, max_length=4000)
+    client_instruction_at: datetime | None = utc_field()
+    denial_reason: str | None = Field(default=None, max_length=4000)
+    appeal_info: str | None = Field(default=None, max_length=4000)
+    merged_into_id: int | None = Field(default=None, foreign_key="privacy_requests.id")
+    completed_at: datetime | None = utc_field()
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = utc_field(default_now=True, nullable=False)
+    updated_at: datetime = utc_field(default_now=True, nullable=False)
+    version: int = 1  # optimistic concurrency: every save must name the version it read
+
+
+class PrivacyRequestEvent(SQLModel, table=True):
+    """The request's timeline: notes, status changes, assignments, extensions, corrections."""
+
+    __tablename__ = "privacy_request_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="privacy_requests.id", index=True)
+    at: datetime = utc_field(default_now=True, nullable=False)
+    actor: str = Field(max_length=320)
+    kind: str = Field(max_length=32)
+    text: str = Field(default="", sa_type=Text)
+    details: dict[str, Any] = json_field()
+
+
+class PrivacyRequestStep(SQLModel, table=True):
+    """One per-system step of an export or deletion; retried on its own from its last state."""
+
+    __tablename__ = "privacy_request_steps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="privacy_requests.id", index=True)
+    operation: str = Field(max_length=16)  # export | delete
+    system: str = Field(max_length=16)  # store | stripe | zendesk
+    status: str = Field(default="pending", max_length=16)  # pending|running|done|failed|skipped
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=4000)
+    started_at: datetime | None = utc_field()
+    finished_at: datetime | None = utc_field()
+    verified_at: datetime | None = utc_field()
+    done_by: str | None = Field(default=None, max_length=320)
+    result: dict[str, Any] = json_field()
+
+
+class DataExport(SQLModel, table=True):
+    __tablename__ = "data_exports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="privacy_requests.id", index=True)
+    status: str = Field(default="building", max_length=16)  # building|complete|incomplete|failed|expired
+    file_name: str | None = Field(default=None, max_length=255)
+    size_bytes: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    sources: dict[str, Any] = json_field()  # per source: status, counts, error
+    incomplete_reason: str | None = Field(default=None, max_length=4000)
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = utc_field(default_now=True, nullable=False)
+    expires_at: datetime | None = utc_field(index=True)
+    deleted_at: datetime | None = utc_field()
+    download_count: int = 0

@@ -1,0 +1,151 @@
+"""Raw usage events (grow without bound) and the daily rollups pages read instead."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import utc_field
+
+
+class UsageEvent(SQLModel, table=True):
+    """One event from an app's backend. The actor is a keyed hash; the raw Zendesk user id is never stored."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_inst_time", "installation_id", "occurred_at"),)
+
+    # BIGINT on PostgreSQL; INTEGER on SQLite so the column is the rowid and autoincrements.
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    )
+    event_id: str = Field(max_length=64, unique=True)
+    installation_id: int = Field(foreign_key="installations.id")
+    account_id: int = Field(index=True)
+    app_id: int
+    feature: str = Field(max_length=64)
+    actor_hash: str = Field(max_length=64, index=True)
+    occurred_at: datetime = utc_field(index=True, nullable=False)
+    ip_address: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=500)
+    browser: str | None = Field(default=None, max_length=64)
+    os: str | None = Field(default=None, max_length=64)
+    ingested_at: datetime = utc_field(default_now=True, nullable=False)
+
+
+class UsageDailyRollup(SQLModel, table=True):
+    """Per day, installation and feature: event count and distinct actors."""
+
+    __tablename__ = "usage_daily_rollups"
+    __table_args__ = (
+        UniqueConstraint("day", "installation_id", "feature", name="uq_usage_rollup"),
+        Index("ix_usage_rollup_app_day", "app_id", "day"),
+        Index("ix_usage_rollup_account_day", "account_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    installation_id: int
+    account_id: int
+    app_id: int
+    feature: str = Field(max_length=64)
+    events: int = 0
+    distinct_actors: int = 0
+
+
+class UsageActorDay(SQLModel, table=True):
+    """One row per actor, account, app and day: enough to count distinct actors over any window.
+
+    The unique key is ordered (app, account, actor, day) so the sliding-window pass over each actor's
+    days reads the index in order instead of sorting.
+    """
+
+    __tablename__ = "usage_actor_days"
+    __table_args__ = (
+        UniqueConstraint("app_id", "account_id", "actor_hash", "day", name="uq_usage_actor_day"),
+        Index("ix_usage_actor_days_app_day", "app_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    app_id: int
+    account_id: int = Field(index=True)
+    actor_hash: str = Field(max_length=64)
+
+
+class AppDailyActives(SQLModel, table=True):
+    """Precomputed DAU/WAU/MAU per app and day (app_id 0 = all apps); active_accounts over 30 days."""
+
+    __tablename__ = "app_daily_actives"
+    __table_args__ = (UniqueConstraint("day", "app_id", name="uq_app_daily_actives"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    app_id: int
+    dau: int = 0
+    wau: int = 0
+    mau: int = 0
+    active_accounts: int = 0
+    events: int = 0
+
+
+class UsageFeatureDay(SQLModel, table=True):
+    """Per day, app and feature: events, distinct actors and distinct accounts (charts over time)."""
+
+    __tablename__ = "usage_feature_days"
+    __table_args__ = (UniqueConstraint("day", "app_id", "feature", name="uq_usage_feature_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    app_id: int
+    feature: str = Field(max_length=64)
+    events: int = 0
+    actors: int = 0
+    accounts: int = 0
+
+
+class UsageFeatureMonth(SQLModel, table=True):
+    """Per month (first day), app and feature: events and distinct accounts (feature adoption)."""
+
+    __tablename__ = "usage_feature_months"
+    __table_args__ = (UniqueConstraint("month", "app_id", "feature", name="uq_usage_feature_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    app_id: int
+    feature: str = Field(max_length=64)
+    events: int = 0
+    accounts: int = 0
+
+
+class UsageAccountMonth(SQLModel, table=True):
+    """Per month (first day), account and app: events, active days, distinct actors."""
+
+    __tablename__ = "usage_account_months"
+    __table_args__ = (
+        UniqueConstraint("month", "account_id", "app_id", name="uq_usage_account_month"),
+        Index("ix_usage_account_months_account", "account_id", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    account_id: int
+    app_id: int
+    events: int = 0
+    active_days: int = 0
+    actors: int = 0
+
+
+class UsageCohort(SQLModel, table=True):
+    """Accounts first active in `cohort_month` that were active again in `month` (app_id 0 = any app)."""
+
+    __tablename__ = "usage_cohorts"
+    __table_args__ = (UniqueConstraint("app_id", "cohort_month", "month", name="uq_usage_cohort"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: int
+    cohort_month: date
+    month: date
+    accounts: int = 0

@@ -1,0 +1,80 @@
+"""Corrections waiting for a second person: approve (sent to Stripe at once) or reject, with a reason."""
+
+import streamlit as st
+
+from dashboard.corrections.history import approval_queue
+from dashboard.corrections.rules import CREDIT_OUTCOMES, KIND_LABELS, REASON_CATEGORIES
+from dashboard.money import format_money
+from dashboard.settings import get_settings
+from dashboard.ui.access import require_page
+from dashboard.ui.corrections import approve_queued, outcome_banner, reject_queued, stripe_gateway
+from dashboard.ui.forms import FieldErrors
+from dashboard.ui.store import db_session
+from dashboard.ui.timezones import to_viewer
+
+actor = require_page("correction-approvals")
+settings = get_settings()
+st.title("Correction approvals")
+threshold = format_money(settings.correction_approval_threshold_minor, settings.reporting_currency)
+st.caption(
+    f"Corrections above {threshold} or giving a 100% discount wait here. "
+    "You cannot decide on your own requests."
+)
+outcome_banner()
+
+with db_session() as session:
+    queue = approval_queue(session)
+if not queue:
+    st.info("Nothing is waiting for approval.", icon=":material/done_all:")
+    st.stop()
+
+gateway = stripe_gateway()
+for row in queue:
+    amount = format_money(row["amount"], row["currency"]) if row["amount"] is not None else "no amount"
+    with st.expander(
+        f"#{row['id']} · {KIND_LABELS[row['kind']]} · {row['company'] or 'no account'} · {amount}",
+        expanded=len(queue) == 1,
+    ):
+        st.write(
+            f"Requested by **{row['requested_by']}** on {to_viewer(row['requested_at']):%Y-%m-%d %H:%M}. "
+            f"In the reporting currency: "
+            f"{format_money(row['amount_reporting'], settings.reporting_currency) or 'n/a'}."
+        )
+        st.write(
+            f"Reason ({REASON_CATEGORIES.get(row['reason_category'], row['reason_category'])}): "
+            f"{row['reason_text']}"
+        )
+        params = row["params"] or {}
+        if params.get("percent_off"):
+            st.write(f"Discount: **{params['percent_off']}%**")
+        outcome_of = {
+            "refund_amount": "refund",
+            "credit_amount": "credit",
+            "out_of_band_amount": "out_of_band",
+        }
+        for param, outcome in outcome_of.items():
+            if param in (params.get("credit_note") or {}):
+                st.write(f"Credit note: {CREDIT_OUTCOMES[outcome]}.")
+        preview = params.get("preview") or {}
+        for line in preview.get("lines", []):
+            st.write(f"- {line['description']}: {format_money(line['amount'], row['currency'])}")
+        target = row["payment_id"] or row["invoice_id"] or row["subscription_id"]
+        st.caption(f"Stripe object {target}; idempotency key {row['idempotency_key']}.")
+        if row["requested_by"] == actor.email:
+            st.caption("You requested this correction; another account manager or admin must decide.")
+            continue
+        errors = FieldErrors()
+        reason = st.text_input("Reason for your decision", key=f"decision_{row['id']}")
+        errors.slot("decision_reason")
+        errors.slot(None)
+        approve_col, reject_col = st.columns(2)
+        if approve_col.button(
+            "Approve and execute",
+            type="primary",
+            key=f"approve_{row['id']}",
+            icon=":material/check:",
+            disabled=gateway is None,
+        ):
+            approve_queued(actor, gateway, row, reason=reason, errors=errors)
+        if reject_col.button("Reject", key=f"reject_{row['id']}", icon=":material/close:"):
+            reject_queued(actor, row, reason=reason, errors=errors)

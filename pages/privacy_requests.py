@@ -1,0 +1,117 @@
+"""Privacy requests: the officer's queue (overdue first, filters in the URL), or one request with ?id=N."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.csv_export import frame_to_csv
+from dashboard.errors import ConflictError, ValidationError
+from dashboard.privacy import queue, requests
+from dashboard.privacy.deadlines import JURISDICTION_LABELS
+from dashboard.privacy.requests import TYPE_LABELS
+from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
+from dashboard.ui.access import require_page
+from dashboard.ui.privacy import (
+    URGENCY_COLOURS,
+    jurisdiction_label,
+    open_request,
+    status_label,
+    type_label,
+    viewer_today,
+)
+from dashboard.ui.privacy_detail import show_request
+from dashboard.ui.store import db_session
+
+actor = require_page("privacy")
+
+opened = st.query_params.get("id")
+if opened is not None:
+    if opened.isdigit():
+        show_request(actor, int(opened))
+    else:
+        st.error("The request number in the address is not a number.")
+    st.stop()
+
+st.title("Privacy requests")
+with db_session() as session:
+    officers = {u.email: u for u in requests.assignable_users(session)}
+
+filter_columns = st.columns([2, 2, 2, 2, 1])
+types = filter_columns[0].multiselect("Type", list(TYPE_LABELS), format_func=type_label, key="type",
+                                      bind="query-params")
+statuses = filter_columns[1].multiselect("Status", list(STATUS_LABELS), default=list(OPEN_STATUSES),
+                                         format_func=status_label, key="status", bind="query-params")
+jurisdictions = filter_columns[2].multiselect("Jurisdiction", list(JURISDICTION_LABELS),
+                                              format_func=jurisdiction_label, key="jurisdiction",
+                                              bind="query-params")
+assignee = filter_columns[3].selectbox(
+    "Assignee", ["unassigned", *officers], index=None, placeholder="Anyone", key="assignee",
+    format_func=lambda e: "Unassigned" if e == "unassigned" else (officers[e].name or e), bind="query-params")
+mine = filter_columns[4].toggle("Mine", key="mine", bind="query-params")
+
+filters = queue.QueueFilters(
+    types=tuple(types), statuses=tuple(statuses), jurisdictions=tuple(jurisdictions),
+    assignee_id=officers[assignee].id if assignee in officers else None, unassigned=assignee == "unassigned",
+    mine_user_id=actor.user_id if mine else None)
+today = viewer_today()
+with db_session() as session:
+    rows = queue.queue_rows(session, today=today, filters=filters)
+
+frame = pd.DataFrame(rows, columns=["id", "due_on", "deadline", "days_left", "type", "status", "subject_name",
+                                    "subject_email", "jurisdiction", "assignee", "received_on", "processor",
+                                    "extended", "likely_duplicate", "urgency", "version"])
+open_rows = frame[frame["status"].isin(OPEN_STATUSES)]
+metrics = st.columns(4)
+metrics[0].metric("Shown", f"{len(frame):,}")
+metrics[1].metric("Overdue", f"{int((open_rows['urgency'] == 'overdue').sum()):,}")
+metrics[2].metric("Due today", f"{int((open_rows['days_left'] == 0).sum()):,}")
+metrics[3].metric("Under 5 days", f"{int((open_rows['urgency'] == 'red').sum()):,}")
+st.caption(f"Deadlines are dates; today is {today:%A %d %B %Y} in your time zone.")
+
+display = frame.assign(type=frame["type"].map(type_label), status=frame["status"].map(status_label),
+                       jurisdiction=frame["jurisdiction"].map(jurisdiction_label))
+styled = display.style.apply(lambda _: frame["urgency"].map(URGENCY_COLOURS), subset=["deadline", "due_on"])
+picked = st.dataframe(
+    styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    key="queue_table",
+    column_order=["id", "due_on", "deadline", "type", "status", "subject_name", "subject_email",
+                  "jurisdiction", "assignee", "received_on", "processor", "extended", "likely_duplicate"],
+    column_config={
+        "id": st.column_config.NumberColumn("#", format="%d"),
+        "due_on": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
+        "deadline": "Days left",
+        "type": "Type", "status": "Status", "subject_name": "Subject", "subject_email": "Email",
+        "jurisdiction": "Law", "assignee": "Assignee",
+        "received_on": st.column_config.DateColumn("Received", format="YYYY-MM-DD"),
+        "processor": st.column_config.CheckboxColumn("Processor"),
+        "extended": st.column_config.CheckboxColumn("Extended"),
+        "likely_duplicate": st.column_config.CheckboxColumn("Likely duplicate"),
+    },
+)
+st.download_button("Download queue (CSV)", frame_to_csv(frame.drop(columns=["version"])),
+                   file_name="privacy-queue.csv", mime="text/csv", icon=":material/download:")
+
+selected = picked.selection.rows if picked else []
+if selected:
+    row = frame.iloc[selected[0]]
+    st.subheader(f"Request #{row['id']}")
+    left, right = st.columns([1, 3])
+    if left.button("Open request", icon=":material/open_in_new:", type="primary"):
+        open_request(int(row["id"]))
+    with right.form("queue_assign"):
+        names = {u.id: u.name or u.email for u in officers.values()}
+        to = st.selectbox("Assign to", [None, *names], format_func=lambda i: names.get(i, "Nobody"))
+        if st.form_submit_button("Assign"):
+            try:
+                with db_session() as session:
+                    requests.assign(session, actor, request_id=int(row["id"]),
+                                    expected_version=int(row["version"]), assignee_id=to)
+                st.toast(f"Request #{row['id']} assigned to {names.get(to, 'nobody')}.",
+                         icon=":material/check:")
+                st.rerun()
+            except (ConflictError, ValidationError) as error:
+                st.error(str(error))
+
+with st.form("open_by_number"):
+    number = st.number_input("Open request number", min_value=1, step=1, value=None)
+    if st.form_submit_button("Open") and number:
+        open_request(int(number))

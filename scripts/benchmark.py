@@ -1,0 +1,280 @@
+"""Usage at scale: ingest speed against raw executemany, rollup time, and every page's run time.
+
+    python scripts/benchmark.py                        # 1M and 10M events, SQLite and PostgreSQL
+    python scripts/benchmark.py --events 1000000 --backend sqlite
+
+For each backend and event count it builds the `large` demo data with that many usage events in a
+fresh store (SQLite file in a temporary folder, or a new PostgreSQL database on 127.0.0.1:5432),
+then measures and prints a Markdown table. If no demo step has made installations yet, stand-in
+installations (1-2 apps per account) are added so there is usage to measure; the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import Engine, func, text
+from sqlmodel import Session, select
+
+from dashboard.db import make_engine, migrate
+from dashboard.demo import _steps
+from dashboard.demo.context import SIZES, DemoContext
+from dashboard.identity import SYSTEM, Actor
+from dashboard.navigation import PAGES
+from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.usage.bulk import EVENT_COLUMNS, insert_events
+from dashboard.usage.ingest import EventPreparer, ingest_events
+from dashboard.usage.rollup import refresh_rollups
+from models import Account, App, Installation
+
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+INGEST_ROWS = 100_000
+PAGE_ACTOR = Actor(email="bench@example.com", role="admin", user_id=1, name="Bench")
+
+
+@dataclass
+class Run:
+    backend: str
+    events: int
+    seed_seconds: float = 0.0
+    usage_load_seconds: float = 0.0
+    rollup_seconds: float = 0.0
+    incremental_rollup_seconds: float = 0.0
+    ingest_per_second: float = 0.0
+    insert_only_per_second: float = 0.0
+    baseline_per_second: float = 0.0
+    standin_installations: int = 0
+    pages: dict[str, tuple[float, float] | str] = field(default_factory=dict)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, action="append", help="usage events (repeatable)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--output", type=Path, help="also append the Markdown table to this file")
+    args = parser.parse_args()
+    runs = []
+    for backend in args.backend or ["sqlite", "postgresql"]:
+        for events in args.events or [1_000_000, 10_000_000]:
+            runs.append(measure(backend, events))
+            print(markdown(runs[-1:]), flush=True)
+    report = markdown(runs) + "\n" + ratios(runs)
+    print(report)
+    if args.output:
+        with args.output.open("a") as handle:
+            handle.write(f"\n<!-- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC -->\n{report}\n")
+
+
+def measure(backend: str, events: int) -> Run:
+    run = Run(backend, events)
+    with fresh_store(backend) as url:
+        engine = make_engine(url)
+        migrate(engine)
+        build_demo(engine, run)
+        measure_ingest(engine, run)
+        measure_pages(url, run)
+        engine.dispose()
+    return run
+
+
+class fresh_store:
+    """A new SQLite file or PostgreSQL database for one run, removed afterwards."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> str:
+        if self.backend == "sqlite":
+            self.folder = tempfile.mkdtemp(prefix="bench-")
+            return f"sqlite:///{self.folder}/bench.sqlite3"
+        self.name = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.name}"
+
+    def __exit__(self, *exc: object) -> None:
+        if self.backend == "sqlite":
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def build_demo(engine: Engine, run: Run) -> None:
+    ctx = DemoContext(engine=engine, size=replace(SIZES["large"], usage_events=run.events), seed=20261122)
+    started = time.perf_counter()
+    for name, step in _steps():
+        if name == "usage":
+            run.standin_installations = add_standin_installations(ctx)
+            print(f"  [{run.backend} {run.events:,}] generating and loading usage…", flush=True)
+        step(ctx)
+    run.seed_seconds = time.perf_counter() - started
+    run.usage_load_seconds = ctx.shared.get("usage_load_seconds", 0.0)
+    run.rollup_seconds = ctx.shared.get("usage_rollup_seconds", 0.0)
+
+
+def add_standin_installations(ctx: DemoContext) -> int:
+    """Installations for the benchmark when no demo step has made any (the usage step needs some)."""
+    with Session(ctx.engine) as session:
+        if session.exec(select(func.count()).select_from(Installation)).one():
+            return 0
+        account_ids = session.exec(select(Account.id)).all()
+        app_ids = session.exec(select(App.id)).all()
+    rows = []
+    for account_id in account_ids:
+        for app_id in ctx.rng.sample(app_ids, ctx.rng.choice((1, 1, 2))):
+            installed = ctx.now - timedelta(days=ctx.rng.randint(1, 700))
+            gone = ctx.rng.random() < 0.1
+            rows.append({"id": len(rows) + 1, "account_id": account_id, "app_id": app_id, "source": "demo",
+                         "state": "uninstalled" if gone else "enabled", "installed_at": installed,
+                         "uninstalled_at": (installed + timedelta(days=ctx.rng.randint(1, 60))
+                                            if gone else None),
+                         "settings": {}})
+    ctx.bulk_insert(Installation, rows)
+    return len(rows)
+
+
+def ingest_records(engine: Engine, prefix: str, count: int, now: datetime) -> list[dict]:
+    with Session(engine) as session:
+        installs = session.exec(select(Installation.id).where(Installation.uninstalled_at.is_(None))).all()
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0"
+    return [{"event_id": f"{prefix}-{n}", "installation_id": str(installs[n % len(installs)]),
+             "feature": "apply_rule", "actor": str(n % 5000), "ip_address": "203.0.113.9",
+             "user_agent": agent,
+             "occurred_at": (now - timedelta(seconds=n)).isoformat()} for n in range(count)]
+
+
+def measure_ingest(engine: Engine, run: Run) -> None:
+    """Our ingest (validate, hash, parse, insert) and its insert alone, against a raw executemany."""
+    now = datetime.now(UTC)
+    records = ingest_records(engine, "bench", INGEST_ROWS, now)
+    with Session(engine) as session:
+        started = time.perf_counter()
+        preparer = EventPreparer(session, now=now)
+        rows = [preparer.prepare(record) for record in records]
+        inserted_at = time.perf_counter()
+        insert_events(session.connection(), rows)
+        finished = time.perf_counter()
+        session.commit()
+    run.ingest_per_second = INGEST_ROWS / (finished - started)
+    run.insert_only_per_second = INGEST_ROWS / (finished - inserted_at)
+    baseline_rows = [(f"base-{row[0]}", *row[1:]) for row in rows]
+    run.baseline_per_second = INGEST_ROWS / raw_executemany(engine, baseline_rows)
+    with Session(engine) as session:
+        started = time.perf_counter()
+        refresh_rollups(session, days=[now.date()])
+        session.commit()
+        run.incremental_rollup_seconds = time.perf_counter() - started
+    with Session(engine) as session:  # the public function, end to end, once more (all duplicates)
+        ingest_events(session, records[:1000], actor=SYSTEM, now=now)
+        session.commit()
+
+
+def raw_executemany(engine: Engine, rows: list[tuple]) -> float:
+    """Seconds for a plain DBAPI executemany INSERT of `rows` into usage_events (no conflict handling)."""
+    marker = "?" if engine.dialect.name == "sqlite" else "%s"
+    statement = (f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)}) "
+                 f"VALUES ({', '.join(marker for _ in EVENT_COLUMNS)})")
+    if engine.dialect.name == "postgresql":
+        rows = [(*row[:6], row[6] + "+00", *row[7:11], row[11] + "+00") for row in rows]
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        started = time.perf_counter()
+        cursor.executemany(statement, rows)
+        raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+def measure_pages(url: str, run: Run) -> None:
+    """Every registered page under AppTest as an admin: a cold run (caches cleared) and a cached run.
+
+    Each page is run once first and thrown away, so "cold" measures empty caches, not Python imports;
+    the engine (and the Alembic check a new server makes once) is set up again before timing.
+    """
+    import streamlit as st
+
+    from dashboard.ui.store import get_engine
+
+    os.environ["DATABASE_URL"] = url
+    reset_settings_cache()
+    st.cache_resource.clear()
+    for spec in PAGES:
+        path = PROJECT_ROOT / spec.file
+        if not path.exists():
+            run.pages[spec.key] = "not on this branch"
+            continue
+        page_run(path)
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        get_engine()
+        at = page_run(path, run=False)
+        started = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        at.run()
+        cached = time.perf_counter() - started
+        failed = [str(e.value)[:80] for e in at.exception]
+        run.pages[spec.key] = f"error: {failed[0]}" if failed else (cold, cached)
+
+
+def page_run(path: Path, *, run: bool = True):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(path), default_timeout=600)
+    at.session_state["actor"] = PAGE_ACTOR
+    return at.run() if run else at
+
+
+def markdown(runs: list[Run]) -> str:
+    lines = ["| backend | events | usage load | rollup (full) | rollup (1 day) | ingest ev/s | ingest insert "
+             "ev/s | raw executemany ev/s | ingest / raw | stand-in installs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        lines.append(f"| {r.backend} | {r.events:,} | {r.usage_load_seconds:.1f} s | "
+                     f"{r.rollup_seconds:.1f} s | "
+                     f"{r.incremental_rollup_seconds:.2f} s | {r.ingest_per_second:,.0f} | "
+                     f"{r.insert_only_per_second:,.0f} | {r.baseline_per_second:,.0f} | "
+                     f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} |")
+    lines += ["", "| backend | events | page | cold | cached |", "|---|---:|---|---:|---:|"]
+    for r in runs:
+        for key, value in r.pages.items():
+            cells = f"{value[0]:.3f} s | {value[1]:.3f} s" if isinstance(value, tuple) else f"{value} | "
+            lines.append(f"| {r.backend} | {r.events:,} | {key} | {cells} |")
+    return "\n".join(lines)
+
+
+def ratios(runs: list[Run]) -> str:
+    lines = ["| backend | page | cold at fewest events | cold at most events | ratio |",
+             "|---|---|---:|---:|---:|"]
+    for backend in sorted({r.backend for r in runs}):
+        mine = sorted((r for r in runs if r.backend == backend), key=lambda r: r.events)
+        if len(mine) < 2:
+            continue
+        small, large = mine[0], mine[-1]
+        for key in ("usage", "overview"):
+            a, b = small.pages.get(key), large.pages.get(key)
+            if isinstance(a, tuple) and isinstance(b, tuple):
+                lines.append(f"| {backend} | {key} ({small.events:,} → {large.events:,}) | {a[0]:.3f} s | "
+                             f"{b[0]:.3f} s | {b[0] / a[0]:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Entry point: configuration, sign-in, navigation built from the user's role, then the chosen page."""
+
+import streamlit as st
+
+from dashboard.identity import role_label
+from dashboard.navigation import PAGES, sections_for
+from dashboard.ui.login import show_sign_in, sign_out, signed_in_actor
+from dashboard.ui.session_cookie import cookie_written, write_pending_cookie
+
+st.set_page_config(page_title="Apps Console", page_icon=":material/dashboard:", layout="wide")
+
+actor = signed_in_actor()
+write_pending_cookie()  # keeps local sign-in across reloads and shared links (dashboard/sessions.py)
+if actor is None:
+    # Every page's address shows the sign-in form, so a shared link (filters included) opens after sign-in.
+    sign_in_pages = [st.Page(show_sign_in, title="Sign in", default=True)]
+    sign_in_pages += [st.Page(show_sign_in, title=spec.title, url_path=spec.key) for spec in PAGES]
+    st.navigation(sign_in_pages, position="hidden").run()
+    cookie_written()
+    st.stop()
+
+navigation = {
+    section: [st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.key) for spec in specs]
+    for section, specs in sections_for(actor.role).items()
+}
+# Streamlit serves the default page only at "/". A hidden default that forwards to the landing page lets
+# the landing page keep its own address, so shared links to it (with their filters) open like any other.
+first_section = navigation[next(iter(navigation))]
+landing = first_section[0]  # the role's landing page (dashboard.navigation.landing_page)
+home = st.Page(lambda: st.switch_page(landing, query_params=st.query_params.to_dict()), title="Home",
+               url_path="home", default=True, visibility="hidden")
+first_section.insert(0, home)
+with st.sidebar:
+    st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
+    if st.button("Sign out", icon=":material/logout:", use_container_width=True):
+        sign_out(actor)
+st.navigation(navigation, expanded=True).run()
+cookie_written()

@@ -1,0 +1,157 @@
+"""An account manager refunds part of a demo payment end to end, against a fake Stripe server.
+
+The console runs as the README starts it (default SQLite store with the demo data), with its Stripe
+key and API base pointed at a fake Stripe that holds the same payment as the demo mirror.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+import tests.fakes.fake_stripe_corrections  # noqa: F401  (registers the refund routes)
+from dashboard.bootstrap import prepare_store
+from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from dashboard.settings import Settings
+from models import Account, BillingCorrection, StripeCustomer, StripePayment, StripeRefund
+from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
+from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
+
+
+@dataclass
+class DemoPayment:
+    id: str
+    amount: int
+    currency: str
+    account_id: int
+    company: str
+
+
+def _unrefunded_payment(session: Session) -> DemoPayment:
+    corrected = select(BillingCorrection.payment_id).where(col(BillingCorrection.payment_id).is_not(None))
+    payment, account = session.exec(
+        select(StripePayment, Account)
+        .join(StripeCustomer, col(StripeCustomer.id) == col(StripePayment.customer_id))
+        .join(Account, col(Account.id) == col(StripeCustomer.account_id))
+        .where(
+            StripePayment.status == "succeeded",
+            StripePayment.amount_refunded == 0,
+            col(StripePayment.id).not_in(corrected),
+            StripePayment.amount >= 2000,
+        )
+        .order_by(StripePayment.id)
+    ).first()
+    return DemoPayment(payment.id, payment.amount, payment.currency, account.id, account.company_name)
+
+
+def _mirror_into(fake: FakeStripe, payment: StripePayment) -> None:
+    """The demo payment as Stripe would have it (same id, amounts, card)."""
+    charge = fake.make(
+        "charge",
+        id=payment.id,
+        amount=payment.amount,
+        amount_captured=payment.amount,
+        amount_refunded=0,
+        currency=payment.currency,
+        customer=payment.customer_id,
+        payment_intent=payment.payment_intent_id,
+        paid=True,
+        captured=True,
+        status="succeeded",
+        refunded=False,
+        created=int(payment.created.timestamp()),
+    )
+    charge["payment_method_details"] = {
+        "type": "card",
+        "card": {
+            **fake.fixtures["charge"]["payment_method_details"]["card"],
+            "brand": payment.card_brand,
+            "last4": payment.card_last4,
+        },
+    }
+    fake.add("charges", charge)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeStripe, Path, DemoPayment]]:
+    data_dir = tmp_path_factory.mktemp("corrections") / "data"
+    data_dir.mkdir()
+    engine = prepare_store(Settings(data_dir=data_dir))  # the demo store the console would seed itself
+    with Session(engine) as session:
+        chosen = _unrefunded_payment(session)
+        fake = FakeStripe().start()
+        _mirror_into(fake, session.get(StripePayment, chosen.id))
+    engine.dispose()
+    process, base = start_streamlit(
+        data_dir,
+        extra_env={
+            "STRIPE_API_KEY": TEST_KEY,
+            "STRIPE_API_BASE": fake.url,
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+        },
+    )
+    yield base, fake, data_dir / "console.sqlite3", chosen
+    stop(process)
+    fake.stop()
+
+
+def choose(page, label: str, option: str | re.Pattern[str]) -> None:
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option).first.click()
+    wait_idle(page)
+
+
+def test_partial_refund_end_to_end(console, page) -> None:
+    base, fake, database, payment = console
+    email, _ = DEMO_USERS["account_manager"]
+    sign_in(page, base, email, DEMO_PASSWORD)
+    page.get_by_role("link", name="Billing corrections").click()
+    wait_idle(page)
+    page.get_by_role("textbox", name="Find the account").fill(payment.company)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    choose(page, "Account", re.compile(re.escape(payment.company)))
+    choose(page, "Payment", re.compile(re.escape(payment.id)))
+    page.get_by_text("refundable").first.wait_for()
+
+    half = payment.amount // 2
+    typed = f"{half // 100}.{half % 100:02d}"
+    page.get_by_role("textbox", name=re.compile(r"^Amount")).fill(typed)
+    choose(page, "Reason category", "Service problem")
+    page.get_by_role("textbox", name="Reason").fill("Outage on their Zendesk for three days; half refunded.")
+    page.get_by_role("button", name="Preview").click()
+    wait_idle(page)
+    page.get_by_text("Amount:").first.wait_for()
+    shot(page, "correction-refund-preview")
+    assert fake.calls_to("/v1/refunds") == 0  # previewing sends nothing
+
+    page.get_by_role("button", name="Submit correction").click()
+    wait_idle(page)
+    page.get_by_text(re.compile(r"Correction #\d+: executed")).wait_for()
+    shot(page, "correction-refund-executed")
+    [refund] = [r for r in fake.store["refunds"].values() if r["charge"] == payment.id]
+    assert refund["amount"] == half and fake.calls["POST /v1/refunds"] == 1
+
+    page.get_by_role("button", name="Open the updated account").click()
+    page.wait_for_url(re.compile(rf"/account\?id={payment.account_id}$"))
+    wait_idle(page)
+    page.get_by_role("heading", name="Refunds").wait_for()
+    page.get_by_role("heading", name="Billing corrections").wait_for()
+    shot(page, "correction-account-after-refund")
+
+    from dashboard.db import make_engine
+
+    store = make_engine(f"sqlite:///{database}")
+    with Session(store) as session:
+        assert session.get(StripeRefund, refund["id"]).amount == half
+        assert session.get(StripePayment, payment.id).amount_refunded == half
+        [correction] = session.exec(
+            select(BillingCorrection).where(BillingCorrection.payment_id == payment.id)
+        )
+        assert correction.status == "executed" and correction.stripe_result_id == refund["id"]
+    store.dispose()

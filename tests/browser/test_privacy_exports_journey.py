@@ -1,0 +1,118 @@
+"""Exports and deletions in a real browser: build an export and download it; plan, confirm and run a
+deletion. The console runs on demo data with Stripe pointed at a fake Stripe started here
+(STRIPE_API_KEY/STRIPE_API_BASE); no Zendesk connection is configured, which the page must say."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+
+import tests.fakes.fake_stripe_privacy  # noqa: F401  (customer search and delete routes)
+from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
+from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
+
+pytestmark = pytest.mark.browser
+
+EXPORT_EMAIL = "export.journey@example.com"
+DELETION_EMAIL = "deletion.journey@example.com"
+
+
+@pytest.fixture(scope="module")
+def fake_stripe_world() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    price = fake.add_price(fake.add_product("Ticket Tagger"), unit_amount=1500)
+    for email in (EXPORT_EMAIL, DELETION_EMAIL, "export.journey@example.com.evil"):
+        customer = fake.add_customer(email=email, name="Journey Person")
+        fake.add_paid_invoice(fake.add_subscription(customer, [(price, 1)]), amount=1500)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, fake_stripe_world: FakeStripe) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("exports-console") / "data"
+    data_dir.mkdir()
+    process, base = start_streamlit(data_dir, {"STRIPE_API_KEY": TEST_KEY,
+                                               "STRIPE_API_BASE": fake_stripe_world.url})
+    yield base
+    stop(process)
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _click(page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+    wait_idle(page)
+
+
+def _open_in_progress_request(page, base: str, kind: str, email: str) -> str:
+    email_user, _ = DEMO_USERS["privacy_officer"]
+    sign_in(page, base, email_user, DEMO_PASSWORD)
+    page.get_by_role("link", name="Log a request").click()
+    wait_idle(page)
+    _choose(page, "Request type", kind)
+    page.get_by_label("Subject's name").fill("Journey Person")
+    page.get_by_label("Subject's email").fill(email)
+    _click(page, "Log request")
+    logged = page.get_by_text(re.compile(r"Request #\d+ logged\. Due")).inner_text()
+    request_id = re.search(r"#(\d+)", logged).group(1)
+    _click(page, f"Open request #{request_id}")
+    page.get_by_role("tab", name="Status").click()
+    _choose(page, "New status", "In progress")
+    _click(page, "Change status")
+    _click(page, "Exports and deletions for this request")
+    page.get_by_role("heading", name="Exports and deletions").wait_for()
+    assert f"request={request_id}" in page.url
+    page.get_by_text("Zendesk is not configured here").wait_for()
+    return request_id
+
+
+def test_build_an_export_and_download_it(console, page, fake_stripe_world) -> None:
+    request_id = _open_in_progress_request(page, console, "Access", EXPORT_EMAIL)
+    _click(page, "Build export")
+    page.get_by_text(re.compile(r"Export #\d+: incomplete")).wait_for()  # Zendesk not configured
+    shot(page, "exports-1-built")
+    button = page.get_by_role("button", name=re.compile(r"Download export #\d+"))
+    with page.expect_download() as download:
+        button.click()
+    data = download.value.path().read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        customers = archive.read("stripe_customers.csv").decode("utf-8-sig")
+    assert manifest["request_id"] == int(request_id)
+    assert manifest["sources"]["stripe"]["status"] == "done"
+    assert manifest["cut_short"].keys() == {"zendesk"}
+    assert EXPORT_EMAIL in customers and ".evil" not in customers  # the near match stays out
+    page.get_by_text("1 near match(es) excluded: review").wait_for()
+
+
+def test_plan_confirm_and_run_a_deletion(console, page, fake_stripe_world) -> None:
+    request_id = _open_in_progress_request(page, console, "Deletion", DELETION_EMAIL)
+    _click(page, "Prepare the deletion plan")
+    page.get_by_text("subscription(s) are still open").wait_for()
+    shot(page, "deletions-1-plan")
+    _click(page, "Confirm the plan")
+    page.get_by_text("Cancel them first, or confirm").wait_for()
+    page.get_by_text("I confirm that deleting the Stripe customer cancels these subscriptions").click()
+    wait_idle(page)
+    _click(page, "Confirm the plan")
+    _click(page, "Run the remaining steps")
+    page.get_by_role("button", name="Download the deletion record (JSON)").wait_for()
+    shot(page, "deletions-2-done")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the deletion record (JSON)").click()
+    record = json.loads(download.value.path().read_text())
+    assert record["request_id"] == int(request_id)
+    assert {s["system"]: s["status"] for s in record["steps"]} == {"store": "done", "stripe": "done",
+                                                                   "zendesk": "skipped"}
+    deleted = [c for c in fake_stripe_world.store["customers"].values() if c.get("deleted")]
+    assert [c["email"] for c in deleted] == [DELETION_EMAIL]

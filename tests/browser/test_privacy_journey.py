@@ -1,0 +1,70 @@
+"""A privacy officer's journey in a real browser: log a request, assign it, extend it, complete it."""
+
+import re
+
+import pytest
+
+from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from tests.browser.conftest import shot, sign_in, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator("[data-testid='stSelectbox']").filter(has_text=label).locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _submit(page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+    wait_idle(page)
+
+
+def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
+    email, name = DEMO_USERS["privacy_officer"]
+    sign_in(page, console_url, email, DEMO_PASSWORD)
+    page.get_by_role("heading", name="Privacy requests").wait_for()  # the officer's landing page
+    page.locator("[data-testid='stMetric']").filter(has_text="Overdue").wait_for()
+    shot(page, "privacy-0-queue")
+    page.get_by_role("link", name="Log a request").click()  # a new page load would start a new session
+    wait_idle(page)
+    page.get_by_label("Subject's name").fill("Journey <b>Tester</b>")
+    page.get_by_label("Subject's email").fill("journey.tester@example.com")
+    page.get_by_role("textbox", name="Notes").fill("Asked by email for a copy of everything we hold.")
+    _submit(page, "Log request")
+    success = page.get_by_text(re.compile(r"Request #\d+ logged\. Due"))
+    request_id = re.search(r"#(\d+)", success.inner_text()).group(1)
+    page.get_by_text("Subject: Journey <b>Tester</b>").wait_for()  # shown as text, not as HTML
+    assert page.get_by_label("Subject's name").input_value() == ""  # ready for the next request
+    shot(page, "privacy-1-logged")
+
+    _submit(page, f"Open request #{request_id}")
+    page.get_by_role("heading", name=f"Request #{request_id} · Access").wait_for()
+    assert f"id={request_id}" in page.url
+
+    page.get_by_role("tab", name="Assign").click()
+    _choose(page, "Assign to", f"{name} (privacy officer)")
+    _submit(page, "Assign")
+    page.locator("[data-testid='stMetric']").filter(has_text="Assigned to").get_by_text(name).wait_for()
+
+    page.get_by_role("tab", name="Extend").click()
+    reason = page.get_by_role("textbox", name="Reason for the extension")
+    reason.fill("Data spread over three Zendesk instances.")
+    _submit(page, "Extend deadline")
+    page.get_by_text("yes, subject told").wait_for(state="attached")  # a cell of the facts grid
+    shot(page, "privacy-2-extended")
+
+    page.get_by_role("tab", name="Status").click()
+    _choose(page, "New status", "In progress")
+    _submit(page, "Change status")
+    page.get_by_role("tab", name="Status").click()
+    _choose(page, "New status", "Completed")
+    _submit(page, "Change status")
+    page.locator("[data-testid='stMetric']").filter(has_text="Status").get_by_text("Completed").wait_for()
+    page.get_by_text("In progress → Completed").wait_for(state="attached")  # on the timeline
+    shot(page, "privacy-3-completed")
+
+    page.get_by_role("link", name="Privacy reports").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Marketing suppression list").wait_for()
+    shot(page, "privacy-4-reports")

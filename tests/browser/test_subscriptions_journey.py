@@ -1,0 +1,39 @@
+"""An account manager opens Subscriptions, filters it, and opens an account from a row."""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from tests.browser.conftest import shot, sign_in, wait_idle
+
+
+def test_subscriptions_filter_and_open_account(console_url: str, page) -> None:
+    email, _ = DEMO_USERS["account_manager"]
+    sign_in(page, console_url, email, DEMO_PASSWORD)
+    page.get_by_role("link", name="Subscriptions").click()
+    wait_idle(page)
+    page.get_by_role("heading", name="Subscriptions").first.wait_for()
+    page.locator("[data-testid='stMultiSelect']").first.click()
+    page.get_by_role("option", name="active", exact=True).click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+    search = page.get_by_role("textbox", name="Search")
+    search.fill("a")
+    search.press("Enter")
+    wait_idle(page)
+    page.wait_for_url(re.compile(r"q=a"))
+    assert "status=active" in page.url  # both filters are in the address, so the view can be shared
+    shot(page, "subscriptions-filtered")
+
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection marker
+    page.wait_for_url(re.compile(r"/account\?id=\d+"))
+    wait_idle(page)
+    page.get_by_role("heading", name="Contacts").wait_for()
+    page.get_by_role("heading", name="Invoices").wait_for()
+    assert page.locator("[data-testid='stMetric']").filter(has_text="MRR").count() == 1
+    shot(page, "account-360")

@@ -1,0 +1,23 @@
+"""Fixtures: a started fake Stripe server and a gateway pointed at it (stopped after each test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from dashboard.stripe_gateway import StripeGateway
+from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stripe_gateway(fake_stripe: FakeStripe) -> StripeGateway:
+    """Short timeout and two network retries, so fault tests run in seconds."""
+    return StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=2, timeout=2.0)

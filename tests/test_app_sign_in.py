@@ -1,0 +1,142 @@
+"""The app shell under AppTest: local password form, OIDC email mapping, audit rows."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from dashboard import sessions, users
+from dashboard.navigation import landing_page
+from dashboard.settings import PROJECT_ROOT
+from models import AuditEvent
+from tests.conftest import TEST_PASSWORD
+
+APP = str(PROJECT_ROOT / "streamlit_app.py")
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def _sso_app(email: str) -> AppTest:
+    at = _app()
+    at.secrets["auth"] = {"client_id": "console", "client_secret": "s", "redirect_uri": "x/oauth2callback",
+                          "cookie_secret": "c" * 40, "server_metadata_url": "http://127.0.0.1:1/x"}
+    at.user["is_logged_in"] = True
+    at.user["email"] = email
+    return at
+
+
+def _actions(session: Session) -> list[str]:
+    session.rollback()
+    return list(session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
+
+
+def test_password_form_signs_in(app_env, make_user, session) -> None:
+    actor = make_user("privacy_officer")
+    at = _app().run()
+    assert [b.label for b in at.button] == ["Sign in"]
+    at.text_input[0].input(actor.email)
+    at.text_input[1].input(TEST_PASSWORD)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == landing_page("privacy_officer").title
+    assert [b.label for b in at.sidebar.button] == ["Sign out"]  # signing out: tests/browser
+    assert _actions(session)[-1] == "login"
+
+
+def test_wrong_password_shows_the_refusal(app_env, make_user) -> None:
+    actor = make_user("admin")
+    at = _app().run()
+    at.text_input[0].input(actor.email)
+    at.text_input[1].input("wrong")
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == ["Wrong email or password."]
+    assert "actor" not in at.session_state
+
+
+def test_sso_known_email_signs_in_once(app_env, make_user, session) -> None:
+    actor = make_user("executive", email="eve@example.com", password=None)
+    at = _sso_app("Eve@Example.com").run()
+    assert not at.exception
+    assert at.title[0].value == landing_page("executive").title
+    assert at.session_state["actor"] == actor
+    at.run()
+    assert _actions(session).count("login") == 1
+
+
+def test_sso_unknown_email_sees_no_access_and_is_audited_once(app_env, make_user, session) -> None:
+    make_user("admin")
+    at = _sso_app("stranger@example.com").run()
+    assert [e.value for e in at.error] == ["No access: your email is not registered for this console."]
+    assert [b.label for b in at.button] == ["Sign out"]
+    at.run()
+    at.run()
+    assert _actions(session).count("login_refused_unknown") == 1
+
+
+def test_sso_deactivated_email_sees_no_access(app_env, make_user, session) -> None:
+    from dashboard import users
+    from dashboard.identity import SYSTEM
+
+    make_user("admin")
+    gone = make_user("account_manager", password=None)
+    users.set_active(session, SYSTEM, user_id=gone.user_id, active=False)
+    session.commit()
+    at = _sso_app(gone.email).run()
+    assert [e.value for e in at.error] == ["No access: your account is deactivated."]
+
+
+def test_the_profile_time_zone_applies_from_sign_in(app_env, make_user, session) -> None:
+    from dashboard import users
+
+    actor = make_user("privacy_officer")
+    users.set_timezone(session, actor, tz_name="Asia/Tokyo")
+    session.commit()
+    at = _app()
+    at.session_state["actor"] = actor
+    at.run()
+    assert at.session_state["viewer_timezone"] == "Asia/Tokyo"
+
+
+def _sign_in(at: AppTest, actor) -> AppTest:
+    at.run()
+    at.text_input[0].input(actor.email)
+    at.text_input[1].input(TEST_PASSWORD)
+    at.button[0].click()
+    return at.run()
+
+
+def test_sign_in_starts_a_session_and_sets_its_cookie(app_env, make_user, session) -> None:
+    actor = make_user("admin")
+    at = _sign_in(_app(), actor)
+    token = at.session_state["session_token"]
+    session.rollback()
+    assert sessions.resolve(session, token) == actor
+    scripts = [element.proto.body for element in at.get("html")]
+    assert scripts == [f'<script>document.cookie = "console_session={token}; Path=/; SameSite=Strict; '
+                       f'Max-Age={sessions.lifetime_seconds()}";</script>']
+    # Signing out (cookie expired, session revoked): tests/browser/test_session_cookie.py
+
+
+def test_a_live_session_token_signs_the_tab_in_and_an_ended_one_does_not(app_env, make_user, session) -> None:
+    """The path a reload takes (AppTest sends no cookies: the token is handed in as the cookie would be)."""
+    admin, actor = make_user("admin"), make_user("account_manager")
+    token = sessions.create_session(session, actor)
+    session.commit()
+    at = _app()
+    at.session_state["session_token"] = token
+    at.run()
+    assert at.title[0].value == landing_page("account_manager").title
+    assert at.session_state["actor"] == actor
+
+    users.set_active(session, admin, user_id=actor.user_id, active=False)
+    session.commit()
+    at = _app()
+    at.session_state["session_token"] = token
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert "actor" not in at.session_state and "session_token" not in at.session_state
+    assert 'console_session=; Path=/; SameSite=Strict; Max-Age=0"' in at.get("html")[0].proto.body

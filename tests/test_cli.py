@@ -1,0 +1,118 @@
+"""`python -m dashboard ...`: the commands work, and bad arguments give a clear message and exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from dashboard.cli import app
+from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from models import Account, AuditEvent, User
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(engine, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    reset_settings_cache()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input)
+
+    yield invoke
+    reset_settings_cache()
+
+
+def _users(session: Session) -> dict[str, str]:
+    session.rollback()
+    return {u.email: u.role for u in session.exec(select(User))}
+
+
+def test_users_add_set_role_and_deactivate(cli, session) -> None:
+    assert cli("users", "add", "Boss@Example.com", "admin", "--name", "Boss").exit_code == 0
+    result = cli("users", "add", "pia@example.com", "privacy_officer", "--password",
+                 input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert _users(session) == {"boss@example.com": "admin", "pia@example.com": "privacy_officer"}
+    assert session.exec(select(User).where(User.email == "pia@example.com")).one().password_hash
+    assert cli("users", "set-role", "pia@example.com", "executive").exit_code == 0
+    assert cli("users", "deactivate", "PIA@example.com").exit_code == 0
+    session.rollback()
+    pia = session.exec(select(User).where(User.email == "pia@example.com")).one()
+    assert (pia.role, pia.active) == ("executive", False)
+    actions = session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["user_added", "user_added", "user_role_changed", "user_deactivated"]
+    assert session.exec(select(AuditEvent.actor)).first() == "cli"
+
+
+def test_bad_email_exits_2_and_writes_nothing(cli, session) -> None:
+    result = cli("users", "add", "not-an-email", "admin")
+    assert result.exit_code == 2
+    assert "valid email" in result.output
+    assert _users(session) == {}
+
+
+def test_unknown_role_is_rejected(cli, session) -> None:
+    result = cli("users", "add", "a@example.com", "superuser")
+    assert result.exit_code == 2
+    assert "superuser" in result.output
+    assert _users(session) == {}
+
+
+def test_duplicate_user_and_unknown_user_exit_2(cli) -> None:
+    assert cli("users", "add", "a@example.com", "admin").exit_code == 0
+    assert cli("users", "add", "A@example.com", "executive").exit_code == 2
+    missing = cli("users", "set-role", "ghost@example.com", "admin")
+    assert missing.exit_code == 2 and "No user with email" in missing.output
+
+
+def test_last_admin_cannot_be_deactivated_from_the_cli(cli, session) -> None:
+    cli("users", "add", "only@example.com", "admin")
+    result = cli("users", "deactivate", "only@example.com")
+    assert result.exit_code == 2 and "last active admin" in result.output
+    assert session.exec(select(User.active)).one() is True
+
+
+def test_audit_verify_passes_then_fails_when_a_row_is_altered(cli, session) -> None:
+    cli("users", "add", "a@example.com", "admin")
+    cli("users", "add", "b@example.com", "executive")
+    ok = cli("audit", "verify")
+    assert ok.exit_code == 0 and "2 rows verified" in ok.output
+    session.execute(text("UPDATE audit_events SET details = '{}' WHERE id = 1"))
+    session.commit()
+    broken = cli("audit", "verify")
+    assert broken.exit_code == 1
+    assert "broken at row 1" in broken.output
+
+
+def test_seed_demo_refuses_a_store_with_data(cli, session) -> None:
+    cli("users", "add", "a@example.com", "admin")
+    result = cli("seed-demo", "--size", "small")
+    assert result.exit_code == 1 and "already has data" in result.output
+    assert session.exec(select(func.count()).select_from(Account)).one() == 0
+
+
+def test_seed_demo_rejects_an_unknown_size(cli) -> None:
+    assert cli("seed-demo", "--size", "huge").exit_code == 2
+
+
+def test_migrate_reports_success(cli) -> None:
+    result = cli("migrate")
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_module_entry_point_runs_and_fails_on_no_command(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "dashboard", "--help"], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "seed-demo" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "dashboard", "users", "frobnicate"], cwd=PROJECT_ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2

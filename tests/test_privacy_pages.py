@@ -1,0 +1,142 @@
+"""The privacy pages under AppTest: roles, intake with bad input, the queue, the detail view, conflicts."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, func, select
+
+from dashboard.navigation import PAGES
+from dashboard.privacy import requests as svc
+from dashboard.settings import PROJECT_ROOT
+from models import PrivacyRequest, PrivacyRequestEvent
+from tests.privacy_helpers import add_account_with_contact, new_request
+
+PRIVACY_PAGES = {spec.key: str(PROJECT_ROOT / spec.file) for spec in PAGES
+                 if spec.key in ("privacy", "privacy_intake", "privacy_reports")}
+QUEUE, INTAKE = PRIVACY_PAGES["privacy"], PRIVACY_PAGES["privacy_intake"]
+
+
+def _request_count(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(PrivacyRequest)).one()
+
+
+def test_only_privacy_officers_and_admins_may_open_the_privacy_pages() -> None:
+    for spec in PAGES:
+        if spec.key in PRIVACY_PAGES:
+            assert spec.roles == {"privacy_officer", "admin"}
+    privacy_section = [s.key for s in PAGES if s.section == "Privacy"]
+    assert privacy_section[0] == "privacy"
+
+
+@pytest.mark.parametrize("role", ["account_manager", "executive"])
+@pytest.mark.parametrize("page_file", sorted(PRIVACY_PAGES.values()))
+def test_other_roles_are_stopped(run_page, make_user, role, page_file) -> None:
+    at = run_page(page_file, make_user(role))
+    assert not at.exception
+    assert any("cannot open" in e.value for e in at.error)
+    assert not at.dataframe and not at.get("form")
+
+
+@pytest.mark.parametrize("role", ["privacy_officer", "admin"])
+@pytest.mark.parametrize("page_file", sorted(PRIVACY_PAGES.values()))
+def test_privacy_roles_see_the_pages(run_page, make_user, session, role, page_file) -> None:
+    actor = make_user(role)
+    new_request(session, actor)
+    at = run_page(page_file, actor)
+    assert not at.exception, at.exception
+    assert not at.error
+
+
+def _fill_intake(at, **values):
+    defaults = {"intake_name": "Maria Costa", "intake_email": "maria@example.com", "intake_notes": ""}
+    defaults.update(values)
+    for key, value in defaults.items():
+        widget = at.date_input(key) if key == "intake_received" else (
+            at.text_area(key) if key == "intake_notes" else at.text_input(key))
+        widget.set_value(value)
+    at.button[0].click()
+    return at.run()
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"intake_email": "maria-at-example"}, "valid email"),
+    ({"intake_name": "  "}, "subject's name"),
+    ({"intake_received": date.today() + timedelta(days=30)}, "future"),
+    ({"intake_notes": "n" * 10_000}, "10,000 characters"),
+])
+def test_intake_refuses_bad_input_next_to_the_field_and_writes_nothing(run_page, make_user, engine,
+                                                                        values, message) -> None:
+    at = run_page(INTAKE, make_user("privacy_officer"))
+    at = _fill_intake(at, **values)
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert _request_count(engine) == 0
+    # what was typed is still there to fix
+    assert at.text_input("intake_name").value == values.get("intake_name", "Maria Costa")
+
+
+def test_intake_logs_a_request_and_shows_a_script_name_as_plain_text(run_page, make_user, engine) -> None:
+    at = run_page(INTAKE, make_user("privacy_officer"))
+    at = _fill_intake(at, intake_name="<script>alert(1)</script>")
+    assert not at.exception and not at.error
+    assert _request_count(engine) == 1
+    assert any("Request #1 logged" in s.value for s in at.success)
+    assert any(t.value == "Subject: <script>alert(1)</script>" for t in at.text)
+    assert not any("<script>" in m.value for m in at.markdown)
+    assert at.text_input("intake_name").value == ""  # the form is empty for the next request
+
+
+def test_queue_shows_overdue_first_and_filters_from_the_url(run_page, make_user, session) -> None:
+    officer = make_user("privacy_officer")
+    new_request(session, officer, received_on=date(2026, 3, 10))
+    overdue = new_request(session, officer, jurisdiction="lgpd", received_on=date(2025, 2, 1),
+                          subject_email="old@example.com")
+    at = run_page(QUEUE, officer)
+    frame = at.dataframe[0].value
+    assert frame.iloc[0]["id"] == overdue.id and frame.iloc[0]["deadline"].startswith("overdue by")
+    at = run_page(QUEUE, officer, query={"jurisdiction": "Brazil LGPD"})
+    assert list(at.dataframe[0].value["id"]) == [overdue.id]
+
+
+def test_detail_view_assigns_and_refuses_a_stale_save_keeping_the_typed_note(run_page, make_user, session,
+                                                                                 engine) -> None:
+    officer, other = make_user("privacy_officer"), make_user("admin")
+    request = new_request(session, officer)
+    at = run_page(QUEUE, officer, query={"id": str(request.id)})
+    assert not at.exception
+    at.text_area(f"note_text_{request.id}").set_value("Phoned the subject; they confirmed.")
+    # the other officer saves first
+    with Session(engine) as s:
+        svc.assign(s, other, request_id=request.id, expected_version=1, assignee_id=other.user_id)
+        s.commit()
+    next(b for b in at.button if b.label == "Add note").click()
+    at = at.run()
+    assert any("changed by" in e.value for e in at.error)
+    assert at.text_area(f"note_text_{request.id}").value == "Phoned the subject; they confirmed."
+    assert any("Phoned the subject" in t.value for t in at.text)
+    with Session(engine) as s:
+        notes = s.exec(select(PrivacyRequestEvent).where(PrivacyRequestEvent.kind == "note")).all()
+    assert notes == []
+    # after looking at the latest version the same note saves
+    next(b for b in at.button if b.label == "Show the latest version").click()
+    at = at.run()
+    next(b for b in at.button if b.label == "Add note").click()
+    at = at.run()
+    assert not at.error
+    with Session(engine) as s:
+        assert s.exec(select(PrivacyRequestEvent.text).where(PrivacyRequestEvent.kind == "note")).all() == [
+            "Phoned the subject; they confirmed."]
+
+
+def test_detail_view_corrects_a_contact(run_page, make_user, session, engine) -> None:
+    officer = make_user("privacy_officer")
+    contact = add_account_with_contact(session)
+    request = new_request(session, officer, type="correction")
+    at = run_page(QUEUE, officer, query={"id": str(request.id)})
+    at.text_input(f"correct_name_{request.id}_{contact.id}").set_value("Maria Costa-Silva")
+    next(b for b in at.button if b.label == "Save correction").click()
+    at = at.run()
+    assert not at.exception and not at.error
+    assert "corrected" in at.dataframe[-1].value.iloc[0]["what"]

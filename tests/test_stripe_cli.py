@@ -1,0 +1,45 @@
+"""`python -m dashboard sync stripe` against the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from dashboard.cli import app
+from dashboard.settings import reset_settings_cache
+from models import StripeCustomer
+from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
+
+
+@pytest.fixture
+def cli_env(engine: Engine, fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("STRIPE_API_BASE", fake_stripe.url)
+    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
+    fake_stripe.add_customer(email="cli@example.com")
+    yield engine
+    reset_settings_cache()
+
+
+def test_sync_stripe_full(cli_env: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
+    reset_settings_cache()
+    result = CliRunner().invoke(app, ["sync", "stripe", "--full"])
+    assert result.exit_code == 0, result.output
+    assert "customers: seen 1, created 1" in result.output
+    with Session(cli_env) as session:
+        assert session.exec(select(StripeCustomer.email)).all() == ["cli@example.com"]
+
+
+def test_sync_stripe_bad_key(cli_env: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_wrong")
+    reset_settings_cache()
+    result = CliRunner().invoke(app, ["sync", "stripe"])
+    assert result.exit_code == 1
+    assert "authentication failed" in result.output
+    with Session(cli_env) as session:
+        assert session.exec(select(StripeCustomer)).all() == []

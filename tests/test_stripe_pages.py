@@ -1,0 +1,261 @@
+"""AppTest of the Subscriptions, Revenue, Account 360 pages and the Stripe sync tab, per role."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from models import (
+    Account,
+    App,
+    AuditEvent,
+    Contact,
+    FxRate,
+    MrrChange,
+    PrivacyRequest,
+    StripeCustomer,
+    StripeInvoice,
+    StripePayment,
+    StripePrice,
+    StripeSubscription,
+    StripeSubscriptionItem,
+)
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def billing(engine: Engine) -> None:
+    """Two accounts: Acme pays 40.00 USD (past due), Globex pays EUR 50.00 (= 55.00 USD)."""
+    with Session(engine) as session:
+        session.add_all(
+            [
+                App(id=1, slug="tagger", name="Ticket Tagger", stripe_product_id="prod_t"),
+                Account(id=1, company_name="Acme Corp", zendesk_subdomain="acme"),
+                Account(id=2, company_name="Globex", zendesk_subdomain="globex"),
+                FxRate(currency="eur", rate=Decimal("1.10")),
+                StripePrice(
+                    id="price_m",
+                    product_id="prod_t",
+                    nickname="Team monthly",
+                    currency="usd",
+                    unit_amount=2000,
+                    recurring_interval="month",
+                ),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                Contact(
+                    account_id=1, name="Anna Smith", email="anna.smith@acme.example", phone="+1 555 1234567"
+                ),
+                StripeCustomer(id="cus_a", account_id=1, email="billing@acme.example"),
+                StripeCustomer(id="cus_g", account_id=2, email="ap@globex.example"),
+                StripeSubscription(
+                    id="sub_a",
+                    customer_id="cus_a",
+                    account_id=1,
+                    app_id=1,
+                    status="past_due",
+                    currency="usd",
+                    mrr=4000,
+                    created=NOW - timedelta(days=90),
+                    current_period_end=NOW + timedelta(days=5),
+                ),
+                StripeSubscription(
+                    id="sub_g",
+                    customer_id="cus_g",
+                    account_id=2,
+                    app_id=1,
+                    status="active",
+                    currency="eur",
+                    mrr=5000,
+                    created=NOW - timedelta(days=60),
+                    current_period_end=NOW + timedelta(days=40),
+                ),
+                StripeSubscriptionItem(id="si_a", subscription_id="sub_a", price_id="price_m", quantity=2),
+                StripeSubscriptionItem(id="si_g", subscription_id="sub_g", price_id="price_m", quantity=3),
+                MrrChange(
+                    subscription_id="sub_a",
+                    account_id=1,
+                    customer_id="cus_a",
+                    effective_on=(NOW - timedelta(days=90)).date(),
+                    mrr=4000,
+                    currency="usd",
+                    status="active",
+                ),
+                MrrChange(
+                    subscription_id="sub_g",
+                    account_id=2,
+                    customer_id="cus_g",
+                    effective_on=(NOW - timedelta(days=60)).date(),
+                    mrr=5000,
+                    currency="eur",
+                    status="active",
+                ),
+                StripeInvoice(
+                    id="in_a",
+                    customer_id="cus_a",
+                    subscription_id="sub_a",
+                    number="A-1",
+                    status="open",
+                    currency="usd",
+                    total=4000,
+                    amount_due=4000,
+                    amount_remaining=4000,
+                    created=NOW,
+                ),
+                StripePayment(
+                    id="ch_a",
+                    customer_id="cus_a",
+                    amount=4000,
+                    currency="usd",
+                    status="succeeded",
+                    paid=True,
+                    card_brand="visa",
+                    card_last4="4242",
+                    created=NOW - timedelta(days=30),
+                ),
+                PrivacyRequest(
+                    type="access",
+                    subject_name="Anna Smith",
+                    subject_email="anna.smith@acme.example",
+                    account_id=1,
+                    jurisdiction="gdpr",
+                    received_on=date.today(),
+                ),
+            ]
+        )
+        session.commit()
+
+
+def _texts(at) -> str:
+    return " ".join(
+        str(e.value)
+        for kind in ("title", "caption", "markdown", "error", "warning", "info")
+        for e in getattr(at, kind)
+    )
+
+
+@pytest.mark.parametrize("role", ["account_manager", "admin"])
+def test_subscriptions_page(run_page, make_user, billing, role: str) -> None:
+    at = run_page("pages/subscriptions.py", make_user(role))
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["id"]) == ["sub_g", "sub_a"]  # newest first
+    assert list(table["mrr_major"]) == [55.0, 40.0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Past due"] == "1" and metrics["MRR (filtered)"] == "95.00 USD"
+
+
+def test_subscriptions_filters_from_url(run_page, make_user, billing) -> None:
+    at = run_page("pages/subscriptions.py", make_user("account_manager"), query={"status": "past_due"})
+    assert list(at.dataframe[0].value["id"]) == ["sub_a"]
+    at.text_input(key="q").input("nothing-like-this").run()
+    assert "No subscriptions match" in _texts(at)
+
+
+@pytest.mark.parametrize("role", ["executive", "privacy_officer"])
+def test_subscriptions_refused(run_page, make_user, billing, role: str) -> None:
+    at = run_page("pages/subscriptions.py", make_user(role))
+    assert "cannot open" in _texts(at) and not at.dataframe
+
+
+@pytest.mark.parametrize("role", ["executive", "admin"])
+def test_revenue_page(run_page, make_user, billing, role: str) -> None:
+    at = run_page("pages/revenue.py", make_user(role))
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["MRR now"] == "95.00 USD" and metrics["ARR now"] == "1140.00 USD"
+    months = at.dataframe[0].value
+    assert months["mrr"].iloc[-1] == 95.0
+    assert len(at.get("plotly_chart")) >= 4
+
+
+@pytest.mark.parametrize("role", ["account_manager", "privacy_officer"])
+def test_revenue_refused(run_page, make_user, billing, role: str) -> None:
+    assert "cannot open" in _texts(run_page("pages/revenue.py", make_user(role)))
+
+
+def test_revenue_bad_range(run_page, make_user, billing) -> None:
+    at = run_page(
+        "pages/revenue.py", make_user("executive"), query={"from": "2026-05-01", "to": "2026-01-01"}
+    )
+    assert "The start is after the end." in _texts(at)
+
+
+def test_account_page_for_account_manager(run_page, make_user, billing) -> None:
+    at = run_page("pages/account.py", make_user("account_manager"), query={"id": "1"})
+    assert not at.exception
+    assert at.title[0].value == "Acme Corp"
+    headers = [h.value for h in at.subheader]
+    assert headers == [
+        "Contacts",
+        "Installations",
+        "Stripe customers",
+        "Subscriptions",
+        "Invoices",
+        "Payments",
+        "Refunds",
+        "Credit notes",
+        "Usage (last 30 days)",
+        "Privacy requests",
+        "Billing corrections",
+        "Audit trail",
+    ]
+    assert at.dataframe[0].value["email"].iloc[0] == "anna.smith@acme.example"
+    assert {m.label: m.value for m in at.metric}["MRR"] == "40.00 USD"
+
+
+def test_account_page_masks_for_executives(run_page, make_user, billing) -> None:
+    at = run_page("pages/account.py", make_user("executive"), query={"id": "1"})
+    contacts = at.dataframe[0].value
+    assert contacts["email"].iloc[0] != "anna.smith@acme.example" and "•••" in contacts["email"].iloc[0]
+    assert contacts["name"].iloc[0] == "A. S."
+    everything = " ".join(str(df.value.to_dict()) for df in at.dataframe)
+    assert "anna.smith" not in everything and "Anna Smith" not in everything
+    assert "personal data masked" in _texts(at)
+
+
+def test_account_page_without_id_offers_a_picker(run_page, make_user, billing) -> None:
+    at = run_page("pages/account.py", make_user("account_manager"))
+    at.text_input(key="account_search").input("glob").run()
+    at.button[0].click().run()
+    assert at.query_params["id"] == "2"
+    assert at.title[0].value == "Globex"
+    missing = run_page("pages/account.py", make_user("account_manager"), query={"id": "999"})
+    assert "no account with id 999" in _texts(missing)
+
+
+def test_account_page_refused_for_privacy_officer(run_page, make_user, billing) -> None:
+    assert "cannot open" in _texts(
+        run_page("pages/account.py", make_user("privacy_officer"), query={"id": "1"})
+    )
+
+
+def test_stripe_tab_saves_fx_rate_and_refuses_bad_input(run_page, make_user, billing, engine) -> None:
+    at = run_page("pages/sync.py", make_user("admin"))
+    assert not at.exception
+    at.text_input[0].input("GBP")
+    at.text_input[1].input("-2")
+    at.button(key="FormSubmitter:fx_rate-Save rate").click().run()
+    assert "Rate must be a positive number." in _texts(at)
+    with Session(engine) as session:
+        assert session.get(FxRate, "gbp") is None
+    at.text_input[1].input("1.27")
+    at.button(key="FormSubmitter:fx_rate-Save rate").click().run()
+    with Session(engine) as session:
+        assert session.get(FxRate, "gbp").rate == Decimal("1.27")
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "fx_rate.set")).one()
+
+
+def test_stripe_tab_sync_now_without_key(run_page, make_user, billing, monkeypatch) -> None:
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    at = run_page("pages/sync.py", make_user("admin"))
+    at.button(key="stripe_sync_now").click().run()
+    assert "No Stripe API key is configured" in _texts(at)

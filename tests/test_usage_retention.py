@@ -1,0 +1,75 @@
+"""Retention purge: old raw events deleted or their IPs truncated; rollups stay as they were."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from dashboard.errors import ValidationError
+from dashboard.identity import SYSTEM
+from dashboard.usage.ingest import ingest_events
+from dashboard.usage.retention import purge_usage, truncate_ip
+from models import AppDailyActives, UsageDailyRollup, UsageEvent
+from tests.usage_store import NOW, add_installations, event
+
+LATER = NOW  # with 30 days of retention, the cutoff is the start of Oct 23 (UTC)
+
+
+def _setup(session: Session) -> tuple[list, list]:
+    add_installations(session)
+    records = [
+        event("old-1", "2026-10-20T10:00:00Z", "u1", installation_id="1"),
+        event("old-2", "2026-10-22T23:59:59Z", "u2", installation_id="1"),
+        {**event("old-v6", "2026-10-21T10:00:00Z", "u3", installation_id="2"),
+         "ip_address": "2001:db8:abcd:12::7"},
+        event("new-1", "2026-10-23T00:00:00Z", "u1", installation_id="1"),
+        event("new-2", "2026-11-20T10:00:00Z", "u2", installation_id="2"),
+    ]
+    ingest_events(session, records, actor=SYSTEM, now=NOW)
+    session.commit()
+    return _rollups(session)
+
+
+def _rollups(session: Session) -> tuple[list, list]:
+    daily = [(r.day, r.installation_id, r.events, r.distinct_actors)
+             for r in session.exec(select(UsageDailyRollup).order_by(UsageDailyRollup.id)).all()]
+    actives = [(r.day, r.app_id, r.dau, r.mau) for r in session.exec(select(AppDailyActives)).all()]
+    return daily, actives
+
+
+def test_delete_mode_removes_old_raw_events_and_keeps_rollups(session: Session) -> None:
+    before = _setup(session)
+
+    result = purge_usage(session, actor=SYSTEM, days=30, mode="delete", now=LATER)
+    session.commit()
+
+    assert result.events == 3
+    assert sorted(e.event_id for e in session.exec(select(UsageEvent)).all()) == ["new-1", "new-2"]
+    assert _rollups(session) == before
+
+
+def test_truncate_mode_keeps_events_but_cuts_old_ip_addresses(session: Session) -> None:
+    before = _setup(session)
+
+    result = purge_usage(session, actor=SYSTEM, days=30, mode="truncate_ip", now=LATER)
+    session.commit()
+
+    ips = {e.event_id: e.ip_address for e in session.exec(select(UsageEvent)).all()}
+    assert ips == {"old-1": "203.0.113.0", "old-2": "203.0.113.0", "old-v6": "2001:db8:abcd::",
+                   "new-1": "203.0.113.77", "new-2": "203.0.113.77"}
+    assert result.events == 3
+    assert purge_usage(session, actor=SYSTEM, days=30, mode="truncate_ip", now=LATER).events == 0
+    assert _rollups(session) == before
+
+
+def test_unknown_mode_is_refused_and_nothing_changes(session: Session) -> None:
+    _setup(session)
+    with pytest.raises(ValidationError):
+        purge_usage(session, actor=SYSTEM, days=30, mode="shred", now=LATER)
+    assert len(session.exec(select(UsageEvent)).all()) == 5
+
+
+def test_truncate_ip_networks() -> None:
+    assert truncate_ip("192.0.2.155") == "192.0.2.0"
+    assert truncate_ip("2001:db8:1:2:3::9") == "2001:db8:1::"
+    assert truncate_ip("garbage") == ""

@@ -1,0 +1,86 @@
+"""The Zendesk gateway against the fake Zendesk: paging, 429 with Retry-After, bad token, timeouts."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, parse_installation
+from tests.fakes.fake_zendesk import FakeZendesk, installation
+
+
+def _client(fake: FakeZendesk, subdomain: str, *, token: str = "good-token", **gateway_options):
+    gateway = ZendeskGateway(api_base=fake.base_url, **{"timeout": 2, "ratelimit_budget": 10,
+                                                         **gateway_options})
+    return gateway.client(subdomain=subdomain, email="api@company.test", token=token)
+
+
+def test_installations_follow_next_page_per_account(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.page_size = 2
+    fake_zendesk.add_account("acme", installations=[installation(id=i, app_id=900001) for i in range(1, 6)])
+    fake_zendesk.add_account("globex", installations=[installation(id=77, app_id=900002, seats=12)])
+
+    acme = _client(fake_zendesk, "acme").installations()
+    globex = _client(fake_zendesk, "globex").installations()
+
+    assert [i.installation_id for i in acme] == [1, 2, 3, 4, 5]
+    assert [(i.installation_id, i.app_id, i.seats) for i in globex] == [(77, 900002, 12)]
+    assert [call[3] for call in fake_zendesk.calls_for("acme")] == ["", "page=2", "page=3"]
+
+
+def test_429_with_retry_after_is_waited_out(fake_zendesk: FakeZendesk) -> None:
+    account = fake_zendesk.add_account("acme", installations=[installation(id=1, app_id=900001)])
+    account.fail_next(status=429, retry_after=1)
+
+    started = time.monotonic()
+    found = _client(fake_zendesk, "acme").installations()
+
+    assert [i.installation_id for i in found] == [1]
+    assert time.monotonic() - started >= 1
+    assert len(fake_zendesk.calls_for("acme")) == 2
+
+
+def test_429_past_the_budget_is_a_rate_limited_error(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme").fail_next(status=429, retry_after=30)
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme", ratelimit_budget=1).installations()
+
+    assert caught.value.kind == "rate_limited"
+
+
+def test_bad_token_is_an_auth_error_that_does_not_show_the_token(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme", token="right")
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme", token="wrong-secret-value").installations()
+
+    assert caught.value.kind == "auth"
+    assert caught.value.subdomain == "acme"
+    assert "wrong-secret-value" not in str(caught.value)
+
+
+def test_a_slow_answer_is_a_timeout_error(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme").fail_next(delay=1.0, times=4)
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme", timeout=0.2).installations()
+
+    assert caught.value.kind == "timeout"
+
+
+def test_parse_installation_is_defensive() -> None:
+    assert parse_installation({"app_id": 5}) is None
+    assert parse_installation("nonsense") is None
+    parsed = parse_installation({
+        "id": "12", "app_id": 900001, "enabled": "false", "plan_information": None,
+        "settings": None, "settings_objects": [{"name": "seats", "value": "not a number"}, "junk"],
+        "created_at": "2026-03-01T08:00:00Z", "updated_at": "garbage", "api_token": "secret",
+    })
+    assert parsed is not None
+    assert (parsed.installation_id, parsed.enabled, parsed.plan_name, parsed.seats) == (12, False, "", None)
+    assert parsed.created_at == datetime(2026, 3, 1, 8, tzinfo=UTC)
+    assert parsed.updated_at is None
+    assert parsed.settings == {}
