@@ -23,13 +23,6 @@ navigation = {
     section: [st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.key) for spec in specs]
     for section, specs in sections_for(actor.role).items()
 }
-# Streamlit serves the default page only at "/". A hidden default that forwards to the landing page lets
-# the landing page keep its own address, so shared links to it (with their filters) open like any other.
-first_section = navigation[next(iter(navigation))]
-landing = first_section[0]  # the role's landing page (dashboard.navigation.landing_page)
-home = st.Page(lambda: st.switch_page(landing, query_params=st.query_params.to_dict()), title="Home",
-               url_path="home", default=True, visibility="hidden")
-first_section.insert(0, home)
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):
