@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
 
 from dashboard import audit
 from dashboard.errors import ValidationError
-from dashboard.fx import Rates, load_rates
 from dashboard.identity import Actor
+from dashboard.money import convert
 from dashboard.settings import get_settings
 from models import FxRate
 from models.types import utcnow
@@ -26,8 +27,25 @@ def reporting_currency() -> str:
     return get_settings().reporting_currency.lower()
 
 
+@dataclass(frozen=True)
+class Rates:
+    """How many units of `reporting` one unit of each currency is worth."""
+
+    reporting: str
+    per_currency: dict[str, Decimal]
+
+    def to_reporting(self, amount_minor: int, currency: str) -> int | None:
+        """`amount_minor` of `currency` in minor units of the reporting currency; None without a rate."""
+        currency = currency.lower()
+        if currency == self.reporting:
+            return amount_minor
+        rate = self.per_currency.get(currency)
+        return None if rate is None else convert(amount_minor, currency, rate, self.reporting)
+
+
 def fx_rates(session: Session) -> Rates:
-    return load_rates(session)
+    rows = session.exec(select(FxRate.currency, FxRate.rate)).all()
+    return Rates(reporting_currency(), {currency.lower(): Decimal(rate) for currency, rate in rows})
 
 
 def to_reporting(amount_minor: int, currency: str, rates: Rates) -> int:

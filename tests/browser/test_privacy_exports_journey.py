@@ -14,7 +14,15 @@ import pytest
 
 import tests.fakes.fake_stripe_privacy  # noqa: F401  (customer search and delete routes)
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
+from tests.browser.conftest import (
+    choose_option,
+    click_button,
+    shot,
+    sign_in,
+    start_streamlit,
+    stop,
+    wait_idle,
+)
 from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
 
 pytestmark = pytest.mark.browser
@@ -44,32 +52,23 @@ def console(tmp_path_factory: pytest.TempPathFactory, fake_stripe_world: FakeStr
     stop(process)
 
 
-def _choose(page, label: str, option: str) -> None:
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def _click(page, button: str) -> None:
-    page.get_by_role("button", name=button, exact=True).click()
-    wait_idle(page)
-
 
 def _open_in_progress_request(page, base: str, kind: str, email: str) -> str:
     email_user, _ = DEMO_USERS["privacy_officer"]
     sign_in(page, base, email_user, DEMO_PASSWORD)
     page.get_by_role("link", name="Log a request").click()
     wait_idle(page)
-    _choose(page, "Request type", kind)
+    choose_option(page, "Request type", kind)
     page.get_by_label("Subject's name").fill("Journey Person")
     page.get_by_label("Subject's email").fill(email)
-    _click(page, "Log request")
+    click_button(page, "Log request")
     logged = page.get_by_text(re.compile(r"Request #\d+ logged\. Due")).inner_text()
     request_id = re.search(r"#(\d+)", logged).group(1)
-    _click(page, f"Open request #{request_id}")
+    click_button(page, f"Open request #{request_id}")
     page.get_by_role("tab", name="Status").click()
-    _choose(page, "New status", "In progress")
-    _click(page, "Change status")
-    _click(page, "Exports and deletions for this request")
+    choose_option(page, "New status", "In progress")
+    click_button(page, "Change status")
+    click_button(page, "Exports and deletions for this request")
     page.get_by_role("heading", name="Exports and deletions").wait_for()
     assert f"request={request_id}" in page.url
     page.get_by_text("Zendesk is not configured here").wait_for()
@@ -78,7 +77,7 @@ def _open_in_progress_request(page, base: str, kind: str, email: str) -> str:
 
 def test_build_an_export_and_download_it(console, page, fake_stripe_world) -> None:
     request_id = _open_in_progress_request(page, console, "Access", EXPORT_EMAIL)
-    _click(page, "Build export")
+    click_button(page, "Build export")
     page.get_by_text(re.compile(r"Export #\d+: incomplete")).wait_for()  # Zendesk not configured
     shot(page, "exports-1-built")
     button = page.get_by_role("button", name=re.compile(r"Download export #\d+"))
@@ -97,15 +96,15 @@ def test_build_an_export_and_download_it(console, page, fake_stripe_world) -> No
 
 def test_plan_confirm_and_run_a_deletion(console, page, fake_stripe_world) -> None:
     request_id = _open_in_progress_request(page, console, "Deletion", DELETION_EMAIL)
-    _click(page, "Prepare the deletion plan")
+    click_button(page, "Prepare the deletion plan")
     page.get_by_text("subscription(s) are still open").wait_for()
     shot(page, "deletions-1-plan")
-    _click(page, "Confirm the plan")
+    click_button(page, "Confirm the plan")
     page.get_by_text("Cancel them first, or confirm").wait_for()
     page.get_by_text("I confirm that deleting the Stripe customer cancels these subscriptions").click()
     wait_idle(page)
-    _click(page, "Confirm the plan")
-    _click(page, "Run the remaining steps")
+    click_button(page, "Confirm the plan")
+    click_button(page, "Run the remaining steps")
     page.get_by_role("button", name="Download the deletion record (JSON)").wait_for()
     shot(page, "deletions-2-done")
     with page.expect_download() as download:

@@ -5,19 +5,9 @@ import re
 import pytest
 
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.conftest import shot, sign_in, wait_idle
+from tests.browser.conftest import choose_option, click_button, shot, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
-
-
-def _choose(page, label: str, option: str) -> None:
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def _submit(page, button: str) -> None:
-    page.get_by_role("button", name=button, exact=True).click()
-    wait_idle(page)
 
 
 def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
@@ -31,35 +21,35 @@ def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
     page.get_by_label("Subject's name").fill("Journey <b>Tester</b>")
     page.get_by_label("Subject's email").fill("journey.tester@example.com")
     page.get_by_role("textbox", name="Notes").fill("Asked by email for a copy of everything we hold.")
-    _submit(page, "Log request")
+    click_button(page, "Log request")
     success = page.get_by_text(re.compile(r"Request #\d+ logged\. Due"))
     request_id = re.search(r"#(\d+)", success.inner_text()).group(1)
     page.get_by_text("Subject: Journey <b>Tester</b>").wait_for()  # shown as text, not as HTML
     assert page.get_by_label("Subject's name").input_value() == ""  # ready for the next request
     shot(page, "privacy-1-logged")
 
-    _submit(page, f"Open request #{request_id}")
+    click_button(page, f"Open request #{request_id}")
     page.get_by_role("heading", name=f"Request #{request_id} · Access").wait_for()
     assert f"id={request_id}" in page.url
 
     page.get_by_role("tab", name="Assign").click()
-    _choose(page, "Assign to", f"{name} (privacy officer)")
-    _submit(page, "Assign")
+    choose_option(page, "Assign to", f"{name} (privacy officer)")
+    click_button(page, "Assign")
     page.locator("[data-testid='stMetric']").filter(has_text="Assigned to").get_by_text(name).wait_for()
 
     page.get_by_role("tab", name="Extend").click()
     reason = page.get_by_role("textbox", name="Reason for the extension")
     reason.fill("Data spread over three Zendesk instances.")
-    _submit(page, "Extend deadline")
+    click_button(page, "Extend deadline")
     page.get_by_text("yes, subject told").wait_for(state="attached")  # a cell of the facts grid
     shot(page, "privacy-2-extended")
 
     page.get_by_role("tab", name="Status").click()
-    _choose(page, "New status", "In progress")
-    _submit(page, "Change status")
+    choose_option(page, "New status", "In progress")
+    click_button(page, "Change status")
     page.get_by_role("tab", name="Status").click()
-    _choose(page, "New status", "Completed")
-    _submit(page, "Change status")
+    choose_option(page, "New status", "Completed")
+    click_button(page, "Change status")
     page.locator("[data-testid='stMetric']").filter(has_text="Status").get_by_text("Completed").wait_for()
     page.get_by_text("In progress → Completed").wait_for(state="attached")  # on the timeline
     shot(page, "privacy-3-completed")
