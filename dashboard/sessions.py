@@ -11,10 +11,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
-from dashboard import auth
+from dashboard import audit, auth
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
 from models import LoginSession
@@ -87,3 +87,18 @@ def revoke_user_sessions(session: Session, user_id: int, *, keep_token: str | No
     if keep_token:
         statement = statement.where(col(LoginSession.token_hash) != hash_token(keep_token))
     return session.execute(statement).rowcount
+
+
+def purge_ended_sessions(session: Session, actor: Actor, *, now: datetime | None = None) -> int:
+    """Delete sessions that can no longer be used (signed out, revoked, idle or past their lifetime).
+
+    Sign-ins and sign-outs stay in the audit log, so nothing is lost; returns how many were deleted.
+    """
+    now = now or utcnow()
+    idle_since = now - timedelta(minutes=get_settings().session_idle_minutes)
+    ended = or_(col(LoginSession.revoked_at).is_not(None), col(LoginSession.expires_at) <= now,
+                col(LoginSession.last_seen_at) <= idle_since)
+    deleted = session.execute(delete(LoginSession).where(ended)).rowcount
+    audit.record(session, actor, "sessions.purge", target_type="login_sessions",
+                 details={"deleted": deleted}, at=now)
+    return deleted

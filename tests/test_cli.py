@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
+from dashboard import sessions
 from dashboard.cli import app
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
-from models import Account, AuditEvent, User
+from models import Account, AuditEvent, LoginSession, User
 
 runner = CliRunner()
 
@@ -116,3 +117,16 @@ def test_module_entry_point_runs_and_fails_on_no_command(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "dashboard", "users", "frobnicate"], cwd=PROJECT_ROOT,
                          env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
+
+
+def test_purge_sessions_deletes_ended_ones_and_audits_the_count(cli, session, make_user) -> None:
+    actor = make_user("admin")
+    ended, live = sessions.create_session(session, actor), sessions.create_session(session, actor)
+    sessions.revoke(session, ended)
+    session.commit()
+    result = cli("purge", "sessions")
+    assert result.exit_code == 0, result.output
+    assert "1 ended session(s) deleted." in result.output
+    session.rollback()
+    assert session.exec(select(LoginSession.token_hash)).all() == [sessions.hash_token(live)]
+    assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == "sessions.purge"

@@ -124,3 +124,21 @@ def test_password_change_ends_the_other_sessions(session, make_user) -> None:
     assert sessions.resolve(session, elsewhere) is None
     assert sessions.resolve(session, other_user_token) is not None
 
+
+
+def test_purge_deletes_only_sessions_that_have_ended(session, make_user) -> None:
+    admin = make_user("admin")
+    start = utcnow()
+    signed_out, idle, _expired, live = (_start(session, admin, now=start - timedelta(days=age))
+                                        for age in (0, 0, 8, 0))
+    sessions.revoke(session, signed_out)
+    row_of = {token: session.exec(select(LoginSession).where(
+        LoginSession.token_hash == sessions.hash_token(token))).one() for token in (idle, live)}
+    row_of[idle].last_seen_at = start - timedelta(hours=9)
+    session.add(row_of[idle])
+    session.commit()
+    assert sessions.purge_ended_sessions(session, admin, now=start) == 3
+    session.commit()
+    assert [row.token_hash for row in session.exec(select(LoginSession))] == [sessions.hash_token(live)]
+    assert sessions.resolve(session, live, now=start) == admin
+    assert sessions.purge_ended_sessions(session, admin, now=start) == 0

@@ -1,4 +1,4 @@
-"""Admin chores: migrate, seed the demo data, manage users, verify the audit chain."""
+"""Admin chores: migrate, seed the demo data, manage users and their sessions, verify the audit chain."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from dashboard import audit, users
-from dashboard.cli import app, audit_app, users_app
+from dashboard import audit, sessions, users
+from dashboard.cli import app, audit_app, purge_app, users_app
 from dashboard.cli.common import CLI_ACTOR, engine, fail, unit_of_work
 from dashboard.db import is_empty
 from models.system import ROLES
@@ -94,3 +94,11 @@ def audit_verify() -> None:
         fail(f"Audit chain broken at row {report.broken_at_id}: {report.problem} "
              f"({report.rows_checked} rows verified before it).")
     typer.echo(f"Audit chain intact: {report.rows_checked} rows verified.")
+
+
+@purge_app.command("sessions")
+def purge_sessions() -> None:
+    """Delete ended sign-in sessions (signed out, revoked, idle, expired); sign-ins stay in the audit log."""
+    with unit_of_work() as session:
+        deleted = sessions.purge_ended_sessions(session, CLI_ACTOR)
+    typer.echo(f"{deleted} ended session(s) deleted.")
