@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.identity import role_label
-from dashboard.navigation import PAGES, sections_for
+from dashboard.navigation import PAGES, landing_page, sections_for
 from dashboard.ui.login import show_sign_in, sign_out, signed_in_actor
 from dashboard.ui.session_cookie import cookie_written, write_pending_cookie
 
@@ -23,6 +23,13 @@ navigation = {
     section: [st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.key) for spec in specs]
     for section, specs in sections_for(actor.role).items()
 }
+# Streamlit serves its default page only at "/", and "/<its key>" would be "Page not found". So "/" gets a
+# hidden copy of the landing page and the landing page keeps its own address like every other page: a
+# link to it (filters included) opens for every role. Registered last, so st.switch_page by file path
+# still finds the visible page first.
+landing = landing_page(actor.role)
+navigation[landing.section].append(st.Page(landing.file, title=landing.title, icon=landing.icon,
+                                           url_path="home", default=True, visibility="hidden"))
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):

@@ -90,7 +90,7 @@ def bench_pages() -> None:
     reset_settings_cache()
     actor = Actor(email="bench@example.com", role="admin")
     for page in ("installations.py", "reconciliation.py"):
-        at = AppTest.from_file(str(PROJECT_ROOT / "pages" / page), default_timeout=300)
+        at = AppTest.from_file(str(PROJECT_ROOT / "app_pages" / page), default_timeout=300)
         at.session_state["actor"] = actor
         for run in ("cold", "warm (cached)"):
             started = time.perf_counter()

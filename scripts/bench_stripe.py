@@ -86,8 +86,8 @@ def bench_pages(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     reset_settings_cache()
     # A one-line page first: its time is AppTest's own overhead, included in every figure below.
-    for page, role in (("(empty page)", "executive"), ("pages/subscriptions.py", "account_manager"),
-                       ("pages/revenue.py", "executive")):
+    for page, role in (("(empty page)", "executive"), ("app_pages/subscriptions.py", "account_manager"),
+                       ("app_pages/revenue.py", "executive")):
         st.cache_data.clear()
         timings = []
         for _ in range(2):  # cold (caches empty), then cached

@@ -27,7 +27,7 @@ def _submit_add_user(at, email: str, role: str = "executive", password: str = ""
 
 def test_users_page_adds_a_user(run_page, make_user, session) -> None:
     admin = make_user("admin")
-    at = _submit_add_user(run_page("pages/users.py", admin), "new@example.com")
+    at = _submit_add_user(run_page("app_pages/users.py", admin), "new@example.com")
     assert not at.exception and not at.error
     assert [t.value for t in at.toast] == ["Added new@example.com as Executive."]
     assert session.exec(select(User.role).where(User.email == "new@example.com")).one() == "executive"
@@ -37,7 +37,7 @@ def test_users_page_adds_a_user(run_page, make_user, session) -> None:
 def test_users_page_refuses_a_bad_email_next_to_the_field(run_page, make_user, session) -> None:
     admin = make_user("admin")
     users_before, audit_before = _count(session, User), _count(session, AuditEvent)
-    at = _submit_add_user(run_page("pages/users.py", admin), "not an email")
+    at = _submit_add_user(run_page("app_pages/users.py", admin), "not an email")
     assert [e.value for e in at.error] == ["Enter a valid email address, like name@example.com."]
     form = at.get("form")[0]
     labels = [getattr(c, "label", None) or getattr(c, "value", None) for c in form.children.values()]
@@ -48,7 +48,7 @@ def test_users_page_refuses_a_bad_email_next_to_the_field(run_page, make_user, s
 def test_users_page_refuses_demoting_the_last_admin(run_page, make_user, session) -> None:
     admin = make_user("admin")
     audit_before = _count(session, AuditEvent)
-    at = run_page("pages/users.py", admin)
+    at = run_page("app_pages/users.py", admin)
     at.selectbox(key="role_user").select(admin.user_id)
     at.selectbox[2].select("executive")
     at.button(key="FormSubmitter:change_role-Change role").click()
@@ -61,7 +61,7 @@ def test_users_page_refuses_demoting_the_last_admin(run_page, make_user, session
 def test_users_page_deactivates_and_reactivates(run_page, make_user, session) -> None:
     admin = make_user("admin")
     member = make_user("account_manager")
-    at = run_page("pages/users.py", admin)
+    at = run_page("app_pages/users.py", admin)
     at.selectbox(key="active_user").select(member.user_id)
     at.button(key="FormSubmitter:set_active-Deactivate").click()
     at.run()
@@ -86,7 +86,7 @@ def _audit_rows(session: Session) -> None:
 def test_audit_page_filters_from_the_url(run_page, make_user, session) -> None:
     officer = make_user("privacy_officer")
     _audit_rows(session)
-    at = run_page("pages/audit_log.py", officer, query={"who": "bob", "action": "login"})
+    at = run_page("app_pages/audit_log.py", officer, query={"who": "bob", "action": "login"})
     assert not at.exception
     shown = at.dataframe[0].value
     assert shown["actor"].tolist() == ["bob@example.com"]  # the 60-day-old row is outside the default range
@@ -102,7 +102,7 @@ def test_audit_page_shows_times_in_the_viewers_zone_and_older_dates_on_request(r
 
     from dashboard.settings import PROJECT_ROOT
 
-    at = AppTest.from_file(str(PROJECT_ROOT / "pages/audit_log.py"), default_timeout=30)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app_pages/audit_log.py"), default_timeout=30)
     at.session_state["actor"] = officer
     at.session_state["viewer_timezone"] = "Asia/Tokyo"
     at.query_params["who"] = "bob"
@@ -114,7 +114,7 @@ def test_audit_page_shows_times_in_the_viewers_zone_and_older_dates_on_request(r
 
 def test_audit_page_with_no_match_says_so(run_page, make_user) -> None:
     officer = make_user("privacy_officer")
-    at = run_page("pages/audit_log.py", officer, query={"who": "nobody-like-this"})
+    at = run_page("app_pages/audit_log.py", officer, query={"who": "nobody-like-this"})
     assert [i.value for i in at.info] == ["No audit events match these filters."]
 
 
@@ -133,6 +133,6 @@ def test_sync_page_lists_runs_with_durations(run_page, make_user, session) -> No
     assert rows[0]["duration_s"] is None and rows[2]["duration_s"] == 95
     assert rows[2]["counts"] == "customers: 12, invoices: 40"
     assert sync_runs.run_kinds(session) == ["stripe_full", "zendesk"]
-    at = run_page("pages/sync.py", admin, query={"sync_kind": "zendesk"})
+    at = run_page("app_pages/sync.py", admin, query={"sync_kind": "zendesk"})
     assert not at.exception
     assert at.dataframe[0].value["error"].tolist() == ["", "401 Unauthorized"]

@@ -13,7 +13,7 @@ from dashboard.settings import reset_settings_cache
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
 from tests.fakes.fake_stripe import TEST_KEY
 
-PAGES = ("pages/corrections.py", "pages/correction_approvals.py", "pages/correction_history.py")
+PAGES = ("app_pages/corrections.py", "app_pages/correction_approvals.py", "app_pages/correction_history.py")
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def errors_of(at) -> list[str]:
 
 
 def open_form(run_page, actor, business, kind: str, target_id: str):
-    at = run_page("pages/corrections.py", actor, query={"account": str(business.account_id)})
+    at = run_page("app_pages/corrections.py", actor, query={"account": str(business.account_id)})
     at.selectbox(key="corr_kind").set_value(kind).run()
     at.selectbox(key="corr_target").set_value(target_id).run()
     assert not at.exception and not errors_of(at)
@@ -177,14 +177,14 @@ def waiting(engine, business, manager, stripe_gateway, monkeypatch):
 
 def test_requester_cannot_approve_in_the_queue(run_page, waiting, manager):
     assert waiting.status == "pending_approval"
-    at = run_page("pages/correction_approvals.py", manager)
+    at = run_page("app_pages/correction_approvals.py", manager)
     assert any("another account manager or admin must decide" in c.value for c in at.caption)
     assert not [b for b in at.button if b.key and b.key.startswith("approve_")]
 
 
 def test_approval_needs_a_reason_then_executes(session, run_page, fake_stripe, waiting, make_user, business):
     admin = make_user("admin")
-    at = run_page("pages/correction_approvals.py", admin)
+    at = run_page("app_pages/correction_approvals.py", admin)
     at = at.button(key=f"approve_{waiting.id}").click().run()
     assert any("reason for the decision" in e for e in errors_of(at))
     assert refunds_of(fake_stripe, business.charge["id"]) == []
@@ -196,15 +196,15 @@ def test_approval_needs_a_reason_then_executes(session, run_page, fake_stripe, w
 
 
 def test_history_filters_from_the_url_and_offers_csv(run_page, waiting, manager):
-    at = run_page("pages/correction_history.py", manager, query={"status": "Waiting for approval"})
+    at = run_page("app_pages/correction_history.py", manager, query={"status": "Waiting for approval"})
     assert at.multiselect(key="status").value == ["pending_approval"]
     assert len(at.dataframe[0].value) == 1 and at.get("download_button")
-    at = run_page("pages/correction_history.py", manager, query={"status": "Executed"})
+    at = run_page("app_pages/correction_history.py", manager, query={"status": "Executed"})
     assert len(at.dataframe[0].value) == 0
 
 
 def test_rejection_in_the_queue_is_recorded(session, run_page, fake_stripe, waiting, make_user):
-    at = run_page("pages/correction_approvals.py", make_user("account_manager"))
+    at = run_page("app_pages/correction_approvals.py", make_user("account_manager"))
     at.text_input(key=f"decision_{waiting.id}").set_value("No ticket for this")
     at = at.button(key=f"reject_{waiting.id}").click().run()
     assert not at.exception

@@ -16,7 +16,7 @@ from models import Account, App, Installation, StripeSubscription, ZendeskConnec
 
 FORMULA = '=HYPERLINK("http://evil.test","click")'
 INSTALLATIONS, RECONCILIATION, IMPORT, SYNC = (
-    str(PROJECT_ROOT / "pages" / name)
+    str(PROJECT_ROOT / "app_pages" / name)
     for name in ("installations.py", "reconciliation.py", "marketplace_import.py", "sync.py"))
 ROLES = ("admin", "account_manager", "privacy_officer", "executive")
 

@@ -14,7 +14,7 @@ from models import AuditEvent, DataExport, PrivacyRequestStep
 from tests.fakes.fake_stripe import TEST_KEY
 from tests.privacy_world import build_world, open_request
 
-PAGE = "pages/privacy_exports.py"
+PAGE = "app_pages/privacy_exports.py"
 
 
 @pytest.fixture

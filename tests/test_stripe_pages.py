@@ -144,7 +144,7 @@ def _texts(at) -> str:
 
 @pytest.mark.parametrize("role", ["account_manager", "admin"])
 def test_subscriptions_page(run_page, make_user, billing, role: str) -> None:
-    at = run_page("pages/subscriptions.py", make_user(role))
+    at = run_page("app_pages/subscriptions.py", make_user(role))
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["id"]) == ["sub_g", "sub_a"]  # newest first
@@ -154,7 +154,7 @@ def test_subscriptions_page(run_page, make_user, billing, role: str) -> None:
 
 
 def test_subscriptions_filters_from_url(run_page, make_user, billing) -> None:
-    at = run_page("pages/subscriptions.py", make_user("account_manager"), query={"status": "past_due"})
+    at = run_page("app_pages/subscriptions.py", make_user("account_manager"), query={"status": "past_due"})
     assert list(at.dataframe[0].value["id"]) == ["sub_a"]
     at.text_input(key="q").input("nothing-like-this").run()
     assert "No subscriptions match" in _texts(at)
@@ -162,13 +162,13 @@ def test_subscriptions_filters_from_url(run_page, make_user, billing) -> None:
 
 @pytest.mark.parametrize("role", ["executive", "privacy_officer"])
 def test_subscriptions_refused(run_page, make_user, billing, role: str) -> None:
-    at = run_page("pages/subscriptions.py", make_user(role))
+    at = run_page("app_pages/subscriptions.py", make_user(role))
     assert "cannot open" in _texts(at) and not at.dataframe
 
 
 @pytest.mark.parametrize("role", ["executive", "admin"])
 def test_revenue_page(run_page, make_user, billing, role: str) -> None:
-    at = run_page("pages/revenue.py", make_user(role))
+    at = run_page("app_pages/revenue.py", make_user(role))
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["MRR now"] == "95.00 USD" and metrics["ARR now"] == "1140.00 USD"
@@ -179,18 +179,18 @@ def test_revenue_page(run_page, make_user, billing, role: str) -> None:
 
 @pytest.mark.parametrize("role", ["account_manager", "privacy_officer"])
 def test_revenue_refused(run_page, make_user, billing, role: str) -> None:
-    assert "cannot open" in _texts(run_page("pages/revenue.py", make_user(role)))
+    assert "cannot open" in _texts(run_page("app_pages/revenue.py", make_user(role)))
 
 
 def test_revenue_bad_range(run_page, make_user, billing) -> None:
     at = run_page(
-        "pages/revenue.py", make_user("executive"), query={"from": "2026-05-01", "to": "2026-01-01"}
+        "app_pages/revenue.py", make_user("executive"), query={"from": "2026-05-01", "to": "2026-01-01"}
     )
     assert "The start is after the end." in _texts(at)
 
 
 def test_account_page_for_account_manager(run_page, make_user, billing) -> None:
-    at = run_page("pages/account.py", make_user("account_manager"), query={"id": "1"})
+    at = run_page("app_pages/account.py", make_user("account_manager"), query={"id": "1"})
     assert not at.exception
     assert at.title[0].value == "Acme Corp"
     headers = [h.value for h in at.subheader]
@@ -213,7 +213,7 @@ def test_account_page_for_account_manager(run_page, make_user, billing) -> None:
 
 
 def test_account_page_masks_for_executives(run_page, make_user, billing) -> None:
-    at = run_page("pages/account.py", make_user("executive"), query={"id": "1"})
+    at = run_page("app_pages/account.py", make_user("executive"), query={"id": "1"})
     contacts = at.dataframe[0].value
     assert contacts["email"].iloc[0] != "anna.smith@acme.example" and "•••" in contacts["email"].iloc[0]
     assert contacts["name"].iloc[0] == "A. S."
@@ -223,23 +223,23 @@ def test_account_page_masks_for_executives(run_page, make_user, billing) -> None
 
 
 def test_account_page_without_id_offers_a_picker(run_page, make_user, billing) -> None:
-    at = run_page("pages/account.py", make_user("account_manager"))
+    at = run_page("app_pages/account.py", make_user("account_manager"))
     at.text_input(key="account_search").input("glob").run()
     at.button[0].click().run()
     assert at.query_params["id"] == "2"
     assert at.title[0].value == "Globex"
-    missing = run_page("pages/account.py", make_user("account_manager"), query={"id": "999"})
+    missing = run_page("app_pages/account.py", make_user("account_manager"), query={"id": "999"})
     assert "no account with id 999" in _texts(missing)
 
 
 def test_account_page_refused_for_privacy_officer(run_page, make_user, billing) -> None:
     assert "cannot open" in _texts(
-        run_page("pages/account.py", make_user("privacy_officer"), query={"id": "1"})
+        run_page("app_pages/account.py", make_user("privacy_officer"), query={"id": "1"})
     )
 
 
 def test_stripe_tab_saves_fx_rate_and_refuses_bad_input(run_page, make_user, billing, engine) -> None:
-    at = run_page("pages/sync.py", make_user("admin"))
+    at = run_page("app_pages/sync.py", make_user("admin"))
     assert not at.exception
     at.text_input[0].input("GBP")
     at.text_input[1].input("-2")
@@ -256,6 +256,6 @@ def test_stripe_tab_saves_fx_rate_and_refuses_bad_input(run_page, make_user, bil
 
 def test_stripe_tab_sync_now_without_key(run_page, make_user, billing, monkeypatch) -> None:
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
-    at = run_page("pages/sync.py", make_user("admin"))
+    at = run_page("app_pages/sync.py", make_user("admin"))
     at.button(key="stripe_sync_now").click().run()
     assert "No Stripe API key is configured" in _texts(at)

@@ -16,8 +16,8 @@ from tests.usage_store import add_installations, event
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
 CONTACT_EMAIL = "hannah.contact@acme.example.com"
-USAGE_PAGE = str(PROJECT_ROOT / "pages" / "usage.py")
-OVERVIEW_PAGE = str(PROJECT_ROOT / "pages" / "overview.py")
+USAGE_PAGE = str(PROJECT_ROOT / "app_pages" / "usage.py")
+OVERVIEW_PAGE = str(PROJECT_ROOT / "app_pages" / "overview.py")
 
 
 def _days_ago(days: int, hour: int = 10) -> str:

@@ -103,7 +103,7 @@ def outcome_banner() -> None:
     """After an action: go to the account if asked, else show what happened to the last correction."""
     account_id = st.session_state.pop(GOTO_KEY, None)
     if account_id is not None:
-        st.switch_page("pages/account.py", query_params={"id": str(account_id)})
+        st.switch_page("app_pages/account.py", query_params={"id": str(account_id)})
     done = st.session_state.pop(DONE_KEY, None)
     if done is not None:
         show_outcome(done)

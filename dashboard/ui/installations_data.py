@@ -33,7 +33,7 @@ def installation_frame(filters: installations.InstallationFilters) -> pd.DataFra
 
 
 def _account_links(account_ids: pd.Series) -> pd.Series:
-    """Links to the Account 360 page (`pages/account.py`, opened as ?id=)."""
+    """Links to the Account 360 page (`app_pages/account.py`, opened as ?id=)."""
     return account_ids.map(lambda value: f"/account?id={int(value)}" if pd.notna(value) else None)
 
 

@@ -48,7 +48,7 @@ def show_request(actor: Actor, request_id: int) -> None:
     st.title(f"Request #{request.id} · {type_label(request.type)}")
     if request.type in ("access", "portability", "deletion") and st.button(
             "Exports and deletions for this request", icon=":material/folder_zip:"):
-            st.switch_page("pages/privacy_exports.py", query_params={"request": str(request.id)})
+            st.switch_page("app_pages/privacy_exports.py", query_params={"request": str(request.id)})
     _show_version_notice(request, seen)
     _show_facts(request, client, assignee)
     if duplicates:

@@ -257,7 +257,7 @@ def show_page(actor: Actor) -> None:
             st.error(error.message)
             return
     if st.button(f"Open request #{request.id}", icon=":material/arrow_back:", type="tertiary"):
-        st.switch_page("pages/privacy_requests.py", query_params={"id": str(request.id)})
+        st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(request.id)})
     systems = _systems(request)
     show_configuration(systems)
     if request.type in service.EXPORT_TYPES:

@@ -11,6 +11,7 @@ def test_executive_lands_on_the_overview(console_url: str, page) -> None:
 
     main = page.locator("[data-testid='stMain']")
     main.get_by_role("heading", name="Overview").wait_for()
+    main.locator("[data-testid='stMetricLabel']").filter(has_text="Overdue privacy requests").wait_for()
     labels = main.locator("[data-testid='stMetricLabel']").all_inner_texts()
     assert {"Active installations", "MAU", "Open privacy requests", "Overdue privacy requests"} <= {
         label.strip() for label in labels}

@@ -28,8 +28,8 @@ def _shows_sign_in_form(page) -> bool:
 
 
 def test_sign_in_survives_reload_and_shared_link_until_sign_out(page, console_url) -> None:
-    # Admin: Installations is not their landing page (a landing page is served at "/"; see docs/foundation.md)
-    email, name = DEMO_USERS["admin"]
+    # Installations is the account manager's landing page: a link to it must open like any other page's.
+    email, name = DEMO_USERS["account_manager"]
     sign_in(page, console_url, email, DEMO_PASSWORD)
     page.get_by_text(f"Signed in as {name}").wait_for()
     cookie = _session_cookie(page)

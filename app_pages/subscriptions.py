@@ -81,5 +81,5 @@ picked = selection.selection.rows if selection else []
 if picked:
     account_id = shown.iloc[picked[0]]["account_id"]
     if pd.notna(account_id):  # the customer is linked to an account
-        st.switch_page("pages/account.py", query_params={"id": str(int(account_id))})
+        st.switch_page("app_pages/account.py", query_params={"id": str(int(account_id))})
     st.warning("This subscription's Stripe customer is not linked to an account yet.")

@@ -31,7 +31,7 @@ if logged:
 
 last_id = st.session_state.get("intake_last_id")
 if last_id and st.button(f"Open request #{last_id}", icon=":material/open_in_new:"):
-    st.switch_page("pages/privacy_requests.py", query_params={"id": str(last_id)})
+    st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(last_id)})
 
 accounts = client_accounts()
 errors = FieldErrors()
