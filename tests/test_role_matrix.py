@@ -97,3 +97,10 @@ def test_app_navigation_registers_only_the_roles_pages(role: str, app_env, make_
         else:
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page(path)
+
+
+def test_no_pages_folder_beside_the_entry_point() -> None:
+    """A `pages/` folder makes Streamlit run page files directly (v1 multipage) until some session has
+    called st.navigation, bypassing sign-in and the role's navigation (docs/CONVENTIONS.md)."""
+    assert not (PROJECT_ROOT / "pages").exists()
+    assert all(spec.file.startswith("app_pages/") for spec in PAGES)
