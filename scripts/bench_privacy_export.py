@@ -71,7 +71,7 @@ def add_subject(session: Session, stripe: FakeStripe, zendesk: FakeZendesk) -> t
     actor = hash_actor(actor_hash_key(), account_id=account.id, actor=str(user["id"]))
     start = utcnow() - timedelta(days=30)
     session.bulk_insert_mappings(UsageEvent, [{
-        "event_id": f"bench-{n}", "installation_id": installation.id, "account_id": account.id,
+        "event_id": f"export-subject-{n}", "installation_id": installation.id, "account_id": account.id,
         "app_id": installation.app_id, "feature": "apply_rule", "actor_hash": actor,
         "occurred_at": start + timedelta(minutes=4 * n), "ip_address": f"203.0.113.{n % 200}",
         "user_agent": "Mozilla/5.0 Firefox/132.0", "browser": "Firefox", "os": "Linux",
@@ -95,12 +95,12 @@ def main() -> None:
     reset_settings_cache()
     engine = make_engine(args.url or f"sqlite:///{folder}/bench.sqlite3")
     migrate(engine)
-    print(f"demo size: {args.size}; store: {engine.url.get_backend_name()}")
     with Session(engine) as session:
         already_seeded = session.exec(select(Account.id).limit(1)).first() is not None
     if already_seeded:  # e.g. the `large` store kept by scripts/benchmark.py --keep
-        print("store already holds data: measuring on it as it is (--size ignored)")
+        print(f"store ({engine.url.get_backend_name()}) already holds data: measuring on it as it is")
     else:
+        print(f"demo size: {args.size}; store: {engine.url.get_backend_name()}")
         timed(f"seed demo data ({args.size})", lambda: seed_demo(engine, args.size))
     stripe, zendesk = FakeStripe().start(), FakeZendesk().start()
     try:
