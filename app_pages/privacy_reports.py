@@ -1,13 +1,12 @@
 """Privacy reporting per year (received, completed, denied, days to respond) and the suppression list."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from dashboard.csv_export import frame_to_csv
 from dashboard.privacy import reports, subjects
 from dashboard.ui.access import require_page
-from dashboard.ui.privacy import jurisdiction_label, type_label
+from dashboard.ui.privacy_cache import REPORT_CACHE_SECONDS, yearly_report_view
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
 
@@ -16,12 +15,7 @@ st.title("Privacy reports")
 
 by = st.segmented_control("Break down by", list(reports.GROUPINGS), default="type", key="by",
                           format_func=str.capitalize, bind="query-params") or "type"
-with db_session() as session:
-    report = reports.yearly_report(session, by=by)
-    suppression = subjects.suppression_list(session)
-
-label = type_label if by == "type" else jurisdiction_label
-report["group"] = report["group"].map(lambda g: "All" if g == "all" else label(g))
+report, chart = yearly_report_view(by)
 st.dataframe(report, hide_index=True, width="stretch", column_config={
     "year": st.column_config.NumberColumn("Year", format="%d"),
     "group": by.capitalize(),
@@ -34,18 +28,14 @@ st.dataframe(report, hide_index=True, width="stretch", column_config={
 st.download_button("Download report (CSV)", frame_to_csv(report), file_name=f"privacy-report-by-{by}.csv",
                    mime="text/csv", icon=":material/download:")
 st.caption("Days to respond run from receipt to the day the answer went out (completed or denied). "
+           f"The report is recounted at most every {REPORT_CACHE_SECONDS} seconds. "
            "Request records are kept for at least 24 months; nothing purges them.")
-
-detail = report[report["group"] != "All"]
-if not detail.empty:
-    long = detail.melt(id_vars=["year", "group"], value_vars=["received", "completed", "denied"],
-                       var_name="measure", value_name="requests")
-    chart = px.bar(long, x="group", y="requests", color="measure", barmode="group", facet_col="year",
-                   hover_data={"year": True, "group": True, "requests": True},
-                   labels={"group": by.capitalize(), "requests": "Requests", "measure": ""})
+if chart is not None:
     st.plotly_chart(chart, width="stretch")
 
 st.subheader("Marketing suppression list")
+with db_session() as session:  # never cached: an opt-out must be on the list the moment it is recorded
+    suppression = subjects.suppression_list(session)
 st.caption("Every opted-out email address with the date its opt-out took effect. Marketing must skip these.")
 suppressed = frame_to_viewer(pd.DataFrame(suppression, columns=["email", "opted_out_at", "contacts"]),
                              "opted_out_at")
