@@ -186,13 +186,15 @@ def add_standin_installations(ctx: DemoContext) -> int:
 
 
 def ingest_records(engine: Engine, prefix: str, count: int, now: datetime) -> list[dict]:
+    """`count` events spread over today so far (UTC), so refreshing today's rollups covers them all."""
+    today_so_far = now - datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
     with Session(engine) as session:
         installs = session.exec(select(Installation.id).where(Installation.uninstalled_at.is_(None))).all()
     agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0"
     return [{"event_id": f"{prefix}-{n}", "installation_id": str(installs[n % len(installs)]),
              "feature": "apply_rule", "actor": str(n % 5000), "ip_address": "203.0.113.9",
              "user_agent": agent,
-             "occurred_at": (now - timedelta(seconds=n)).isoformat()} for n in range(count)]
+             "occurred_at": (now - today_so_far * (n / count)).isoformat()} for n in range(count)]
 
 
 def measure_ingest(engine: Engine, run: Run) -> None:
