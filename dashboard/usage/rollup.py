@@ -22,6 +22,7 @@ from dashboard.usage.sqlparts import EPOCH, as_date, day_number, day_start, mont
 
 WINDOWS = {"dau": 1, "wau": 7, "mau": 30}
 ALL_APPS = 0
+DAY_TABLES = ("usage_daily_rollups", "usage_actor_days", "usage_feature_days")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def _from_day(first: date | None) -> _Where:
 class _Scope:
     """Which rows each layer rebuilds: `raw` events aggregate into day rows matching `raw_days`; the
     tables derived from day rollups rebuild their `days`, `months` (and the month sources
-    `month_days`), and app_daily_actives from `actives_start` (None: all of it)."""
+    `month_days`), and app_daily_actives from `actives_start` (None: all of it). `bulk`: the day
+    tables are refilled wholesale."""
 
     raw: _Where
     raw_days: _Where
@@ -63,6 +65,7 @@ class _Scope:
     months: _Where
     month_days: _Where
     actives_start: date | None
+    bulk: bool = False
 
 
 def refresh_rollups(session: Session, *, days: Iterable[date]) -> RollupResult:
@@ -90,7 +93,7 @@ def rebuild_all(session: Session) -> RollupResult:
         return RollupResult(0, 0, 0)
     rebuilt = _from_day(as_date(first))
     scope = _Scope(raw=EVERY_ROW, raw_days=rebuilt, days=EVERY_ROW, months=EVERY_ROW, month_days=EVERY_ROW,
-                   actives_start=None)
+                   actives_start=None, bulk=True)
     active_days = _rebuild(connection, scope)
     days, months = connection.execute(rebuilt.bind(
         f"SELECT COUNT(DISTINCT day), COUNT(DISTINCT {month_of(dialect, 'day')}) FROM usage_feature_days "
@@ -116,10 +119,21 @@ def _rebuild(connection: Connection, scope: _Scope) -> int:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
     _rebuild_day_rollups(connection, scope)
+    if scope.bulk:
+        _refresh_statistics(connection)
     _rebuild_month_rollups(connection, scope)
     active_days = _rebuild_daily_actives(connection, start=scope.actives_start)
     _rebuild_cohorts(connection)
     return active_days
+
+
+def _refresh_statistics(connection: Connection) -> None:
+    """PostgreSQL: ANALYZE the day tables just refilled in this transaction (autovacuum cannot see
+    them yet). Without statistics the planner took 1M actor days for 40,000 groups and chose a
+    parallel hash aggregate that ran over 40 s; with them the same DISTINCT takes 0.5 s."""
+    if connection.dialect.name == "postgresql":
+        for table in DAY_TABLES:
+            connection.exec_driver_sql(f"ANALYZE {table}")
 
 
 def _execute(connection: Connection, where: _Where, statement: str) -> None:
