@@ -202,9 +202,8 @@ def ingest_records(engine: Engine, prefix: str, count: int, now: datetime) -> li
 def measure_ingest(engine: Engine, run: Run) -> None:
     """Our ingest (validate, hash, parse, insert) and its insert alone, against a raw executemany.
 
-    The inserts alternate in halves (ours, raw, ours, raw): run one after the other, the first paid
-    for loading the index pages (at 10M events it ran at half the second's speed, while the two
-    statements are equally fast with the same cache). Both times include the commit.
+    The inserts alternate in halves (ours, raw, ours, raw) so neither always meets the colder cache
+    first; both times include the commit.
     """
     now = datetime.now(UTC)
     records = ingest_records(engine, "bench", INGEST_ROWS, now)
