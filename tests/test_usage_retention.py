@@ -9,8 +9,9 @@ from dashboard.errors import ValidationError
 from dashboard.identity import SYSTEM
 from dashboard.usage.ingest import ingest_events
 from dashboard.usage.retention import purge_usage, truncate_ip
+from dashboard.usage.rollup import rebuild_all
 from models import AppDailyActives, UsageDailyRollup, UsageEvent
-from tests.usage_store import NOW, add_installations, event
+from tests.usage_store import NOW, add_installations, event, rollup_rows
 
 LATER = NOW  # with 30 days of retention, the cutoff is the start of Oct 23 (UTC)
 
@@ -46,6 +47,18 @@ def test_delete_mode_removes_old_raw_events_and_keeps_rollups(session: Session) 
     assert result.events == 3
     assert sorted(e.event_id for e in session.exec(select(UsageEvent)).all()) == ["new-1", "new-2"]
     assert _rollups(session) == before
+
+
+def test_a_full_rebuild_after_a_purge_keeps_the_rollups_of_purged_days(session: Session) -> None:
+    _setup(session)
+    before = rollup_rows(session)
+    purge_usage(session, actor=SYSTEM, days=30, mode="delete", now=LATER)
+    session.commit()
+
+    rebuild_all(session)
+    session.commit()
+
+    assert rollup_rows(session) == before
 
 
 def test_truncate_mode_keeps_events_but_cuts_old_ip_addresses(session: Session) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from dashboard.identity import SYSTEM
 from dashboard.usage.ingest import ingest_events
+from dashboard.usage.rollup import rebuild_all
 from models import AppDailyActives, UsageAccountMonth, UsageCohort, UsageDailyRollup, UsageFeatureDay
-from tests.usage_store import NOW, add_installations, event
+from tests.usage_store import NOW, ROLLUP_MODELS, add_installations, event, rollup_rows
 
 D1, D2 = date(2026, 11, 2), date(2026, 11, 3)
 
@@ -95,3 +97,21 @@ def test_cohorts_follow_each_accounts_first_active_month(session: Session) -> No
                for r in session.exec(select(UsageCohort).where(UsageCohort.app_id == 0)).all()}
     october, november = date(2026, 10, 1), date(2026, 11, 1)
     assert cohorts == {(october, october): 1, (october, november): 1, (november, november): 1}
+
+
+def test_a_full_rebuild_equals_the_incremental_refreshes(session: Session) -> None:
+    add_installations(session)
+    ingest_events(session, EVENTS, actor=SYSTEM, now=NOW)
+    ingest_events(session, [event("e7", "2026-11-02T08:00:00Z", "u3", subdomain="globex", app="tagger"),
+                            event("e8", "2026-09-30T23:00:00Z", "u2", installation_id="1")],
+                  actor=SYSTEM, now=NOW)
+    session.commit()
+    incremental = rollup_rows(session)
+    for model in ROLLUP_MODELS:
+        session.exec(delete(model))
+
+    result = rebuild_all(session)
+    session.commit()
+
+    assert rollup_rows(session) == incremental
+    assert (result.days, result.months) == (4, 3)  # Sep 30, Oct 15, Nov 2, Nov 3

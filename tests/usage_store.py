@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from models import Account, App, Contact, Installation
+from models import (
+    Account,
+    App,
+    AppDailyActives,
+    Contact,
+    Installation,
+    UsageAccountMonth,
+    UsageActorDay,
+    UsageCohort,
+    UsageDailyRollup,
+    UsageFeatureDay,
+    UsageFeatureMonth,
+)
+
+ROLLUP_MODELS = (UsageDailyRollup, UsageActorDay, UsageFeatureDay, UsageFeatureMonth, UsageAccountMonth,
+                 AppDailyActives, UsageCohort)
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -35,3 +50,12 @@ def event(event_id: str, occurred_at: str, actor: str, feature: str = "apply_rul
             "ip_address": "203.0.113.77",
             "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0",
             **where}
+
+
+def rollup_rows(session: Session) -> dict[str, list[tuple]]:
+    """Every rollup table's rows without their ids, sorted: equal however the rows were (re)built."""
+    snapshot = {}
+    for model in ROLLUP_MODELS:
+        columns = [column for column in model.__table__.columns if column.name != "id"]
+        snapshot[model.__tablename__] = sorted(tuple(row) for row in session.exec(select(*columns)).all())
+    return snapshot
