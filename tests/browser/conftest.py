@@ -133,6 +133,13 @@ def choose_option(page, label: str, option: str) -> None:
     choice.click()
 
 
+def wait_for_session_cookie(page) -> None:
+    """The sign-in cookie is written by a script in a run after sign-in; a new page load needs it first."""
+    from dashboard.sessions import COOKIE_NAME
+
+    page.wait_for_function(f"document.cookie.includes('{COOKIE_NAME}=')")
+
+
 def click_button(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
     wait_idle(page)

@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.sessions import COOKIE_NAME
-from tests.browser.conftest import shot, sign_in, wait_idle
+from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
 
@@ -17,7 +17,7 @@ def _metric(page, label: str) -> int:
 
 
 def _session_cookie(page) -> dict:
-    page.wait_for_function(f"document.cookie.includes('{COOKIE_NAME}=')")  # the script runs after the rerun
+    wait_for_session_cookie(page)
     cookies = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
     assert len(cookies) == 1, cookies
     return cookies[0]

@@ -7,7 +7,7 @@ import pytest
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.identity import role_label
 from dashboard.navigation import landing_page, pages_for
-from tests.browser.conftest import shot, sign_in, wait_idle
+from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
 
@@ -40,6 +40,7 @@ def test_a_typed_url_of_a_forbidden_page_opens_nothing(page, console_url) -> Non
     """The session cookie keeps the executive signed in on a typed URL; the Users page stays closed."""
     email, _ = DEMO_USERS["executive"]
     sign_in(page, console_url, email, DEMO_PASSWORD)
+    wait_for_session_cookie(page)
     page.goto(f"{console_url}/users")
     wait_idle(page)
     page.get_by_role("heading", name=landing_page("executive").title, level=1).wait_for()
