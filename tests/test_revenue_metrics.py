@@ -18,6 +18,7 @@ from dashboard.revenue import (
     set_fx_rate,
     trial_conversion,
 )
+from dashboard.revenue.history import load_history
 from dashboard.revenue.mrr import CouponTerms, ItemTerms, subscription_mrr
 from models import AuditEvent, FxRate, MrrChange, StripeSubscription
 
@@ -185,3 +186,12 @@ def test_fx_rate_validation_writes_nothing(session: Session, make_user) -> None:
     session.commit()
     assert session.get(FxRate, "eur").rate == Decimal("1.0825")
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "fx_rate.set")).one().target_id == "eur"
+
+
+def test_one_shared_history_gives_the_same_figures_as_fresh_loads(history: Session) -> None:
+    """The Revenue page loads the MRR history once for months and cohorts; its per-day sums are reused."""
+    window = {"start": date(2025, 1, 1), "end": date(2025, 4, 30), "as_of": date(2025, 4, 30)}
+    shared = load_history(history)
+    assert monthly_revenue(history, **window, history=shared) == monthly_revenue(history, **window)
+    assert cohort_retention(history, **window, history=shared) == cohort_retention(history, **window)
+    assert monthly_revenue(history, **window, history=shared) == monthly_revenue(history, **window)

@@ -24,17 +24,24 @@ class MrrHistory:
     days: dict[str, list[date]] = field(default_factory=dict)
     values: dict[str, list[int]] = field(default_factory=dict)
     account_of: dict[str, str] = field(default_factory=dict)
+    # account_mrr_on per day, so monthly revenue and cohorts on one history sum each month end once
+    _snapshots: dict[date, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def subscription_mrr_on(self, subscription_id: str, day: date) -> int:
         position = bisect_right(self.days[subscription_id], day)
         return self.values[subscription_id][position - 1] if position else 0
 
     def account_mrr_on(self, day: date) -> dict[str, int]:
-        """MRR per account at the end of `day` (accounts with 0 included when they ever had a change)."""
-        totals: dict[str, int] = defaultdict(int)
-        for sub_id, account in self.account_of.items():
-            totals[account] += self.subscription_mrr_on(sub_id, day)
-        return dict(totals)
+        """MRR per account at the end of `day` (accounts with 0 included when they ever had a change).
+
+        Callers must not change the returned dict: it is kept for the next call with the same day.
+        """
+        if day not in self._snapshots:
+            totals: dict[str, int] = defaultdict(int)
+            for sub_id, account in self.account_of.items():
+                totals[account] += self.subscription_mrr_on(sub_id, day)
+            self._snapshots[day] = dict(totals)
+        return self._snapshots[day]
 
     def first_paying_day(self) -> dict[str, date]:
         """The first day each account had MRR above zero."""

@@ -84,12 +84,14 @@ def _ratio(numerator: int, denominator: int) -> Decimal | None:
 
 
 def monthly_revenue(
-    session: Session, *, start: date, end: date, as_of: date | None = None
+    session: Session, *, start: date, end: date, as_of: date | None = None, history: MrrHistory | None = None
 ) -> list[MonthRevenue]:
-    """One row per calendar month from `start`'s month to `end`'s month (inclusive)."""
+    """One row per calendar month from `start`'s month to `end`'s month (inclusive).
+
+    `history`: an already loaded `load_history(session)`, to share between several metrics.
+    """
     today = as_of or utcnow().date()
-    history = load_history(session)
-    return months_from_history(history, start=start, end=end, today=today)
+    return months_from_history(history or load_history(session), start=start, end=end, today=today)
 
 
 def months_from_history(history: MrrHistory, *, start: date, end: date, today: date) -> list[MonthRevenue]:
@@ -192,11 +194,11 @@ def trial_conversion(
 
 
 def cohort_retention(
-    session: Session, *, start: date, end: date, as_of: date | None = None
+    session: Session, *, start: date, end: date, as_of: date | None = None, history: MrrHistory | None = None
 ) -> list[CohortCell]:
     """Logo retention of accounts grouped by the month they first paid (cohorts from start to end)."""
     today = as_of or utcnow().date()
-    history = load_history(session)
+    history = history or load_history(session)
     first = history.first_paying_day()
     cohorts: dict[date, list[str]] = {}
     for account, day in first.items():

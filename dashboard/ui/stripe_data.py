@@ -19,6 +19,7 @@ from dashboard.revenue import (
     trial_conversion,
 )
 from dashboard.revenue.fx import reporting_currency
+from dashboard.revenue.history import MrrHistory, load_history
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
 
@@ -89,10 +90,18 @@ def subscription_frame(filters: subscriptions.SubscriptionFilters) -> pd.DataFra
     return frame
 
 
+# One MRR history for the Revenue page's metrics (it and its per-month sums are read, never changed).
+# cache_resource: no pickled copy of 30,000 subscriptions' change log on every use.
+@st.cache_resource(ttl=CACHE_SECONDS, show_spinner="Loading the MRR history…")
+def _history() -> MrrHistory:
+    with db_session() as session:
+        return load_history(session)
+
+
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing monthly revenue…")
 def _months(start: date, end: date) -> list[MonthRevenue]:
     with db_session() as session:
-        return monthly_revenue(session, start=start, end=end)
+        return monthly_revenue(session, start=start, end=end, history=_history())
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -124,7 +133,7 @@ def headline(start: date, end: date) -> dict[str, float | None]:
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def cohort_frame(start: date, end: date) -> pd.DataFrame:
     with db_session() as session:
-        cells = cohort_retention(session, start=start, end=end)
+        cells = cohort_retention(session, start=start, end=end, history=_history())
     frame = pd.DataFrame(
         [asdict(c) for c in cells], columns=["cohort", "months_since", "accounts", "retained", "rate"]
     )
