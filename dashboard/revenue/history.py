@@ -25,7 +25,7 @@ class MrrHistory:
     values: dict[str, list[int]] = field(default_factory=dict)
     account_of: dict[str, str] = field(default_factory=dict)
     # account_mrr_on per day, so monthly revenue and cohorts on one history sum each month end once
-    _snapshots: dict[date, dict[str, int]] = field(default_factory=dict, repr=False)
+    _snapshots: dict[date, dict[str, int]] = field(default_factory=dict, init=False, repr=False)
 
     def subscription_mrr_on(self, subscription_id: str, day: date) -> int:
         position = bisect_right(self.days[subscription_id], day)

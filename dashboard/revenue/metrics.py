@@ -91,7 +91,9 @@ def monthly_revenue(
     `history`: an already loaded `load_history(session)`, to share between several metrics.
     """
     today = as_of or utcnow().date()
-    return months_from_history(history or load_history(session), start=start, end=end, today=today)
+    if history is None:
+        history = load_history(session)
+    return months_from_history(history, start=start, end=end, today=today)
 
 
 def months_from_history(history: MrrHistory, *, start: date, end: date, today: date) -> list[MonthRevenue]:
@@ -198,7 +200,8 @@ def cohort_retention(
 ) -> list[CohortCell]:
     """Logo retention of accounts grouped by the month they first paid (cohorts from start to end)."""
     today = as_of or utcnow().date()
-    history = history or load_history(session)
+    if history is None:
+        history = load_history(session)
     first = history.first_paying_day()
     cohorts: dict[date, list[str]] = {}
     for account, day in first.items():
