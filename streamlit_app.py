@@ -28,8 +28,16 @@ navigation = {
 # link to it (filters included) opens for every role. Registered last, so st.switch_page by file path
 # still finds the visible page first.
 landing = landing_page(actor.role)
-navigation[landing.section].append(st.Page(landing.file, title=landing.title, icon=landing.icon,
-                                           url_path="home", default=True, visibility="hidden"))
+navigation[landing.section].append(
+    st.Page(
+        landing.file,
+        title=landing.title,
+        icon=landing.icon,
+        url_path="home",
+        default=True,
+        visibility="hidden",
+    )
+)
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):

@@ -121,8 +121,11 @@ section(
     "Stripe customers",
     money_frame(view.customers, ("balance",), ("created",)) if view.customers else pd.DataFrame(),
     "stripe_customers",
-    {"balance": amount("Balance"), "delinquent": st.column_config.CheckboxColumn("Delinquent"),
-     **dates("created")},
+    {
+        "balance": amount("Balance"),
+        "delinquent": st.column_config.CheckboxColumn("Delinquent"),
+        **dates("created"),
+    },
     ["id", "name", "email", "currency", "balance", "delinquent", "deleted", "created"],
 )
 section(

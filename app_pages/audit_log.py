@@ -18,8 +18,10 @@ PAGE_SIZE = 100
 
 actor = require_page("audit")
 st.title("Audit log")
-st.caption("Every change and sign-in, append-only and hash-chained. "
-           "`python -m dashboard audit verify` proves no row was altered or removed.")
+st.caption(
+    "Every change and sign-in, append-only and hash-chained. "
+    "`python -m dashboard audit verify` proves no row was altered or removed."
+)
 
 actions, target_types = audit_filter_options()
 tz_name = viewer_timezone()
@@ -27,21 +29,35 @@ today = datetime.now(ZoneInfo(tz_name)).date()
 
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1.5, 1.5, 2.5])
 actor_text = c1.text_input("Actor", key="who", bind="query-params", placeholder="part of an email")
-action = c2.selectbox("Action", ["", *actions], format_func=lambda a: a or "Any action", key="action",
-                      bind="query-params")
-target_type = c3.selectbox("Target", ["", *target_types], format_func=lambda t: t or "Any target",
-                           key="target", bind="query-params")
+action = c2.selectbox(
+    "Action", ["", *actions], format_func=lambda a: a or "Any action", key="action", bind="query-params"
+)
+target_type = c3.selectbox(
+    "Target", ["", *target_types], format_func=lambda t: t or "Any target", key="target", bind="query-params"
+)
 target_id = c4.text_input("Target id", key="target_id", bind="query-params")
-dates = c5.date_input("Dates", value=(today - timedelta(days=30), today), key="dates", bind="query-params",
-                      help=f"Whole days in your time zone ({tz_name}).")
+dates = c5.date_input(
+    "Dates",
+    value=(today - timedelta(days=30), today),
+    key="dates",
+    bind="query-params",
+    help=f"Whole days in your time zone ({tz_name}).",
+)
 
 first, last = (dates[0], dates[-1]) if dates else (today - timedelta(days=30), today)
 since, until = audit_query.day_bounds(first, last, tz_name)
-flt = audit_query.AuditFilter(actor=actor_text or "", action=action or "", target_type=target_type or "",
-                              target_id=target_id or "", since=since, until=until)
+flt = audit_query.AuditFilter(
+    actor=actor_text or "",
+    action=action or "",
+    target_type=target_type or "",
+    target_id=target_id or "",
+    since=since,
+    until=until,
+)
 
-page_number = st.columns([1, 5])[0].number_input("Page", min_value=1, value=1, step=1, key="page",
-                                                 bind="query-params")
+page_number = st.columns([1, 5])[0].number_input(
+    "Page", min_value=1, value=1, step=1, key="page", bind="query-params"
+)
 with db_session() as session:
     result = audit_query.find_events(session, flt, page=int(page_number), page_size=PAGE_SIZE)
 
@@ -69,5 +85,9 @@ else:
     more = " · more on the next page" if result.has_next else ""
     st.caption(f"Rows {shown_from}–{shown_from + len(result.rows) - 1}, newest first{more}.")
     engine = get_engine()
-    csv_download(lambda: export_frame(engine, flt, tz_name), file_name=f"audit-log-{first}-{last}.csv",
-                 key="audit_csv", label="Download all matching rows (CSV)")
+    csv_download(
+        lambda: export_frame(engine, flt, tz_name),
+        file_name=f"audit-log-{first}-{last}.csv",
+        key="audit_csv",
+        label="Download all matching rows (CSV)",
+    )

@@ -19,13 +19,21 @@ st.title("Corrections history")
 outcome_banner()
 
 cols = st.columns([2, 2, 1, 2, 1, 1])
-statuses = cols[0].multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="status",
-                               placeholder="All", bind="query-params")
-kinds = cols[1].multiselect("Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key="kind",
-                            placeholder="All", bind="query-params")
+statuses = cols[0].multiselect(
+    "Status",
+    list(STATUS_LABELS),
+    format_func=STATUS_LABELS.get,
+    key="status",
+    placeholder="All",
+    bind="query-params",
+)
+kinds = cols[1].multiselect(
+    "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key="kind", placeholder="All", bind="query-params"
+)
 account = cols[2].text_input("Account id", key="account", max_chars=12, bind="query-params")
-requested_by = cols[3].text_input("Requested by", key="by", placeholder="email contains", max_chars=320,
-                                  bind="query-params")
+requested_by = cols[3].text_input(
+    "Requested by", key="by", placeholder="email contains", max_chars=320, bind="query-params"
+)
 since = cols[4].date_input("From", key="since", value=None, bind="query-params")
 until = cols[5].date_input("To", key="until", value=None, bind="query-params")
 if account and not account.isdigit():

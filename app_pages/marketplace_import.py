@@ -12,8 +12,10 @@ from dashboard.ui.tables import csv_download
 
 actor = require_page("marketplace-import")
 st.title("Marketplace import")
-st.caption(f"CSV columns: {', '.join(mi.REQUIRED_COLUMNS)} (required); {', '.join(mi.OPTIONAL_COLUMNS)} "
-           "(optional). Dates as YYYY-MM-DD. Cells are stored as plain text; nothing in them is run.")
+st.caption(
+    f"CSV columns: {', '.join(mi.REQUIRED_COLUMNS)} (required); {', '.join(mi.OPTIONAL_COLUMNS)} "
+    "(optional). Dates as YYYY-MM-DD. Cells are stored as plain text; nothing in them is run."
+)
 
 upload = st.file_uploader("Marketplace installations export (CSV)", type=["csv"])
 file_error = st.empty()
@@ -37,20 +39,36 @@ for column, (label, count) in zip(st.columns(len(figures)), figures.items(), str
 TEXT = st.column_config.TextColumn
 if parsed.rejected:
     st.subheader("Rejected rows")
-    rejected = pd.DataFrame([{"line": r.line, "reason": r.reason, "row": r.cells_text}
-                             for r in parsed.rejected])
-    st.dataframe(rejected, hide_index=True, width="stretch", column_config={
-        "line": st.column_config.NumberColumn("Line", format="%d"), "reason": TEXT("Reason"),
-        "row": TEXT("Cells (as text)")})
+    rejected = pd.DataFrame(
+        [{"line": r.line, "reason": r.reason, "row": r.cells_text} for r in parsed.rejected]
+    )
+    st.dataframe(
+        rejected,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "line": st.column_config.NumberColumn("Line", format="%d"),
+            "reason": TEXT("Reason"),
+            "row": TEXT("Cells (as text)"),
+        },
+    )
     csv_download(rejected, file_name="rejected-rows.csv", key="rejected_csv", label="Download rejected rows")
 
 st.subheader("Preview")
 preview = pd.DataFrame([vars(change) for change in plan], columns=list(mi.PlannedChange.__dataclass_fields__))
-st.dataframe(preview, hide_index=True, width="stretch", column_config={
-    "line": st.column_config.NumberColumn("Line", format="%d"), "subdomain": TEXT("Subdomain"),
-    "zendesk_app_id": st.column_config.NumberColumn("App id", format="%d"),
-    "installation_id": st.column_config.NumberColumn("Installation id", format="%d"),
-    "action": TEXT("Action"), "changes": TEXT("Changes")})
+st.dataframe(
+    preview,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "line": st.column_config.NumberColumn("Line", format="%d"),
+        "subdomain": TEXT("Subdomain"),
+        "zendesk_app_id": st.column_config.NumberColumn("App id", format="%d"),
+        "installation_id": st.column_config.NumberColumn("Installation id", format="%d"),
+        "action": TEXT("Action"),
+        "changes": TEXT("Changes"),
+    },
+)
 csv_download(preview, file_name="import-preview.csv", key="preview_csv", label="Download preview")
 
 to_write = actions["new"] + actions["update"]
@@ -58,7 +76,11 @@ if st.button(f"Import {to_write:,} new or changed row(s)", type="primary", disab
     with db_session() as session:
         report = mi.apply_import(session, actor, parsed, file_name=upload.name)
     clear_installation_caches()
-    st.toast(f"Imported: {report.created} new, {report.updated} changed, {len(report.rejected)} rejected.",
-             icon=":material/check:")
-    st.success(f"Imported {report.created} new and {report.updated} changed installation(s); "
-               f"{report.unchanged} unchanged, {len(report.rejected)} rejected.")
+    st.toast(
+        f"Imported: {report.created} new, {report.updated} changed, {len(report.rejected)} rejected.",
+        icon=":material/check:",
+    )
+    st.success(
+        f"Imported {report.created} new and {report.updated} changed installation(s); "
+        f"{report.unchanged} unchanged, {len(report.rejected)} rejected."
+    )

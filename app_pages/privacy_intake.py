@@ -25,8 +25,10 @@ if logged:
     st.success(f"Request #{logged['id']} logged. Due {logged['due_on']:%d %b %Y}.", icon=":material/check:")
     st.text(f"Subject: {logged['name']}")
     for duplicate in logged["duplicates"]:
-        st.warning(f"Likely duplicate of open request #{duplicate}: same type, same email.",
-                   icon=":material/content_copy:")
+        st.warning(
+            f"Likely duplicate of open request #{duplicate}: same type, same email.",
+            icon=":material/content_copy:",
+        )
     st.session_state["intake_last_id"] = logged["id"]
 
 last_id = st.session_state.get("intake_last_id")
@@ -42,20 +44,28 @@ with st.form("intake"):
     errors.slot("subject_name")
     email = st.text_input("Subject's email", key="intake_email")
     errors.slot("subject_email")
-    subject_kind = st.radio("Who is the subject?", list(SUBJECT_KINDS), format_func=SUBJECT_KINDS.get,
-                            key="intake_kind")
+    subject_kind = st.radio(
+        "Who is the subject?", list(SUBJECT_KINDS), format_func=SUBJECT_KINDS.get, key="intake_kind"
+    )
     errors.slot("subject_kind")
-    account_id = st.selectbox("Client account (for an end user in a client's Zendesk)", list(accounts),
-                              index=None, format_func=accounts.get, placeholder="Type to search clients",
-                              key="intake_account")
+    account_id = st.selectbox(
+        "Client account (for an end user in a client's Zendesk)",
+        list(accounts),
+        index=None,
+        format_func=accounts.get,
+        placeholder="Type to search clients",
+        key="intake_account",
+    )
     errors.slot("account_id")
-    jurisdiction = st.selectbox("Jurisdiction", list(JURISDICTION_LABELS), format_func=jurisdiction_label,
-                                key="intake_jurisdiction")
+    jurisdiction = st.selectbox(
+        "Jurisdiction", list(JURISDICTION_LABELS), format_func=jurisdiction_label, key="intake_jurisdiction"
+    )
     errors.slot("jurisdiction")
     received_on = st.date_input("Date received", value=viewer_today(), key="intake_received")
     errors.slot("received_on")
-    channel = st.selectbox("Channel", CHANNELS, format_func=lambda c: c.replace("_", " ").capitalize(),
-                           key="intake_channel")
+    channel = st.selectbox(
+        "Channel", CHANNELS, format_func=lambda c: c.replace("_", " ").capitalize(), key="intake_channel"
+    )
     errors.slot("channel")
     notes = st.text_area("Notes", help=f"Up to {requests.MAX_NOTES:,} characters.", key="intake_notes")
     errors.slot("notes")
@@ -65,16 +75,34 @@ if submitted:
     try:
         with db_session() as session:
             request = requests.create_request(
-                session, actor, type=kind_type, subject_name=name, subject_email=email,
-                subject_kind=subject_kind, account_id=account_id, jurisdiction=jurisdiction,
-                received_on=received_on, channel=channel, notes=notes, today=viewer_today())
-            duplicates = [d.id for d in requests.likely_duplicates(
-                session, type=request.type, email=request.subject_email, exclude_id=request.id)]
+                session,
+                actor,
+                type=kind_type,
+                subject_name=name,
+                subject_email=email,
+                subject_kind=subject_kind,
+                account_id=account_id,
+                jurisdiction=jurisdiction,
+                received_on=received_on,
+                channel=channel,
+                notes=notes,
+                today=viewer_today(),
+            )
+            duplicates = [
+                d.id
+                for d in requests.likely_duplicates(
+                    session, type=request.type, email=request.subject_email, exclude_id=request.id
+                )
+            ]
     except ValidationError as error:
         errors.show(error)
     else:
-        st.session_state["intake_logged"] = {"id": request.id, "due_on": request.due_on,
-                                             "name": request.subject_name, "duplicates": duplicates}
+        st.session_state["intake_logged"] = {
+            "id": request.id,
+            "due_on": request.due_on,
+            "name": request.subject_name,
+            "duplicates": duplicates,
+        }
         st.session_state["intake_reset"] = True
         st.toast(f"Request #{request.id} logged.", icon=":material/check:")
         st.rerun()

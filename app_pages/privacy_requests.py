@@ -36,29 +36,68 @@ with db_session() as session:
     officers = {u.email: u for u in requests.assignable_users(session)}
 
 filter_columns = st.columns([2, 2, 2, 2, 1])
-types = filter_columns[0].multiselect("Type", list(TYPE_LABELS), format_func=type_label, key="type",
-                                      bind="query-params")
-statuses = filter_columns[1].multiselect("Status", list(STATUS_LABELS), default=list(OPEN_STATUSES),
-                                         format_func=status_label, key="status", bind="query-params")
-jurisdictions = filter_columns[2].multiselect("Jurisdiction", list(JURISDICTION_LABELS),
-                                              format_func=jurisdiction_label, key="jurisdiction",
-                                              bind="query-params")
+types = filter_columns[0].multiselect(
+    "Type", list(TYPE_LABELS), format_func=type_label, key="type", bind="query-params"
+)
+statuses = filter_columns[1].multiselect(
+    "Status",
+    list(STATUS_LABELS),
+    default=list(OPEN_STATUSES),
+    format_func=status_label,
+    key="status",
+    bind="query-params",
+)
+jurisdictions = filter_columns[2].multiselect(
+    "Jurisdiction",
+    list(JURISDICTION_LABELS),
+    format_func=jurisdiction_label,
+    key="jurisdiction",
+    bind="query-params",
+)
 assignee = filter_columns[3].selectbox(
-    "Assignee", ["unassigned", *officers], index=None, placeholder="Anyone", key="assignee",
-    format_func=lambda e: "Unassigned" if e == "unassigned" else (officers[e].name or e), bind="query-params")
+    "Assignee",
+    ["unassigned", *officers],
+    index=None,
+    placeholder="Anyone",
+    key="assignee",
+    format_func=lambda e: "Unassigned" if e == "unassigned" else (officers[e].name or e),
+    bind="query-params",
+)
 mine = filter_columns[4].toggle("Mine", key="mine", bind="query-params")
 
 filters = queue.QueueFilters(
-    types=tuple(types), statuses=tuple(statuses), jurisdictions=tuple(jurisdictions),
-    assignee_id=officers[assignee].id if assignee in officers else None, unassigned=assignee == "unassigned",
-    mine_user_id=actor.user_id if mine else None)
+    types=tuple(types),
+    statuses=tuple(statuses),
+    jurisdictions=tuple(jurisdictions),
+    assignee_id=officers[assignee].id if assignee in officers else None,
+    unassigned=assignee == "unassigned",
+    mine_user_id=actor.user_id if mine else None,
+)
 today = viewer_today()
 with db_session() as session:
     rows = queue.queue_rows(session, today=today, filters=filters)
 
-frame = pd.DataFrame(rows, columns=["id", "due_on", "deadline", "days_left", "type", "status", "subject_name",
-                                    "subject_email", "jurisdiction", "assignee", "received_on", "processor",
-                                    "extended", "likely_duplicate", "urgency", "version"])
+frame = pd.DataFrame(
+    rows,
+    columns=[
+        "id",
+        "due_on",
+        "deadline",
+        "days_left",
+        "type",
+        "status",
+        "subject_name",
+        "subject_email",
+        "jurisdiction",
+        "assignee",
+        "received_on",
+        "processor",
+        "extended",
+        "likely_duplicate",
+        "urgency",
+        "version",
+    ],
+)
 open_rows = frame[frame["status"].isin(OPEN_STATUSES)]
 metrics = st.columns(4)
 metrics[0].metric("Shown", f"{len(frame):,}")
@@ -67,28 +106,57 @@ metrics[2].metric("Due today", f"{int((open_rows['days_left'] == 0).sum()):,}")
 metrics[3].metric("Under 5 days", f"{int((open_rows['urgency'] == 'red').sum()):,}")
 st.caption(f"Deadlines are dates; today is {today:%A %d %B %Y} in your time zone.")
 
-display = frame.assign(type=frame["type"].map(type_label), status=frame["status"].map(status_label),
-                       jurisdiction=frame["jurisdiction"].map(jurisdiction_label))
+display = frame.assign(
+    type=frame["type"].map(type_label),
+    status=frame["status"].map(status_label),
+    jurisdiction=frame["jurisdiction"].map(jurisdiction_label),
+)
 styled = display.style.apply(lambda _: frame["urgency"].map(URGENCY_COLOURS), subset=["deadline", "due_on"])
 picked = st.dataframe(
-    styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    styled,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
     key="queue_table",
-    column_order=["id", "due_on", "deadline", "type", "status", "subject_name", "subject_email",
-                  "jurisdiction", "assignee", "received_on", "processor", "extended", "likely_duplicate"],
+    column_order=[
+        "id",
+        "due_on",
+        "deadline",
+        "type",
+        "status",
+        "subject_name",
+        "subject_email",
+        "jurisdiction",
+        "assignee",
+        "received_on",
+        "processor",
+        "extended",
+        "likely_duplicate",
+    ],
     column_config={
         "id": st.column_config.NumberColumn("#", format="%d"),
         "due_on": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
         "deadline": "Days left",
-        "type": "Type", "status": "Status", "subject_name": "Subject", "subject_email": "Email",
-        "jurisdiction": "Law", "assignee": "Assignee",
+        "type": "Type",
+        "status": "Status",
+        "subject_name": "Subject",
+        "subject_email": "Email",
+        "jurisdiction": "Law",
+        "assignee": "Assignee",
         "received_on": st.column_config.DateColumn("Received", format="YYYY-MM-DD"),
         "processor": st.column_config.CheckboxColumn("Processor"),
         "extended": st.column_config.CheckboxColumn("Extended"),
         "likely_duplicate": st.column_config.CheckboxColumn("Likely duplicate"),
     },
 )
-st.download_button("Download queue (CSV)", frame_to_csv(frame.drop(columns=["version"])),
-                   file_name="privacy-queue.csv", mime="text/csv", icon=":material/download:")
+st.download_button(
+    "Download queue (CSV)",
+    frame_to_csv(frame.drop(columns=["version"])),
+    file_name="privacy-queue.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
 
 selected = picked.selection.rows if picked else []
 if selected:
@@ -103,10 +171,16 @@ if selected:
         if st.form_submit_button("Assign"):
             try:
                 with db_session() as session:
-                    requests.assign(session, actor, request_id=int(row["id"]),
-                                    expected_version=int(row["version"]), assignee_id=to)
-                st.toast(f"Request #{row['id']} assigned to {names.get(to, 'nobody')}.",
-                         icon=":material/check:")
+                    requests.assign(
+                        session,
+                        actor,
+                        request_id=int(row["id"]),
+                        expected_version=int(row["version"]),
+                        assignee_id=to,
+                    )
+                st.toast(
+                    f"Request #{row['id']} assigned to {names.get(to, 'nobody')}.", icon=":material/check:"
+                )
                 st.rerun()
             except (ConflictError, ValidationError) as error:
                 st.error(str(error))

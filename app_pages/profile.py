@@ -41,8 +41,14 @@ if me.password_hash is not None:
         if st.form_submit_button("Change password"):
             try:
                 with db_session() as session:
-                    users.change_password(session, actor, current=current, new=new, repeat=repeat,
-                                          keep_session_token=session_token())
+                    users.change_password(
+                        session,
+                        actor,
+                        current=current,
+                        new=new,
+                        repeat=repeat,
+                        keep_session_token=session_token(),
+                    )
                 st.toast("Password changed.", icon=":material/check:")
             except ValidationError as error:
                 st.error(error.message)

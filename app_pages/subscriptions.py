@@ -19,23 +19,37 @@ options = subscription_options()
 with st.container(border=True):
     row1 = st.columns([2, 2, 2, 1])
     statuses = row1[0].multiselect("Status", STATUSES, key="status", bind="query-params")
-    apps = row1[1].multiselect("App", list(options.apps), format_func=options.apps.get, key="app",
-                               bind="query-params")
+    apps = row1[1].multiselect(
+        "App", list(options.apps), format_func=options.apps.get, key="app", bind="query-params"
+    )
     plans = row1[2].multiselect("Plan", options.plans, key="plan", bind="query-params")
-    currencies = row1[3].multiselect("Currency", options.currencies, format_func=str.upper, key="currency",
-                                     bind="query-params")
+    currencies = row1[3].multiselect(
+        "Currency", options.currencies, format_func=str.upper, key="currency", bind="query-params"
+    )
     row2 = st.columns([3, 1])
-    search = row2[0].text_input("Search", key="q", placeholder="Company, subdomain or email", max_chars=100,
-                                bind="query-params")
-    renews = row2[1].selectbox("Renews within", list(RENEWAL_WINDOWS), key="renews", bind="query-params",
-                               format_func=lambda v: "any time" if v == "any" else f"{v} days")
+    search = row2[0].text_input(
+        "Search", key="q", placeholder="Company, subdomain or email", max_chars=100, bind="query-params"
+    )
+    renews = row2[1].selectbox(
+        "Renews within",
+        list(RENEWAL_WINDOWS),
+        key="renews",
+        bind="query-params",
+        format_func=lambda v: "any time" if v == "any" else f"{v} days",
+    )
 
 filters = SubscriptionFilters(
-    statuses=tuple(statuses), app_ids=tuple(apps), plans=tuple(plans), currencies=tuple(currencies),
-    renews_within_days=RENEWAL_WINDOWS[renews], search=search.strip())
+    statuses=tuple(statuses),
+    app_ids=tuple(apps),
+    plans=tuple(plans),
+    currencies=tuple(currencies),
+    renews_within_days=RENEWAL_WINDOWS[renews],
+    search=search.strip(),
+)
 
-frame = frame_to_viewer(subscription_frame(filters).copy(), "created", "trial_end", "current_period_end",
-                        "canceled_at")
+frame = frame_to_viewer(
+    subscription_frame(filters).copy(), "created", "trial_end", "current_period_end", "canceled_at"
+)
 paying = frame[frame["status"].isin(["active", "past_due"])]
 columns = st.columns(4)
 columns[0].metric("Subscriptions", f"{len(frame):,}")
@@ -51,10 +65,29 @@ if len(frame) > TABLE_ROWS:
     st.caption(f"Showing the newest {TABLE_ROWS:,} of {len(frame):,} subscriptions; the CSV has them all.")
 st.caption("Past-due subscriptions are marked 🔴. Select a row to open its account.")
 selection = st.dataframe(
-    shown, hide_index=True, width="stretch", key="subscriptions_table", on_select="rerun",
+    shown,
+    hide_index=True,
+    width="stretch",
+    key="subscriptions_table",
+    on_select="rerun",
     selection_mode="single-row",
-    column_order=["company", "account_link", "subdomain", "email", "app", "plan", "seats", "status_label",
-                  "currency", "mrr_native", "mrr_major", "current_period_end", "trial_end", "created", "id"],
+    column_order=[
+        "company",
+        "account_link",
+        "subdomain",
+        "email",
+        "app",
+        "plan",
+        "seats",
+        "status_label",
+        "currency",
+        "mrr_native",
+        "mrr_major",
+        "current_period_end",
+        "trial_end",
+        "created",
+        "id",
+    ],
     column_config={
         "company": st.column_config.TextColumn("Company"),
         "account_link": st.column_config.LinkColumn("Account", display_text=":material/open_in_new:"),
@@ -65,8 +98,9 @@ selection = st.dataframe(
         "seats": st.column_config.NumberColumn("Seats", format="%d"),
         "status_label": st.column_config.TextColumn("Status"),
         "currency": st.column_config.TextColumn("Currency"),
-        "mrr_native": st.column_config.NumberColumn("MRR", format="%.2f", help="In the subscription's own"
-                                                                             " currency"),
+        "mrr_native": st.column_config.NumberColumn(
+            "MRR", format="%.2f", help="In the subscription's own currency"
+        ),
         "mrr_major": st.column_config.NumberColumn("MRR (reporting)", format=money_format()),
         "current_period_end": st.column_config.DatetimeColumn("Renews", format="YYYY-MM-DD"),
         "trial_end": st.column_config.DatetimeColumn("Trial ends", format="YYYY-MM-DD"),

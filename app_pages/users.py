@@ -30,15 +30,17 @@ with add_col:
         name = st.text_input("Name")
         role = st.selectbox("Role", ROLES, format_func=role_label)
         add_errors.slot("role")
-        password = st.text_input("Password (optional)", type="password",
-                                 help="Empty for SSO-only users. At least 12 characters.")
+        password = st.text_input(
+            "Password (optional)", type="password", help="Empty for SSO-only users. At least 12 characters."
+        )
         add_errors.slot("password")
         add_errors.slot()
         if st.form_submit_button("Add user", type="primary"):
             with add_errors.reported():
                 with db_session() as session:
-                    added = users.add_user(session, actor, email=email, role=role, name=name,
-                                           password=password or None)
+                    added = users.add_user(
+                        session, actor, email=email, role=role, name=name, password=password or None
+                    )
                 st.toast(f"Added {added.email} as {role_label(added.role)}.", icon=":material/person_add:")
 
 with role_col:
@@ -73,14 +75,23 @@ with active_col:
                 st.toast(f"{toggled.email} is {state}.", icon=":material/check:")
 
 with table_area, db_session() as session:
-    frame = frame_to_viewer(pd.DataFrame(users.user_rows(session)), "last_login_at", "locked_until",
-                            "created_at")
+    frame = frame_to_viewer(
+        pd.DataFrame(users.user_rows(session)), "last_login_at", "locked_until", "created_at"
+    )
     frame["role"] = frame["role"].map(role_label)
     st.dataframe(
         frame,
         hide_index=True,
-        column_order=["email", "name", "role", "active", "sign_in", "last_login_at", "locked_until",
-                      "created_at"],
+        column_order=[
+            "email",
+            "name",
+            "role",
+            "active",
+            "sign_in",
+            "last_login_at",
+            "locked_until",
+            "created_at",
+        ],
         column_config={
             "email": st.column_config.TextColumn("Email"),
             "name": st.column_config.TextColumn("Name"),

@@ -61,12 +61,17 @@ class Account360:
 
 def find_accounts(session: Session, *, search: str = "", limit: int = 50) -> list[AccountChoice]:
     """Accounts whose company name or subdomain contains `search` (all, alphabetically, when empty)."""
-    query = select(Account.id, Account.company_name, Account.zendesk_subdomain).order_by(Account.company_name,
-                                                                                          Account.id)
+    query = select(Account.id, Account.company_name, Account.zendesk_subdomain).order_by(
+        Account.company_name, Account.id
+    )
     needle = search.strip().lower()
     if needle:
-        query = query.where(or_(func.lower(Account.company_name).contains(needle),
-                                func.lower(Account.zendesk_subdomain).contains(needle)))
+        query = query.where(
+            or_(
+                func.lower(Account.company_name).contains(needle),
+                func.lower(Account.zendesk_subdomain).contains(needle),
+            )
+        )
     return [AccountChoice(*row) for row in session.exec(query.limit(limit))]
 
 
@@ -83,37 +88,87 @@ def account_360(session: Session, *, account_id: int, masked: bool, today: date)
     customers = session.exec(select(StripeCustomer).where(StripeCustomer.account_id == account_id)).all()
     customer_ids = [c.id for c in customers]
     view.customers = _rows(customers, {"stripe_metadata"})
-    view.contacts = _rows(session.exec(select(Contact).where(Contact.account_id == account_id)
-                                       .order_by(col(Contact.is_primary).desc(), Contact.name)).all())
+    view.contacts = _rows(
+        session.exec(
+            select(Contact)
+            .where(Contact.account_id == account_id)
+            .order_by(col(Contact.is_primary).desc(), Contact.name)
+        ).all()
+    )
     apps = dict(session.exec(select(App.id, App.name)).all())
-    view.installations = [{**row, "app": apps.get(row["app_id"], "")} for row in _rows(
-        session.exec(select(Installation).where(Installation.account_id == account_id)
-                     .order_by(Installation.app_id)).all(), {"settings"})]
+    view.installations = [
+        {**row, "app": apps.get(row["app_id"], "")}
+        for row in _rows(
+            session.exec(
+                select(Installation)
+                .where(Installation.account_id == account_id)
+                .order_by(Installation.app_id)
+            ).all(),
+            {"settings"},
+        )
+    ]
     view.subscriptions = list_subscriptions(session, account_id=account_id)
-    view.invoices = _rows(session.exec(
-        select(StripeInvoice).where(col(StripeInvoice.customer_id).in_(customer_ids))
-        .order_by(col(StripeInvoice.created).desc()).limit(SECTION_LIMIT)).all())
-    view.payments = _rows(session.exec(
-        select(StripePayment).where(col(StripePayment.customer_id).in_(customer_ids))
-        .order_by(col(StripePayment.created).desc()).limit(SECTION_LIMIT)).all())
+    view.invoices = _rows(
+        session.exec(
+            select(StripeInvoice)
+            .where(col(StripeInvoice.customer_id).in_(customer_ids))
+            .order_by(col(StripeInvoice.created).desc())
+            .limit(SECTION_LIMIT)
+        ).all()
+    )
+    view.payments = _rows(
+        session.exec(
+            select(StripePayment)
+            .where(col(StripePayment.customer_id).in_(customer_ids))
+            .order_by(col(StripePayment.created).desc())
+            .limit(SECTION_LIMIT)
+        ).all()
+    )
     charge_ids = [p["id"] for p in view.payments]
-    view.refunds = _rows(session.exec(
-        select(StripeRefund).where(col(StripeRefund.charge_id).in_(charge_ids))
-        .order_by(col(StripeRefund.created).desc())).all(), {"stripe_metadata"})
-    view.credit_notes = _rows(session.exec(
-        select(StripeCreditNote).where(col(StripeCreditNote.customer_id).in_(customer_ids))
-        .order_by(col(StripeCreditNote.created).desc()).limit(SECTION_LIMIT)).all())
+    view.refunds = _rows(
+        session.exec(
+            select(StripeRefund)
+            .where(col(StripeRefund.charge_id).in_(charge_ids))
+            .order_by(col(StripeRefund.created).desc())
+        ).all(),
+        {"stripe_metadata"},
+    )
+    view.credit_notes = _rows(
+        session.exec(
+            select(StripeCreditNote)
+            .where(col(StripeCreditNote.customer_id).in_(customer_ids))
+            .order_by(col(StripeCreditNote.created).desc())
+            .limit(SECTION_LIMIT)
+        ).all()
+    )
     view.usage = _usage(session, account_id, apps, today)
-    view.privacy_requests = _rows(session.exec(
-        select(PrivacyRequest).where(PrivacyRequest.account_id == account_id)
-        .order_by(col(PrivacyRequest.received_on).desc()).limit(SECTION_LIMIT)).all(), {"notes"})
-    view.billing_corrections = _rows(session.exec(
-        select(BillingCorrection).where(BillingCorrection.account_id == account_id)
-        .order_by(col(BillingCorrection.requested_at).desc()).limit(SECTION_LIMIT)).all(),
-        {"params", "result"})
-    view.audit = _rows(session.exec(
-        select(AuditEvent).where(AuditEvent.account_id == account_id)
-        .order_by(col(AuditEvent.id).desc()).limit(SECTION_LIMIT)).all(), {"prev_hash", "row_hash"})
+    view.privacy_requests = _rows(
+        session.exec(
+            select(PrivacyRequest)
+            .where(PrivacyRequest.account_id == account_id)
+            .order_by(col(PrivacyRequest.received_on).desc())
+            .limit(SECTION_LIMIT)
+        ).all(),
+        {"notes"},
+    )
+    view.billing_corrections = _rows(
+        session.exec(
+            select(BillingCorrection)
+            .where(BillingCorrection.account_id == account_id)
+            .order_by(col(BillingCorrection.requested_at).desc())
+            .limit(SECTION_LIMIT)
+        ).all(),
+        {"params", "result"},
+    )
+    view.audit = _rows(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.account_id == account_id)
+            .order_by(col(AuditEvent.id).desc())
+            .limit(SECTION_LIMIT)
+        ).all(),
+        {"prev_hash", "row_hash"},
+    )
     if masked:
         _mask(view)
     return view
@@ -123,27 +178,42 @@ def _usage(session: Session, account_id: int, apps: dict[int, str], today: date)
     """Per app and feature over the last 30 days: events and the busiest day's distinct users."""
     since = today - timedelta(days=USAGE_DAYS)
     rows = session.exec(
-        select(UsageDailyRollup.app_id, UsageDailyRollup.feature, func.sum(UsageDailyRollup.events),
-               func.max(UsageDailyRollup.distinct_actors), func.count(func.distinct(UsageDailyRollup.day)))
+        select(
+            UsageDailyRollup.app_id,
+            UsageDailyRollup.feature,
+            func.sum(UsageDailyRollup.events),
+            func.max(UsageDailyRollup.distinct_actors),
+            func.count(func.distinct(UsageDailyRollup.day)),
+        )
         .where(UsageDailyRollup.account_id == account_id, UsageDailyRollup.day >= since)
         .group_by(UsageDailyRollup.app_id, UsageDailyRollup.feature)
-        .order_by(UsageDailyRollup.app_id, UsageDailyRollup.feature))
-    return [{"app": apps.get(app_id, str(app_id)), "feature": feature, "events": int(events or 0),
-             "peak_daily_users": int(peak or 0), "active_days": int(days)}
-            for app_id, feature, events, peak, days in rows]
+        .order_by(UsageDailyRollup.app_id, UsageDailyRollup.feature)
+    )
+    return [
+        {
+            "app": apps.get(app_id, str(app_id)),
+            "feature": feature,
+            "events": int(events or 0),
+            "peak_daily_users": int(peak or 0),
+            "active_days": int(days),
+        }
+        for app_id, feature, events, peak, days in rows
+    ]
 
 
 def _mask(view: Account360) -> None:
     for row in view.contacts:
-        row.update(name=mask_name(row["name"]), email=mask_email(row["email"]),
-                   phone=mask_phone(row["phone"]))
+        row.update(
+            name=mask_name(row["name"]), email=mask_email(row["email"]), phone=mask_phone(row["phone"])
+        )
     for row in [*view.customers, *view.subscriptions]:
         row["email"] = mask_email(row.get("email"))
     for row in view.customers:  # a billing name can be a person's
         row["name"] = mask_name(row["name"])
     for row in view.privacy_requests:
-        row.update(subject_name=mask_name(row["subject_name"]),
-                   subject_email=mask_email(row["subject_email"]))
+        row.update(
+            subject_name=mask_name(row["subject_name"]), subject_email=mask_email(row["subject_email"])
+        )
     for row in view.audit:
         row["actor"] = mask_email(row["actor"])
         row["details"] = {}

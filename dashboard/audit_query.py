@@ -13,8 +13,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent
 
-COLUMNS = ("id", "at", "actor", "actor_role", "action", "target_type", "target_id", "account_id",
-           "details")
+COLUMNS = ("id", "at", "actor", "actor_role", "action", "target_type", "target_id", "account_id", "details")
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,9 @@ def failure_delay(consecutive_failures: int) -> float:
     return min(settings.login_failure_delay_seconds * 2**exponent, settings.login_failure_delay_max_seconds)
 
 
-def login_with_password(session: Session, email: str, password: str, *,
-                        now: datetime | None = None) -> LoginResult:
+def login_with_password(
+    session: Session, email: str, password: str, *, now: datetime | None = None
+) -> LoginResult:
     """Check a local login. Lockout after `login_max_failures` failures for `login_lockout_minutes`."""
     settings = get_settings()
     now = now or utcnow()
@@ -71,15 +72,23 @@ def login_with_password(session: Session, email: str, password: str, *,
     generic = "Wrong email or password."
     if user is None or user.password_hash is None:
         password_matches(_DUMMY_HASH, password)
-        audit.record(session, Actor(email=email.strip().lower()[:320], role="unknown"), "login_failed",
-                     target_type="user", details={"reason": "unknown user"})
+        audit.record(
+            session,
+            Actor(email=email.strip().lower()[:320], role="unknown"),
+            "login_failed",
+            target_type="user",
+            details={"reason": "unknown user"},
+        )
         return LoginResult(None, generic, failure_delay(1))
     who = actor_for(user)
     if user.locked_until is not None and user.locked_until > now:
         audit.record(session, who, "login_refused_locked", target_type="user", target_id=user.id)
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"Too many failed attempts. Try again in {minutes} minute(s).",
-                           failure_delay(settings.login_max_failures))
+        return LoginResult(
+            None,
+            f"Too many failed attempts. Try again in {minutes} minute(s).",
+            failure_delay(settings.login_max_failures),
+        )
     if not password_matches(user.password_hash, password):
         user.failed_logins += 1
         details = {"reason": "wrong password", "failures": user.failed_logins}
@@ -109,13 +118,23 @@ def login_with_oidc_email(session: Session, email: str | None) -> LoginResult:
         return LoginResult(None, "Your identity provider did not share an email address.")
     user = find_user(session, email)
     if user is None:
-        audit.record(session, Actor(email=email.lower()[:320], role="unknown"), "login_refused_unknown",
-                     details={"method": "oidc"})
+        audit.record(
+            session,
+            Actor(email=email.lower()[:320], role="unknown"),
+            "login_refused_unknown",
+            details={"method": "oidc"},
+        )
         return LoginResult(None, "No access: your email is not registered for this console.")
     who = actor_for(user)
     if not user.active:
-        audit.record(session, who, "login_refused_inactive", target_type="user", target_id=user.id,
-                     details={"method": "oidc"})
+        audit.record(
+            session,
+            who,
+            "login_refused_inactive",
+            target_type="user",
+            target_id=user.id,
+            details={"method": "oidc"},
+        )
         return LoginResult(None, "No access: your account is deactivated.")
     user.last_login_at = utcnow()
     session.add(user)

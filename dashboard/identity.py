@@ -17,5 +17,5 @@ SYSTEM = Actor(email="system", role="system")
 
 
 def role_label(role: str) -> str:
-    """"account_manager" -> "Account manager"."""
+    """ "account_manager" -> "Account manager"."""
     return role.replace("_", " ").capitalize()

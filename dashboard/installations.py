@@ -54,11 +54,16 @@ def _filtered(statement: Any, filters: InstallationFilters) -> Any:
         statement = statement.where(Installation.paid == filters.paid)
     if filters.account.strip():
         pattern = f"%{filters.account.strip().lower()}%"
-        statement = statement.where(or_(func.lower(Account.company_name).like(pattern),
-                                        func.lower(Account.zendesk_subdomain).like(pattern)))
+        statement = statement.where(
+            or_(
+                func.lower(Account.company_name).like(pattern),
+                func.lower(Account.zendesk_subdomain).like(pattern),
+            )
+        )
     if filters.since or filters.until:
-        statement = statement.where(or_(_within(Installation.installed_at, filters),
-                                        _within(Installation.uninstalled_at, filters)))
+        statement = statement.where(
+            or_(_within(Installation.installed_at, filters), _within(Installation.uninstalled_at, filters))
+        )
     return statement
 
 
@@ -75,21 +80,49 @@ def _within(column: Any, filters: InstallationFilters) -> Any:
 def list_installations(session: Session, filters: InstallationFilters) -> list[dict[str, Any]]:
     """Plain rows, newest installs first."""
     statement = _filtered(
-        select(Installation.id, Installation.account_id, Account.company_name, Account.zendesk_subdomain,
-               App.name, Installation.state, Installation.plan_name, Installation.paid, Installation.seats,
-               Installation.stripe_subscription_id, Installation.installed_at, Installation.uninstalled_at,
-               Installation.source, Installation.zendesk_installation_id)
-        .join(Account, Account.id == Installation.account_id).join(App, App.id == Installation.app_id),
-        filters).order_by(Installation.installed_at.desc(), Installation.id.desc())
-    names = ("id", "account_id", "company_name", "subdomain", "app", "state", "plan", "paid", "seats",
-             "stripe_subscription_id", "installed_at", "uninstalled_at", "source", "zendesk_installation_id")
+        select(
+            Installation.id,
+            Installation.account_id,
+            Account.company_name,
+            Account.zendesk_subdomain,
+            App.name,
+            Installation.state,
+            Installation.plan_name,
+            Installation.paid,
+            Installation.seats,
+            Installation.stripe_subscription_id,
+            Installation.installed_at,
+            Installation.uninstalled_at,
+            Installation.source,
+            Installation.zendesk_installation_id,
+        )
+        .join(Account, Account.id == Installation.account_id)
+        .join(App, App.id == Installation.app_id),
+        filters,
+    ).order_by(Installation.installed_at.desc(), Installation.id.desc())
+    names = (
+        "id",
+        "account_id",
+        "company_name",
+        "subdomain",
+        "app",
+        "state",
+        "plan",
+        "paid",
+        "seats",
+        "stripe_subscription_id",
+        "installed_at",
+        "uninstalled_at",
+        "source",
+        "zendesk_installation_id",
+    )
     return [dict(zip(names, row, strict=True)) for row in session.exec(statement).all()]
 
 
 def counts_by_state(session: Session, filters: InstallationFilters) -> dict[str, int]:
     statement = _filtered(
-        select(Installation.state, func.count()).join(Account, Account.id == Installation.account_id),
-        filters).group_by(Installation.state)
+        select(Installation.state, func.count()).join(Account, Account.id == Installation.account_id), filters
+    ).group_by(Installation.state)
     found = dict(session.exec(statement).all())
     return {state: int(found.get(state, 0)) for state in STATES}
 
@@ -103,8 +136,10 @@ def weekly_changes(session: Session, filters: InstallationFilters) -> list[dict[
     """Per ISO week (Monday) and app: installs, uninstalls and the net, within the date range."""
     statement = _filtered(
         select(App.name, Installation.installed_at, Installation.uninstalled_at)
-        .join(Account, Account.id == Installation.account_id).join(App, App.id == Installation.app_id),
-        filters)
+        .join(Account, Account.id == Installation.account_id)
+        .join(App, App.id == Installation.app_id),
+        filters,
+    )
     low = _start(filters.since) if filters.since else None
     high = _start(filters.until + timedelta(days=1)) if filters.until else None
 
@@ -119,6 +154,13 @@ def weekly_changes(session: Session, filters: InstallationFilters) -> list[dict[
         if in_range(uninstalled_at):
             uninstalls[(_week(uninstalled_at), app_name)] += 1
     keys = sorted(set(installs) | set(uninstalls))
-    return [{"week": week, "app": app, "installs": installs[(week, app)],
-             "uninstalls": uninstalls[(week, app)], "net": installs[(week, app)] - uninstalls[(week, app)]}
-            for week, app in keys]
+    return [
+        {
+            "week": week,
+            "app": app,
+            "installs": installs[(week, app)],
+            "uninstalls": uninstalls[(week, app)],
+            "net": installs[(week, app)] - uninstalls[(week, app)],
+        }
+        for week, app in keys
+    ]

@@ -36,8 +36,15 @@ STATES = ("enabled", "disabled", "uninstalled")
 MAX_BYTES = 20 * 1024 * 1024
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 # Fields an import sets on an installation, in the order the preview lists changes.
-IMPORTED_FIELDS = ("state", "plan_name", "paid", "seats", "stripe_subscription_id", "installed_at",
-                   "uninstalled_at")
+IMPORTED_FIELDS = (
+    "state",
+    "plan_name",
+    "paid",
+    "seats",
+    "stripe_subscription_id",
+    "installed_at",
+    "uninstalled_at",
+)
 
 
 class RowError(ValueError):
@@ -81,8 +88,12 @@ class PlannedChange:
     changes: str  # "state: enabled → disabled; seats: 5 → 7"
 
 
-ACTION_LABELS = {"new": "New", "update": "Changed", "unchanged": "Unchanged",
-                 "kept_from_sync": "Left to the Zendesk sync"}
+ACTION_LABELS = {
+    "new": "New",
+    "update": "Changed",
+    "unchanged": "Unchanged",
+    "kept_from_sync": "Left to the Zendesk sync",
+}
 
 
 @dataclass(frozen=True)
@@ -181,8 +192,11 @@ def parse_export(session: Session, data: bytes) -> ParsedImport:
     first_line: dict[tuple[str, int, int], int] = {}
     for cells in reader:
         line = reader.line_num
-        raw = {name: (value if isinstance(value, str) else "") for name, value in cells.items()
-               if isinstance(name, str)}
+        raw = {
+            name: (value if isinstance(value, str) else "")
+            for name, value in cells.items()
+            if isinstance(name, str)
+        }
         try:
             row = _parse_row(cells, line, app_ids)
         except RowError as error:
@@ -209,18 +223,26 @@ def _parse_row(cells: dict[str | None, Any], line: int, app_ids: dict[int, int])
     zendesk_app_id = _int(cells, "app_id", required=True)
     if zendesk_app_id not in app_ids:
         raise RowError(f"unknown app: {zendesk_app_id} is not one of the company's apps")
-    return ImportRow(line, subdomain, zendesk_app_id, app_ids[zendesk_app_id],
-                     _int(cells, "installation_id", required=True), _values(cells))
+    return ImportRow(
+        line,
+        subdomain,
+        zendesk_app_id,
+        app_ids[zendesk_app_id],
+        _int(cells, "installation_id", required=True),
+        _values(cells),
+    )
 
 
 def _existing(session: Session, rows: list[ImportRow]) -> dict[tuple[str, int, int], Installation]:
     subdomains = sorted({row.subdomain for row in rows})
     found: dict[tuple[str, int, int], Installation] = {}
     for start in range(0, len(subdomains), 500):
-        chunk = subdomains[start:start + 500]
+        chunk = subdomains[start : start + 500]
         for installation, subdomain in session.exec(
-                select(Installation, Account.zendesk_subdomain).join(Account)
-                .where(Account.zendesk_subdomain.in_(chunk))).all():
+            select(Installation, Account.zendesk_subdomain)
+            .join(Account)
+            .where(Account.zendesk_subdomain.in_(chunk))
+        ).all():
             found[(subdomain, installation.app_id, installation.zendesk_installation_id)] = installation
     return found
 
@@ -232,8 +254,11 @@ def _describe(value: Any) -> str:
 
 
 def _diff(installation: Installation, values: dict[str, Any]) -> list[str]:
-    return [f"{name}: {_describe(getattr(installation, name))} → {_describe(values[name])}"
-            for name in IMPORTED_FIELDS if getattr(installation, name) != values[name]]
+    return [
+        f"{name}: {_describe(getattr(installation, name))} → {_describe(values[name])}"
+        for name in IMPORTED_FIELDS
+        if getattr(installation, name) != values[name]
+    ]
 
 
 def plan_import(session: Session, parsed: ParsedImport) -> list[PlannedChange]:
@@ -249,8 +274,9 @@ def plan_import(session: Session, parsed: ParsedImport) -> list[PlannedChange]:
         else:
             diff = _diff(current, row.values)
             action, changes = ("update", "; ".join(diff)) if diff else ("unchanged", "")
-        plan.append(PlannedChange(row.line, row.subdomain, row.zendesk_app_id, row.installation_id,
-                                  action, changes))
+        plan.append(
+            PlannedChange(row.line, row.subdomain, row.zendesk_app_id, row.installation_id, action, changes)
+        )
     return plan
 
 
@@ -261,8 +287,9 @@ def action_counts(plan: list[PlannedChange]) -> dict[str, int]:
     return counts
 
 
-def apply_import(session: Session, actor: Actor, parsed: ParsedImport, *,
-                 file_name: str = "") -> ImportReport:
+def apply_import(
+    session: Session, actor: Actor, parsed: ParsedImport, *, file_name: str = ""
+) -> ImportReport:
     """Write the good rows (one audit row for the import); the caller commits."""
     if actor.role not in ("admin", "account_manager", "system"):
         raise PermissionDenied("Only account managers and admins import installations.")
@@ -272,9 +299,15 @@ def apply_import(session: Session, actor: Actor, parsed: ParsedImport, *,
         current = existing.get((row.subdomain, row.app_id, row.installation_id))
         if current is None:
             account = account_for_subdomain(session, row.subdomain)
-            session.add(Installation(account_id=account.id, app_id=row.app_id,
-                                     zendesk_installation_id=row.installation_id, source=SOURCE,
-                                     **row.values))
+            session.add(
+                Installation(
+                    account_id=account.id,
+                    app_id=row.app_id,
+                    zendesk_installation_id=row.installation_id,
+                    source=SOURCE,
+                    **row.values,
+                )
+            )
             counts["new"] += 1
         elif current.source != SOURCE:
             counts["kept_from_sync"] += 1
@@ -286,7 +319,13 @@ def apply_import(session: Session, actor: Actor, parsed: ParsedImport, *,
         else:
             counts["unchanged"] += 1
     session.flush()
-    audit.record(session, actor, "marketplace_import", target_type="installations",
-                 details={"file": file_name[:200], **counts, "rejected": len(parsed.rejected)})
-    return ImportReport(counts["new"], counts["update"], counts["unchanged"], counts["kept_from_sync"],
-                        parsed.rejected)
+    audit.record(
+        session,
+        actor,
+        "marketplace_import",
+        target_type="installations",
+        details={"file": file_name[:200], **counts, "rejected": len(parsed.rejected)},
+    )
+    return ImportReport(
+        counts["new"], counts["update"], counts["unchanged"], counts["kept_from_sync"], parsed.rejected
+    )

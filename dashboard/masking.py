@@ -13,7 +13,7 @@ def mask_email(email: str | None) -> str:
     if not email or "@" not in email:
         return "•••" if email else ""
     local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@•••{domain[domain.rfind('.'):] if '.' in domain else ''}"
+    return f"{local[:1]}•••@•••{domain[domain.rfind('.') :] if '.' in domain else ''}"
 
 
 def mask_name(name: str | None) -> str:

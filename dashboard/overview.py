@@ -40,8 +40,9 @@ class RevenueOverview:
     months: list[MonthRevenue]  # the trend, oldest first
 
 
-def revenue_overview(session: Session, *, today: date, period_days: int, trend_months: int = 12
-                     ) -> RevenueOverview:
+def revenue_overview(
+    session: Session, *, today: date, period_days: int, trend_months: int = 12
+) -> RevenueOverview:
     """MRR, ARR and paying accounts now against one period ago; NRR of the last complete month
     against the month one period before it; and the monthly MRR trend."""
     this_month = month_start(today)
@@ -55,8 +56,12 @@ def revenue_overview(session: Session, *, today: date, period_days: int, trend_m
         Kpi("MRR", now.mrr, then.mrr, "money"),
         Kpi("ARR", now.arr, then.arr, "money"),
         Kpi("Paying accounts", now.paying_accounts, then.paying_accounts),
-        Kpi("NRR (last full month)", last_full.net_revenue_retention, before_full.net_revenue_retention,
-            "ratio"),
+        Kpi(
+            "NRR (last full month)",
+            last_full.net_revenue_retention,
+            before_full.net_revenue_retention,
+            "ratio",
+        ),
     ]
     trend = [row for row in months if row.month >= _months_back(this_month, trend_months - 1)]
     return RevenueOverview(kpis, trend)
@@ -70,20 +75,33 @@ def _months_back(month: date, count: int) -> date:
 
 def mrr_trend_frame(months: list[MonthRevenue]) -> pd.DataFrame:
     """The monthly trend as a table: MRR, its movements and paying accounts (minor units)."""
-    return pd.DataFrame([{
-        "month": row.month, "mrr": row.mrr, "new": row.new, "expansion": row.expansion,
-        "reactivation": row.reactivation, "contraction": row.contraction, "churn": row.churn,
-        "paying_accounts": row.paying_accounts,
-        "nrr": float(row.net_revenue_retention) if row.net_revenue_retention is not None else None,
-    } for row in months])
+    return pd.DataFrame(
+        [
+            {
+                "month": row.month,
+                "mrr": row.mrr,
+                "new": row.new,
+                "expansion": row.expansion,
+                "reactivation": row.reactivation,
+                "contraction": row.contraction,
+                "churn": row.churn,
+                "paying_accounts": row.paying_accounts,
+                "nrr": float(row.net_revenue_retention) if row.net_revenue_retention is not None else None,
+            }
+            for row in months
+        ]
+    )
 
 
 def active_installations(session: Session, *, at: datetime) -> int:
     """Installations installed by `at` and not uninstalled by then."""
     return session.exec(
-        select(func.count()).select_from(Installation)
-        .where(or_(Installation.installed_at.is_(None), Installation.installed_at <= at),
-               or_(Installation.uninstalled_at.is_(None), Installation.uninstalled_at > at))
+        select(func.count())
+        .select_from(Installation)
+        .where(
+            or_(Installation.installed_at.is_(None), Installation.installed_at <= at),
+            or_(Installation.uninstalled_at.is_(None), Installation.uninstalled_at > at),
+        )
     ).one()
 
 
@@ -92,7 +110,8 @@ def mau_on(session: Session, *, day: date) -> int:
     value = session.exec(
         select(AppDailyActives.mau)
         .where(AppDailyActives.app_id == ALL_APPS, AppDailyActives.day <= day)
-        .order_by(AppDailyActives.day.desc()).limit(1)
+        .order_by(AppDailyActives.day.desc())
+        .limit(1)
     ).first()
     return value or 0
 
@@ -102,7 +121,8 @@ def privacy_request_counts(session: Session, *, today: date) -> tuple[int, int]:
     is_open = PrivacyRequest.status.not_in(CLOSED_PRIVACY_STATUSES)
     open_count = session.exec(select(func.count()).select_from(PrivacyRequest).where(is_open)).one()
     overdue = session.exec(
-        select(func.count()).select_from(PrivacyRequest)
+        select(func.count())
+        .select_from(PrivacyRequest)
         .where(is_open, PrivacyRequest.due_on.is_not(None), PrivacyRequest.due_on < today)
     ).one()
     return open_count, overdue
@@ -114,8 +134,11 @@ def usage_and_install_kpis(session: Session, *, today: date, period_days: int) -
     before = now - timedelta(days=period_days)
     open_requests, overdue_requests = privacy_request_counts(session, today=today)
     return [
-        Kpi("Active installations", active_installations(session, at=now),
-            active_installations(session, at=before)),
+        Kpi(
+            "Active installations",
+            active_installations(session, at=now),
+            active_installations(session, at=before),
+        ),
         Kpi("MAU", mau_on(session, day=today), mau_on(session, day=before.date())),
         Kpi("Open privacy requests", open_requests, None),
         Kpi("Overdue privacy requests", overdue_requests, None),
@@ -126,10 +149,16 @@ def net_installs(session: Session, *, start: date, end: date) -> pd.DataFrame:
     """Installs, uninstalls and net installs per month (first day) between `start` and `end`."""
     lo = datetime.combine(start.replace(day=1), datetime.min.time(), tzinfo=UTC)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    installed = session.exec(select(Installation.installed_at).where(
-        Installation.installed_at >= lo, Installation.installed_at < hi)).all()
-    uninstalled = session.exec(select(Installation.uninstalled_at).where(
-        Installation.uninstalled_at >= lo, Installation.uninstalled_at < hi)).all()
+    installed = session.exec(
+        select(Installation.installed_at).where(
+            Installation.installed_at >= lo, Installation.installed_at < hi
+        )
+    ).all()
+    uninstalled = session.exec(
+        select(Installation.uninstalled_at).where(
+            Installation.uninstalled_at >= lo, Installation.uninstalled_at < hi
+        )
+    ).all()
     months = pd.date_range(lo.date(), end, freq="MS")
     frame = pd.DataFrame({"month": months})
     frame["installs"] = frame["month"].map(_per_month(installed)).fillna(0).astype(int)

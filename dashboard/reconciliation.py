@@ -98,14 +98,34 @@ class _Context:
         self.accounts = dict(session.exec(select(Account.id, Account.company_name)).all())
         self.apps = dict(session.exec(select(App.id, App.name)).all())
         self.installations = [
-            _Inst(*row[:6], flagged_unpaid=bool(row[6] or row[7])) for row in session.exec(select(
-                Installation.id, Installation.account_id, Installation.app_id, Installation.state,
-                Installation.seats, Installation.stripe_subscription_id, Installation.has_unpaid_subscription,
-                Installation.has_incomplete_subscription)).all()]
+            _Inst(*row[:6], flagged_unpaid=bool(row[6] or row[7]))
+            for row in session.exec(
+                select(
+                    Installation.id,
+                    Installation.account_id,
+                    Installation.app_id,
+                    Installation.state,
+                    Installation.seats,
+                    Installation.stripe_subscription_id,
+                    Installation.has_unpaid_subscription,
+                    Installation.has_incomplete_subscription,
+                )
+            ).all()
+        ]
         quantities = _licensed_quantities(session)
-        self.subs = {row[0]: _Sub(*row, quantities.get(row[0])) for row in session.exec(select(
-            StripeSubscription.id, StripeSubscription.account_id, StripeSubscription.app_id,
-            StripeSubscription.status, StripeSubscription.currency, StripeSubscription.mrr)).all()}
+        self.subs = {
+            row[0]: _Sub(*row, quantities.get(row[0]))
+            for row in session.exec(
+                select(
+                    StripeSubscription.id,
+                    StripeSubscription.account_id,
+                    StripeSubscription.app_id,
+                    StripeSubscription.status,
+                    StripeSubscription.currency,
+                    StripeSubscription.mrr,
+                )
+            ).all()
+        }
         self.subs_by_account_app: dict[tuple[int | None, int | None], list[_Sub]] = defaultdict(list)
         for sub in self.subs.values():
             self.subs_by_account_app[(sub.account_id, sub.app_id)].append(sub)
@@ -138,17 +158,27 @@ class _Context:
         candidates = self.subs_by_account_app.get((inst.account_id, inst.app_id), [])
         return candidates[0] if candidates else None
 
-    def row(self, category: str, inst: _Inst | None, sub: _Sub | None, *, at_stake: int | None,
-            detail: str) -> ReconciliationRow:
+    def row(
+        self, category: str, inst: _Inst | None, sub: _Sub | None, *, at_stake: int | None, detail: str
+    ) -> ReconciliationRow:
         account_id = inst.account_id if inst else (sub.account_id if sub else None)
         app_id = inst.app_id if inst else (sub.app_id if sub else None)
         return ReconciliationRow(
-            category=category, account_id=account_id, company_name=self.accounts.get(account_id, ""),
-            app_name=self.apps.get(app_id, ""), installation_id=inst.id if inst else None,
-            installation_state=inst.state if inst else "", seats=inst.seats if inst else None,
-            subscription_id=sub.id if sub else None, subscription_status=sub.status if sub else "",
-            quantity=sub.quantity if sub else None, mrr_minor=sub.mrr if sub else None,
-            currency=sub.currency if sub else "", at_stake_minor=at_stake, detail=detail)
+            category=category,
+            account_id=account_id,
+            company_name=self.accounts.get(account_id, ""),
+            app_name=self.apps.get(app_id, ""),
+            installation_id=inst.id if inst else None,
+            installation_state=inst.state if inst else "",
+            seats=inst.seats if inst else None,
+            subscription_id=sub.id if sub else None,
+            subscription_status=sub.status if sub else "",
+            quantity=sub.quantity if sub else None,
+            mrr_minor=sub.mrr if sub else None,
+            currency=sub.currency if sub else "",
+            at_stake_minor=at_stake,
+            detail=detail,
+        )
 
 
 def _licensed_quantities(session: Session) -> dict[str, int]:
@@ -157,7 +187,8 @@ def _licensed_quantities(session: Session) -> dict[str, int]:
         select(StripeSubscriptionItem.subscription_id, func.sum(StripeSubscriptionItem.quantity))
         .join(StripePrice, StripePrice.id == StripeSubscriptionItem.price_id, isouter=True)
         .where((StripePrice.usage_type == "licensed") | StripePrice.id.is_(None))
-        .group_by(StripeSubscriptionItem.subscription_id)).all()
+        .group_by(StripeSubscriptionItem.subscription_id)
+    ).all()
     return {sub_id: int(total) for sub_id, total in rows}
 
 
@@ -174,19 +205,35 @@ def _installation_rows(ctx: _Context, inst: _Inst) -> list[ReconciliationRow]:
             estimate, basis = ctx.app_median.get(inst.app_id), "median of the app's subscriptions"
         rows.append(ctx.row("leakage", inst, sub, at_stake=estimate, detail=f"Estimate: {basis}"))
     if inst.state != "uninstalled" and (inst.flagged_unpaid or (sub and sub.status in UNPAID_STATUSES)):
-        why = f"subscription is {sub.status}" if sub and sub.status in UNPAID_STATUSES \
+        why = (
+            f"subscription is {sub.status}"
+            if sub and sub.status in UNPAID_STATUSES
             else "Zendesk flags an unpaid or incomplete subscription"
+        )
         rows.append(ctx.row("unpaid", inst, sub, at_stake=mrr, detail=why.capitalize()))
     if billing and inst.state in ("disabled", "uninstalled"):
         action = "cancel or refund" if inst.state == "uninstalled" else "disabling does not cancel billing"
-        rows.append(ctx.row("paying_for_nothing", inst, sub, at_stake=mrr,
-                            detail=f"App {inst.state}; {action}"))
-    if billing and inst.state == "enabled" and inst.seats is not None and sub.quantity \
-            and inst.seats != sub.quantity:
+        rows.append(
+            ctx.row("paying_for_nothing", inst, sub, at_stake=mrr, detail=f"App {inst.state}; {action}")
+        )
+    if (
+        billing
+        and inst.state == "enabled"
+        and inst.seats is not None
+        and sub.quantity
+        and inst.seats != sub.quantity
+    ):
         difference = inst.seats - sub.quantity
         at_stake = None if mrr is None else round(mrr * difference / sub.quantity)
-        rows.append(ctx.row("seat_mismatch", inst, sub, at_stake=at_stake,
-                            detail=f"{inst.seats} seats installed, {sub.quantity} billed"))
+        rows.append(
+            ctx.row(
+                "seat_mismatch",
+                inst,
+                sub,
+                at_stake=at_stake,
+                detail=f"{inst.seats} seats installed, {sub.quantity} billed",
+            )
+        )
     return rows
 
 
@@ -195,11 +242,20 @@ def reconcile(session: Session) -> list[ReconciliationRow]:
     ctx = _Context(session)
     rows = [row for inst in ctx.installations for row in _installation_rows(ctx, inst)]
     for sub in ctx.subs.values():
-        if sub.status in BILLING_STATUSES and sub.id not in ctx.linked_sub_ids \
-                and (sub.account_id, sub.app_id) not in ctx.installed_pairs:
-            rows.append(ctx.row("no_installation", None, sub,
-                                at_stake=ctx.in_reporting(sub.mrr, sub.currency),
-                                detail="Billed, but the app is not installed in this account"))
+        if (
+            sub.status in BILLING_STATUSES
+            and sub.id not in ctx.linked_sub_ids
+            and (sub.account_id, sub.app_id) not in ctx.installed_pairs
+        ):
+            rows.append(
+                ctx.row(
+                    "no_installation",
+                    None,
+                    sub,
+                    at_stake=ctx.in_reporting(sub.mrr, sub.currency),
+                    detail="Billed, but the app is not installed in this account",
+                )
+            )
     rows.sort(key=lambda r: (-(r.at_stake_minor or 0), r.category, r.company_name))
     return rows
 

@@ -33,14 +33,22 @@ def lifetime_seconds() -> int:
     return get_settings().session_lifetime_days * 86_400
 
 
-def create_session(session: Session, actor: Actor, *, user_agent: str = "",
-                   now: datetime | None = None) -> str:
+def create_session(
+    session: Session, actor: Actor, *, user_agent: str = "", now: datetime | None = None
+) -> str:
     """Start a session for a freshly signed-in actor; returns the token for the browser (never stored)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(user_id=actor.user_id, token_hash=hash_token(token), created_at=now,
-                             last_seen_at=now, expires_at=now + timedelta(seconds=lifetime_seconds()),
-                             user_agent=user_agent[:200]))
+    session.add(
+        LoginSession(
+            user_id=actor.user_id,
+            token_hash=hash_token(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(seconds=lifetime_seconds()),
+            user_agent=user_agent[:200],
+        )
+    )
     return token
 
 
@@ -78,12 +86,15 @@ def revoke(session: Session, token: str, *, now: datetime | None = None) -> bool
     return True
 
 
-def revoke_user_sessions(session: Session, user_id: int, *, keep_token: str | None = None,
-                         now: datetime | None = None) -> int:
+def revoke_user_sessions(
+    session: Session, user_id: int, *, keep_token: str | None = None, now: datetime | None = None
+) -> int:
     """End every live session of a user (but `keep_token`'s); returns how many were ended."""
-    statement = (update(LoginSession)
-                 .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
-                 .values(revoked_at=now or utcnow()))
+    statement = (
+        update(LoginSession)
+        .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+    )
     if keep_token:
         statement = statement.where(col(LoginSession.token_hash) != hash_token(keep_token))
     return session.execute(statement).rowcount
@@ -96,9 +107,13 @@ def purge_ended_sessions(session: Session, actor: Actor, *, now: datetime | None
     """
     now = now or utcnow()
     idle_since = now - timedelta(minutes=get_settings().session_idle_minutes)
-    ended = or_(col(LoginSession.revoked_at).is_not(None), col(LoginSession.expires_at) <= now,
-                col(LoginSession.last_seen_at) <= idle_since)
+    ended = or_(
+        col(LoginSession.revoked_at).is_not(None),
+        col(LoginSession.expires_at) <= now,
+        col(LoginSession.last_seen_at) <= idle_since,
+    )
     deleted = session.execute(delete(LoginSession).where(ended)).rowcount
-    audit.record(session, actor, "sessions.purge", target_type="login_sessions",
-                 details={"deleted": deleted}, at=now)
+    audit.record(
+        session, actor, "sessions.purge", target_type="login_sessions", details={"deleted": deleted}, at=now
+    )
     return deleted

@@ -56,37 +56,61 @@ def _describe(error: stripe.StripeError) -> StripeGatewayError:
     detail = error.user_message or str(error) or error.__class__.__name__
     status = error.http_status
     if isinstance(error, stripe.AuthenticationError):
-        return StripeGatewayError("Stripe refused the API key (authentication failed). Check STRIPE_API_KEY.",
-                                  kind="authentication", status=status)
+        return StripeGatewayError(
+            "Stripe refused the API key (authentication failed). Check STRIPE_API_KEY.",
+            kind="authentication",
+            status=status,
+        )
     if isinstance(error, stripe.PermissionError):
-        return StripeGatewayError(f"The Stripe key lacks a permission: {detail}", kind="permission",
-                                  status=status)
+        return StripeGatewayError(
+            f"The Stripe key lacks a permission: {detail}", kind="permission", status=status
+        )
     if isinstance(error, stripe.RateLimitError):
-        return StripeGatewayError("Stripe is rate limiting the console; try again in a minute.",
-                                  kind="rate_limit", retryable=True, status=status)
+        return StripeGatewayError(
+            "Stripe is rate limiting the console; try again in a minute.",
+            kind="rate_limit",
+            retryable=True,
+            status=status,
+        )
     if isinstance(error, stripe.APIConnectionError):
-        return StripeGatewayError(f"Could not reach Stripe (network or timeout): {detail}", kind="connection",
-                                  retryable=True, status=status)
+        return StripeGatewayError(
+            f"Could not reach Stripe (network or timeout): {detail}",
+            kind="connection",
+            retryable=True,
+            status=status,
+        )
     if isinstance(error, stripe.CardError):
         return StripeGatewayError(f"The card was declined: {detail}", kind="card", status=status)
     if isinstance(error, stripe.IdempotencyError):
-        return StripeGatewayError(f"Stripe rejected a reused idempotency key: {detail}", kind="idempotency",
-                                  status=status)
+        return StripeGatewayError(
+            f"Stripe rejected a reused idempotency key: {detail}", kind="idempotency", status=status
+        )
     if isinstance(error, stripe.InvalidRequestError):
         kind = "not_found" if status == 404 else "invalid_request"
         return StripeGatewayError(f"Stripe rejected the request: {detail}", kind=kind, status=status)
-    return StripeGatewayError(f"Stripe failed ({status or 'no status'}): {detail}", kind="api",
-                              retryable=bool(status and status >= 500), status=status)
+    return StripeGatewayError(
+        f"Stripe failed ({status or 'no status'}): {detail}",
+        kind="api",
+        retryable=bool(status and status >= 500),
+        status=status,
+    )
 
 
 class StripeGateway:
     """A configured `StripeClient`. Tests point it at the fake server with `api_base`."""
 
-    def __init__(self, api_key: str, *, api_base: str | None = None, max_network_retries: int = 3,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        max_network_retries: int = 3,
+        timeout: float = 30.0,
+    ) -> None:
         if not api_key:
-            raise StripeGatewayError("No Stripe API key is configured (STRIPE_API_KEY).",
-                                     kind="authentication")
+            raise StripeGatewayError(
+                "No Stripe API key is configured (STRIPE_API_KEY).", kind="authentication"
+            )
         base_addresses: dict[str, str] = {"api": api_base} if api_base else {}
         self._client = stripe.StripeClient(
             api_key,
@@ -100,8 +124,9 @@ class StripeGateway:
     def from_settings(cls, settings: Settings | None = None) -> StripeGateway:
         settings = settings or get_settings()
         key = settings.stripe_api_key.get_secret_value() if settings.stripe_api_key else ""
-        return cls(key, api_base=settings.stripe_api_base,
-                   max_network_retries=settings.stripe_max_network_retries)
+        return cls(
+            key, api_base=settings.stripe_api_base, max_network_retries=settings.stripe_max_network_retries
+        )
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -147,8 +172,12 @@ class StripeGateway:
         return [item for page in self.list_pages(resource, params={"customer": customer_id}) for item in page]
 
     def charge_refunds(self, charge_id: str) -> list[dict]:
-        return [item for page in self.list_pages("refunds", params={"charge": charge_id}) for item in page
-                if item.get("charge") == charge_id]
+        return [
+            item
+            for page in self.list_pages("refunds", params={"charge": charge_id})
+            for item in page
+            if item.get("charge") == charge_id
+        ]
 
     def delete_customer(self, customer_id: str) -> bool:
         """Delete a customer (Stripe cancels its subscriptions; invoices stay). False: it was already gone.
@@ -185,29 +214,37 @@ class StripeGateway:
 
     def create_refund(self, params: dict[str, Any], *, idempotency_key: str) -> dict:
         refunds = self._client.v1.refunds
-        return self._write(lambda options: refunds.create(params=params, options=options),
-                           idempotency_key=idempotency_key)
+        return self._write(
+            lambda options: refunds.create(params=params, options=options), idempotency_key=idempotency_key
+        )
 
     def create_credit_note(self, params: dict[str, Any], *, idempotency_key: str) -> dict:
         notes = self._client.v1.credit_notes
-        return self._write(lambda options: notes.create(params=params, options=options),
-                           idempotency_key=idempotency_key)
+        return self._write(
+            lambda options: notes.create(params=params, options=options), idempotency_key=idempotency_key
+        )
 
     def create_coupon(self, params: dict[str, Any], *, idempotency_key: str) -> dict:
         coupons = self._client.v1.coupons
-        return self._write(lambda options: coupons.create(params=params, options=options),
-                           idempotency_key=idempotency_key)
+        return self._write(
+            lambda options: coupons.create(params=params, options=options), idempotency_key=idempotency_key
+        )
 
-    def update_subscription(self, subscription_id: str, params: dict[str, Any], *,
-                            idempotency_key: str) -> dict:
+    def update_subscription(
+        self, subscription_id: str, params: dict[str, Any], *, idempotency_key: str
+    ) -> dict:
         service = self._client.v1.subscriptions
-        return self._write(lambda options: service.update(subscription_id, params=params, options=options),
-                           idempotency_key=idempotency_key)
+        return self._write(
+            lambda options: service.update(subscription_id, params=params, options=options),
+            idempotency_key=idempotency_key,
+        )
 
     def void_invoice(self, invoice_id: str, *, idempotency_key: str) -> dict:
         invoices = self._client.v1.invoices
-        return self._write(lambda options: invoices.void_invoice(invoice_id, options=options),
-                           idempotency_key=idempotency_key)
+        return self._write(
+            lambda options: invoices.void_invoice(invoice_id, options=options),
+            idempotency_key=idempotency_key,
+        )
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -226,7 +263,7 @@ class StripeGateway:
             except StripeGatewayError as error:
                 if error.kind != "rate_limit" or attempt == RATE_LIMIT_RETRIES:
                     raise
-                time.sleep(0.5 * 2 ** attempt)
+                time.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
 

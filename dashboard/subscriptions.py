@@ -15,8 +15,16 @@ from sqlmodel import Session, col, select
 from dashboard.revenue.fx import fx_rates, to_reporting
 from models import Account, App, StripeCustomer, StripePrice, StripeSubscription, StripeSubscriptionItem
 
-STATUSES = ("trialing", "active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired",
-            "paused")
+STATUSES = (
+    "trialing",
+    "active",
+    "past_due",
+    "unpaid",
+    "canceled",
+    "incomplete",
+    "incomplete_expired",
+    "paused",
+)
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,16 @@ def filter_options(session: Session) -> FilterOptions:
 
 def _plans(session: Session, subscription_ids: list[str] | None = None) -> dict[str, tuple[str, int]]:
     """Per subscription: the plan (price nickname, else price id) of its first item, and total quantity."""
-    query = (select(StripeSubscriptionItem.subscription_id, StripeSubscriptionItem.price_id,
-                    StripeSubscriptionItem.quantity, StripePrice.nickname)
-             .join(StripePrice, col(StripePrice.id) == col(StripeSubscriptionItem.price_id), isouter=True)
-             .order_by(StripeSubscriptionItem.subscription_id, StripeSubscriptionItem.id))
+    query = (
+        select(
+            StripeSubscriptionItem.subscription_id,
+            StripeSubscriptionItem.price_id,
+            StripeSubscriptionItem.quantity,
+            StripePrice.nickname,
+        )
+        .join(StripePrice, col(StripePrice.id) == col(StripeSubscriptionItem.price_id), isouter=True)
+        .order_by(StripeSubscriptionItem.subscription_id, StripeSubscriptionItem.id)
+    )
     if subscription_ids is not None:
         query = query.where(col(StripeSubscriptionItem.subscription_id).in_(subscription_ids))
     plans: dict[str, tuple[str, int]] = {}
@@ -58,22 +72,31 @@ def _plans(session: Session, subscription_ids: list[str] | None = None) -> dict[
     return plans
 
 
-_COLUMNS = (StripeSubscription.id, StripeSubscription.account_id, StripeSubscription.customer_id,
-            StripeSubscription.app_id, StripeSubscription.status, StripeSubscription.currency,
-            StripeSubscription.mrr, StripeSubscription.created, StripeSubscription.trial_end,
-            StripeSubscription.current_period_end, StripeSubscription.cancel_at_period_end,
-            StripeSubscription.canceled_at)
+_COLUMNS = (
+    StripeSubscription.id,
+    StripeSubscription.account_id,
+    StripeSubscription.customer_id,
+    StripeSubscription.app_id,
+    StripeSubscription.status,
+    StripeSubscription.currency,
+    StripeSubscription.mrr,
+    StripeSubscription.created,
+    StripeSubscription.trial_end,
+    StripeSubscription.current_period_end,
+    StripeSubscription.cancel_at_period_end,
+    StripeSubscription.canceled_at,
+)
 
 
 def list_subscriptions(session: Session, *, account_id: int | None = None) -> list[dict[str, Any]]:
     """All subscriptions (or one account's) as plain rows, newest first."""
-    query = (select(*_COLUMNS, StripeCustomer.email, Account.company_name, Account.zendesk_subdomain,
-                    App.name)
-             .join(StripeCustomer, col(StripeCustomer.id) == col(StripeSubscription.customer_id),
-                   isouter=True)
-             .join(Account, col(Account.id) == col(StripeSubscription.account_id), isouter=True)
-             .join(App, col(App.id) == col(StripeSubscription.app_id), isouter=True)
-             .order_by(col(StripeSubscription.created).desc(), StripeSubscription.id))
+    query = (
+        select(*_COLUMNS, StripeCustomer.email, Account.company_name, Account.zendesk_subdomain, App.name)
+        .join(StripeCustomer, col(StripeCustomer.id) == col(StripeSubscription.customer_id), isouter=True)
+        .join(Account, col(Account.id) == col(StripeSubscription.account_id), isouter=True)
+        .join(App, col(App.id) == col(StripeSubscription.app_id), isouter=True)
+        .order_by(col(StripeSubscription.created).desc(), StripeSubscription.id)
+    )
     if account_id is not None:
         query = query.where(StripeSubscription.account_id == account_id)
     results = session.exec(query).all()
@@ -82,11 +105,16 @@ def list_subscriptions(session: Session, *, account_id: int | None = None) -> li
     names = [c.key for c in _COLUMNS]
     rows = []
     for result in results:
-        row = dict(zip(names, result[:len(names)], strict=True))
-        email, company, subdomain, app_name = result[len(names):]
+        row = dict(zip(names, result[: len(names)], strict=True))
+        email, company, subdomain, app_name = result[len(names) :]
         row["plan"], row["seats"] = plans.get(row["id"], ("", 0))
-        row.update(email=email or "", company=company or "", subdomain=subdomain or "", app=app_name or "",
-                   mrr_reporting=to_reporting(row["mrr"], row["currency"], rates))
+        row.update(
+            email=email or "",
+            company=company or "",
+            subdomain=subdomain or "",
+            app=app_name or "",
+            mrr_reporting=to_reporting(row["mrr"], row["currency"], rates),
+        )
         rows.append(row)
     return rows
 

@@ -24,8 +24,14 @@ def run_kinds(session: Session) -> list[str]:
 def _as_row(run: SyncRun) -> dict[str, Any]:
     duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
     return {
-        "id": run.id, "kind": run.kind, "status": run.status, "started_at": run.started_at,
-        "finished_at": run.finished_at, "duration_s": duration, "triggered_by": run.triggered_by,
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_s": duration,
+        "triggered_by": run.triggered_by,
         "counts": ", ".join(f"{k}: {v}" for k, v in sorted(run.counts.items())) if run.counts else "",
-        "message": run.message, "error": run.error or "",
+        "message": run.message,
+        "error": run.error or "",
     }

@@ -14,8 +14,10 @@ from dashboard.identity import Actor
 from models import User
 from models.system import ROLES
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -44,17 +46,30 @@ def list_users(session: Session) -> list[User]:
 def user_rows(session: Session) -> list[dict[str, Any]]:
     """Every user as a plain row for the Users table (no password hashes)."""
     return [
-        {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "active": u.active,
-         "sign_in": "password or SSO" if u.password_hash else "SSO only", "last_login_at": u.last_login_at,
-         "locked_until": u.locked_until, "created_at": u.created_at}
+        {
+            "id": u.id,
+            "email": u.email,
+            "name": u.name,
+            "role": u.role,
+            "active": u.active,
+            "sign_in": "password or SSO" if u.password_hash else "SSO only",
+            "last_login_at": u.last_login_at,
+            "locked_until": u.locked_until,
+            "created_at": u.created_at,
+        }
         for u in list_users(session)
     ]
 
 
 def active_admin_count(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active == True  # noqa: E712
-    )).one()
+    return session.exec(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.role == "admin",
+            User.active == True,  # noqa: E712
+        )
+    ).one()
 
 
 def add_user(
@@ -74,12 +89,22 @@ def add_user(
         raise ValidationError("A user with this email already exists.", field="email")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
-    user = User(email=email, role=role, name=name.strip()[:200],
-                password_hash=hash_password(password) if password else None)
+    user = User(
+        email=email,
+        role=role,
+        name=name.strip()[:200],
+        password_hash=hash_password(password) if password else None,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user_added", target_type="user", target_id=user.id,
-                 details={"email": email, "role": role})
+    audit.record(
+        session,
+        actor,
+        "user_added",
+        target_type="user",
+        target_id=user.id,
+        details={"email": email, "role": role},
+    )
     return user
 
 
@@ -106,8 +131,14 @@ def set_role(session: Session, actor: Actor, *, user_id: int, role: str) -> User
     user.role = role
     session.add(user)
     sessions.revoke_user_sessions(session, user.id)
-    audit.record(session, actor, "user_role_changed", target_type="user", target_id=user.id,
-                 details={"from": before, "to": role})
+    audit.record(
+        session,
+        actor,
+        "user_role_changed",
+        target_type="user",
+        target_id=user.id,
+        details={"from": before, "to": role},
+    )
     return user
 
 
@@ -125,8 +156,13 @@ def set_active(session: Session, actor: Actor, *, user_id: int, active: bool) ->
     else:
         sessions.revoke_user_sessions(session, user.id)
     session.add(user)
-    audit.record(session, actor, "user_activated" if active else "user_deactivated",
-                 target_type="user", target_id=user.id)
+    audit.record(
+        session,
+        actor,
+        "user_activated" if active else "user_deactivated",
+        target_type="user",
+        target_id=user.id,
+    )
     return user
 
 
@@ -142,20 +178,34 @@ def set_timezone(session: Session, actor: Actor, *, tz_name: str) -> User:
     user = _get_user(session, actor.user_id or 0)
     user.timezone = tz_name
     session.add(user)
-    audit.record(session, actor, "profile_timezone_changed", target_type="user", target_id=user.id,
-                 details={"timezone": tz_name})
+    audit.record(
+        session,
+        actor,
+        "profile_timezone_changed",
+        target_type="user",
+        target_id=user.id,
+        details={"timezone": tz_name},
+    )
     return user
 
 
-def change_password(session: Session, actor: Actor, *, current: str, new: str, repeat: str,
-                    keep_session_token: str | None = None) -> None:
+def change_password(
+    session: Session,
+    actor: Actor,
+    *,
+    current: str,
+    new: str,
+    repeat: str,
+    keep_session_token: str | None = None,
+) -> None:
     """Set a new password and end the user's other sessions (the one making the change may stay)."""
     from dashboard.auth import password_matches
 
     user = _get_user(session, actor.user_id or 0)
     if user.password_hash is None:
-        raise ValidationError("You sign in through your identity provider; there is no password here.",
-                              field="current")
+        raise ValidationError(
+            "You sign in through your identity provider; there is no password here.", field="current"
+        )
     if not password_matches(user.password_hash, current):
         raise ValidationError("The current password is wrong.", field="current")
     if len(new) < MIN_PASSWORD_LENGTH:

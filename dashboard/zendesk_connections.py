@@ -53,8 +53,9 @@ def normalise_subdomain(subdomain: str) -> str:
     value = (subdomain or "").strip().lower().removeprefix("https://").removesuffix("/")
     value = value.removesuffix(".zendesk.com")
     if not SUBDOMAIN_RE.match(value):
-        raise ValidationError("Enter the Zendesk subdomain, like “acme” for acme.zendesk.com.",
-                              field="subdomain")
+        raise ValidationError(
+            "Enter the Zendesk subdomain, like “acme” for acme.zendesk.com.", field="subdomain"
+        )
     return value
 
 
@@ -66,8 +67,15 @@ def _check_token(token: str) -> str:
 
 
 def _view(connection: ZendeskConnection) -> ConnectionView:
-    return ConnectionView(connection.id, connection.subdomain, connection.email, connection.enabled,
-                          bool(connection.token_encrypted), connection.last_synced_at, connection.last_error)
+    return ConnectionView(
+        connection.id,
+        connection.subdomain,
+        connection.email,
+        connection.enabled,
+        bool(connection.token_encrypted),
+        connection.last_synced_at,
+        connection.last_error,
+    )
 
 
 def list_connections(session: Session) -> list[ConnectionView]:
@@ -75,8 +83,9 @@ def list_connections(session: Session) -> list[ConnectionView]:
     return [_view(row) for row in rows]
 
 
-def add_connection(session: Session, actor: Actor, *, subdomain: str, email: str,
-                   token: str) -> ConnectionView:
+def add_connection(
+    session: Session, actor: Actor, *, subdomain: str, email: str, token: str
+) -> ConnectionView:
     _require_admin(actor)
     subdomain = normalise_subdomain(subdomain)
     email = normalise_email(email)
@@ -86,13 +95,26 @@ def add_connection(session: Session, actor: Actor, *, subdomain: str, email: str
     connection = ZendeskConnection(subdomain=subdomain, email=email, token_encrypted=encrypt_secret(token))
     session.add(connection)
     session.flush()
-    audit.record(session, actor, "zendesk_connection_added", target_type="zendesk_connection",
-                 target_id=connection.id, details={"subdomain": subdomain, "email": email})
+    audit.record(
+        session,
+        actor,
+        "zendesk_connection_added",
+        target_type="zendesk_connection",
+        target_id=connection.id,
+        details={"subdomain": subdomain, "email": email},
+    )
     return _view(connection)
 
 
-def update_connection(session: Session, actor: Actor, *, connection_id: int, email: str | None = None,
-                      token: str | None = None, enabled: bool | None = None) -> ConnectionView:
+def update_connection(
+    session: Session,
+    actor: Actor,
+    *,
+    connection_id: int,
+    email: str | None = None,
+    token: str | None = None,
+    enabled: bool | None = None,
+) -> ConnectionView:
     """Change what is given; an empty or None token keeps the stored one."""
     _require_admin(actor)
     connection = session.get(ZendeskConnection, connection_id)
@@ -111,17 +133,24 @@ def update_connection(session: Session, actor: Actor, *, connection_id: int, ema
         changed.append("enabled")
     if changed:
         session.add(connection)
-        audit.record(session, actor, "zendesk_connection_changed", target_type="zendesk_connection",
-                     target_id=connection.id,
-                     details={"subdomain": connection.subdomain, "changed": changed,
-                              "enabled": connection.enabled})
+        audit.record(
+            session,
+            actor,
+            "zendesk_connection_changed",
+            target_type="zendesk_connection",
+            target_id=connection.id,
+            details={"subdomain": connection.subdomain, "changed": changed, "enabled": connection.enabled},
+        )
     return _view(connection)
 
 
 def enabled_credentials(session: Session) -> list[ConnectionCredentials]:
     """Decrypted credentials of the enabled connections, for the sync only (never for display)."""
-    rows = session.exec(select(ZendeskConnection).where(ZendeskConnection.enabled == True)  # noqa: E712
-                        .order_by(ZendeskConnection.subdomain)).all()
+    rows = session.exec(
+        select(ZendeskConnection)
+        .where(ZendeskConnection.enabled == True)  # noqa: E712
+        .order_by(ZendeskConnection.subdomain)
+    ).all()
     return [ConnectionCredentials(row.id, row.subdomain, row.email, _readable_token(row)) for row in rows]
 
 

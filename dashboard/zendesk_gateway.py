@@ -99,8 +99,9 @@ def _as_datetime(value: Any) -> datetime | None:
 
 def _merged_settings(payload: dict[str, Any]) -> dict[str, Any]:
     """`settings` and `settings_objects` ([{name, value}]) as one dict; the objects list wins."""
-    merged: dict[str, Any] = dict(payload.get("settings") or {}) if isinstance(payload.get("settings"),
-                                                                                 dict) else {}
+    merged: dict[str, Any] = (
+        dict(payload.get("settings") or {}) if isinstance(payload.get("settings"), dict) else {}
+    )
     for item in payload.get("settings_objects") or []:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             merged[item["name"]] = item.get("value")
@@ -185,18 +186,21 @@ class ZendeskClient:
         try:
             yield
         except RatelimitBudgetExceeded as error:
-            raise ZendeskAccountError(self.subdomain, "rate_limited",
-                                      "Zendesk kept rate-limiting (429) past the wait budget.") from error
+            raise ZendeskAccountError(
+                self.subdomain, "rate_limited", "Zendesk kept rate-limiting (429) past the wait budget."
+            ) from error
         except APIException as error:
             raise self._api_error(error) from error
         except requests.Timeout as error:
             raise ZendeskAccountError(self.subdomain, "timeout", "Zendesk did not answer in time.") from error
         except requests.ConnectionError as error:
             if _timed_out(error):
-                raise ZendeskAccountError(self.subdomain, "timeout",
-                                          "Zendesk did not answer in time (retried).") from error
-            raise ZendeskAccountError(self.subdomain, "unreachable",
-                                      "Could not connect to Zendesk (subdomain or network).") from error
+                raise ZendeskAccountError(
+                    self.subdomain, "timeout", "Zendesk did not answer in time (retried)."
+                ) from error
+            raise ZendeskAccountError(
+                self.subdomain, "unreachable", "Could not connect to Zendesk (subdomain or network)."
+            ) from error
         except requests.HTTPError as error:
             raise self._http_error(error.response) from error
         except (ZenpyException, requests.RequestException, ValueError) as error:
@@ -217,8 +221,11 @@ class ZendeskClient:
         if status == 404:
             return ZendeskAccountError(self.subdomain, "not_found", "Zendesk has no such record (HTTP 404).")
         if status == 429:
-            return ZendeskAccountError(self.subdomain, "rate_limited",
-                                       "Zendesk rate-limited the request (429) without saying when to retry.")
+            return ZendeskAccountError(
+                self.subdomain,
+                "rate_limited",
+                "Zendesk rate-limited the request (429) without saying when to retry.",
+            )
         return ZendeskAccountError(self.subdomain, "api", f"Zendesk answered HTTP {status}.")
 
     def get_json(self, url: str) -> dict[str, Any]:
@@ -251,7 +258,6 @@ class ZendeskClient:
             url = next_page if isinstance(next_page, str) and next_page.startswith(self.base_url) else None
         return found
 
-
     # -- privacy: one person's user record, tickets and comments, and their deletion -----------------
 
     def users_by_email(self, email: str) -> UserMatches:
@@ -280,7 +286,7 @@ class ZendeskClient:
         for start in range(0, len(user_ids), 100):
             with self.mapped_errors():
                 self.requests_made += 1
-                found.extend(user.to_dict() for user in self.zenpy.users(ids=user_ids[start:start + 100]))
+                found.extend(user.to_dict() for user in self.zenpy.users(ids=user_ids[start : start + 100]))
         return found
 
     def soft_delete_user(self, user_id: int) -> bool:
@@ -314,9 +320,19 @@ class ZendeskGateway:
     def client(self, *, subdomain: str, email: str, token: str) -> ZendeskClient:
         session = requests.Session()
         adapter_kwargs = Zenpy.http_adapter_kwargs()
-        adapter = LocalRedirectAdapter(self.api_base, **adapter_kwargs) if self.api_base \
+        adapter = (
+            LocalRedirectAdapter(self.api_base, **adapter_kwargs)
+            if self.api_base
             else HTTPAdapter(**adapter_kwargs)
+        )
         session.mount("https://", adapter)
-        zenpy = Zenpy(subdomain=subdomain, email=email, token=token, timeout=self.timeout,
-                      disable_cache=True, ratelimit_budget=self.ratelimit_budget, session=session)
+        zenpy = Zenpy(
+            subdomain=subdomain,
+            email=email,
+            token=token,
+            timeout=self.timeout,
+            disable_cache=True,
+            ratelimit_budget=self.ratelimit_budget,
+            session=session,
+        )
         return ZendeskClient(zenpy, subdomain)

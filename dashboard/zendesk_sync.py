@@ -97,15 +97,28 @@ def _apply(row: Installation, found: ZendeskInstallation, now: datetime) -> bool
 def _mark_seen(session: Session, ids: list[int], now: datetime) -> None:
     """One UPDATE per 500 unchanged installations instead of one per row."""
     for start in range(0, len(ids), 500):
-        session.execute(update(Installation).where(Installation.id.in_(ids[start:start + 500]))
-                        .values(last_seen_at=now).execution_options(synchronize_session=False))
+        session.execute(
+            update(Installation)
+            .where(Installation.id.in_(ids[start : start + 500]))
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
-def store_account_installations(session: Session, *, account_id: int, found: list[ZendeskInstallation],
-                                app_ids: dict[int, int], now: datetime, outcome: AccountOutcome) -> None:
+def store_account_installations(
+    session: Session,
+    *,
+    account_id: int,
+    found: list[ZendeskInstallation],
+    app_ids: dict[int, int],
+    now: datetime,
+    outcome: AccountOutcome,
+) -> None:
     """Upsert what Zendesk returned for one account and mark the vanished ones uninstalled."""
-    existing = {(row.app_id, row.zendesk_installation_id): row for row in session.exec(
-        select(Installation).where(Installation.account_id == account_id)).all()}
+    existing = {
+        (row.app_id, row.zendesk_installation_id): row
+        for row in session.exec(select(Installation).where(Installation.account_id == account_id)).all()
+    }
     seen: set[tuple[int, int]] = set()
     unchanged_ids: list[int] = []
     for item in found:
@@ -119,8 +132,9 @@ def store_account_installations(session: Session, *, account_id: int, found: lis
         outcome.kept += 1
         row = existing.get(key)
         if row is None:
-            row = Installation(account_id=account_id, app_id=app_id,
-                               zendesk_installation_id=item.installation_id)
+            row = Installation(
+                account_id=account_id, app_id=app_id, zendesk_installation_id=item.installation_id
+            )
             _apply(row, item, now)
             session.add(row)
             outcome.created += 1
@@ -138,8 +152,13 @@ def store_account_installations(session: Session, *, account_id: int, found: lis
             outcome.uninstalled += 1
 
 
-def _sync_one(session: Session, gateway: ZendeskGateway, credentials: ConnectionCredentials,
-              app_ids: dict[int, int], now: datetime) -> AccountOutcome:
+def _sync_one(
+    session: Session,
+    gateway: ZendeskGateway,
+    credentials: ConnectionCredentials,
+    app_ids: dict[int, int],
+    now: datetime,
+) -> AccountOutcome:
     outcome = AccountOutcome(credentials.subdomain)
     if credentials.token is None:
         outcome.ok, outcome.error_kind = False, "auth"
@@ -156,10 +175,13 @@ def _sync_one(session: Session, gateway: ZendeskGateway, credentials: Connection
     outcome.fetched = len(found)
     with session.begin_nested():
         account = account_for_subdomain(session, credentials.subdomain)
-        store_account_installations(session, account_id=account.id, found=found, app_ids=app_ids, now=now,
-                                    outcome=outcome)
-    outcome.message = (f"{outcome.kept} of ours: {outcome.created} new, {outcome.updated} changed, "
-                       f"{outcome.uninstalled} uninstalled")
+        store_account_installations(
+            session, account_id=account.id, found=found, app_ids=app_ids, now=now, outcome=outcome
+        )
+    outcome.message = (
+        f"{outcome.kept} of ours: {outcome.created} new, {outcome.updated} changed, "
+        f"{outcome.uninstalled} uninstalled"
+    )
     return outcome
 
 
@@ -170,8 +192,9 @@ def _run_status(outcomes: list[AccountOutcome]) -> str:
     return "failed" if failed == len(outcomes) else "partial"
 
 
-def _record_on_connection(session: Session, connection_id: int, outcome: AccountOutcome,
-                          now: datetime) -> None:
+def _record_on_connection(
+    session: Session, connection_id: int, outcome: AccountOutcome, now: datetime
+) -> None:
     connection = session.get(ZendeskConnection, connection_id)
     if connection is None:
         return
@@ -183,8 +206,14 @@ def _record_on_connection(session: Session, connection_id: int, outcome: Account
     session.add(connection)
 
 
-def sync_installations(session: Session, gateway: ZendeskGateway, *, actor: Actor,
-                       progress: Progress | None = None, now: datetime | None = None) -> SyncResult:
+def sync_installations(
+    session: Session,
+    gateway: ZendeskGateway,
+    *,
+    actor: Actor,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
     """Sync every enabled connection; returns the run with one outcome per Zendesk account."""
     now = now or utcnow()
     run = SyncRun(kind=SYNC_KIND, status="running", started_at=now, triggered_by=actor.email)
@@ -201,15 +230,19 @@ def sync_installations(session: Session, gateway: ZendeskGateway, *, actor: Acto
         outcomes.append(outcome)
     if progress:
         progress(len(connections), len(connections), "")
-    totals = {name: sum(getattr(o, name) for o in outcomes)
-              for name in ("fetched", "kept", "created", "updated", "uninstalled", "requests")}
+    totals = {
+        name: sum(getattr(o, name) for o in outcomes)
+        for name in ("fetched", "kept", "created", "updated", "uninstalled", "requests")
+    }
     totals.update(accounts=len(outcomes), failed_accounts=sum(not o.ok for o in outcomes))
     run.status = _run_status(outcomes)
     run.finished_at = utcnow()
     run.counts = {"totals": totals, "accounts": [asdict(outcome) for outcome in outcomes]}
-    run.message = (f"{len(outcomes)} Zendesk account(s), {totals['failed_accounts']} failed; "
-                   f"{totals['created']} new, {totals['updated']} changed, "
-                   f"{totals['uninstalled']} uninstalled")
+    run.message = (
+        f"{len(outcomes)} Zendesk account(s), {totals['failed_accounts']} failed; "
+        f"{totals['created']} new, {totals['updated']} changed, "
+        f"{totals['uninstalled']} uninstalled"
+    )
     run.error = "; ".join(f"{o.subdomain}: {o.message}" for o in outcomes if not o.ok)[:4000] or None
     session.add(run)
     audit.record(session, actor, "zendesk_sync", target_type="sync_run", target_id=run.id, details=totals)
@@ -218,12 +251,18 @@ def sync_installations(session: Session, gateway: ZendeskGateway, *, actor: Acto
 
 def gateway_from_settings() -> ZendeskGateway:
     settings = get_settings()
-    return ZendeskGateway(timeout=settings.zendesk_timeout_seconds,
-                          ratelimit_budget=settings.zendesk_ratelimit_budget_seconds,
-                          api_base=settings.zendesk_api_base)
+    return ZendeskGateway(
+        timeout=settings.zendesk_timeout_seconds,
+        ratelimit_budget=settings.zendesk_ratelimit_budget_seconds,
+        api_base=settings.zendesk_api_base,
+    )
 
 
 def latest_run(session: Session) -> SyncRun | None:
     """The newest Zendesk sync run; its `counts["accounts"]` holds one outcome per Zendesk account."""
-    return session.exec(select(SyncRun).where(SyncRun.kind == SYNC_KIND)
-                        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1)).first()
+    return session.exec(
+        select(SyncRun)
+        .where(SyncRun.kind == SYNC_KIND)
+        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .limit(1)
+    ).first()

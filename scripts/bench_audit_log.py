@@ -22,8 +22,16 @@ from dashboard.db import make_engine, migrate
 from dashboard.settings import get_settings
 from models import AuditEvent
 
-ACTIONS = ["login", "login_failed", "logout", "user_added", "privacy_request_updated", "export_downloaded",
-           "billing_correction_created", "installation_synced"]
+ACTIONS = [
+    "login",
+    "login_failed",
+    "logout",
+    "user_added",
+    "privacy_request_updated",
+    "export_downloaded",
+    "billing_correction_created",
+    "installation_synced",
+]
 
 
 def fill(engine, rows: int) -> None:
@@ -32,14 +40,21 @@ def fill(engine, rows: int) -> None:
     batch = []
     with engine.begin() as conn:
         for i in range(1, rows + 1):
-            batch.append({
-                "id": i, "at": start + timedelta(seconds=i * 31_536_000 // rows),
-                "actor": f"user{rng.randint(1, 300)}@example.com", "actor_role": "admin",
-                "action": rng.choice(ACTIONS),
-                "target_type": rng.choice(["user", "account", "privacy_request"]),
-                "target_id": str(rng.randint(1, 20_000)), "account_id": None, "details": {"n": i},
-                "prev_hash": "0" * 64, "row_hash": f"{i:064x}",
-            })
+            batch.append(
+                {
+                    "id": i,
+                    "at": start + timedelta(seconds=i * 31_536_000 // rows),
+                    "actor": f"user{rng.randint(1, 300)}@example.com",
+                    "actor_role": "admin",
+                    "action": rng.choice(ACTIONS),
+                    "target_type": rng.choice(["user", "account", "privacy_request"]),
+                    "target_id": str(rng.randint(1, 20_000)),
+                    "account_id": None,
+                    "details": {"n": i},
+                    "prev_hash": "0" * 64,
+                    "row_hash": f"{i:064x}",
+                }
+            )
             if len(batch) == 20_000:
                 conn.execute(insert(AuditEvent.__table__), batch)
                 batch.clear()
@@ -58,8 +73,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--use-database-url", action="store_true")
     args = parser.parse_args()
-    url = (get_settings().effective_database_url if args.use_database_url
-           else f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}")
+    url = (
+        get_settings().effective_database_url
+        if args.use_database_url
+        else f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+    )
     engine = make_engine(url)
     migrate(engine)
     started = time.perf_counter()
@@ -73,13 +91,18 @@ def main() -> None:
         timed(session, "action=user_added", audit_query.AuditFilter(action="user_added"))
         timed(session, "actor contains 'user17@'", audit_query.AuditFilter(actor="user17@"))
         timed(session, "target user:123", audit_query.AuditFilter(target_type="user", target_id="123"))
-        timed(session, "actor + action + month", audit_query.AuditFilter(
-            actor="user17@", action="login", since=month[0], until=month[1]))
+        timed(
+            session,
+            "actor + action + month",
+            audit_query.AuditFilter(actor="user17@", action="login", since=month[0], until=month[1]),
+        )
         timed(session, "no match (full scan)", audit_query.AuditFilter(actor="nobody"))
         started = time.perf_counter()
         actions = audit_query.known_actions(session)
-        print(f"  {'known actions (filter box)':<44} {len(actions):>4} rows  "
-              f"{1000 * (time.perf_counter() - started):8.1f} ms")
+        print(
+            f"  {'known actions (filter box)':<44} {len(actions):>4} rows  "
+            f"{1000 * (time.perf_counter() - started):8.1f} ms"
+        )
     engine.dispose()
 
 

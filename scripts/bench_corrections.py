@@ -55,11 +55,15 @@ def bench_refunds(count: int) -> None:
         refunds = len(fake.store["refunds"])
         engine.dispose()
     fake.stop()
-    print(f"{count} refunds: median {statistics.median(times) * 1000:.0f} ms, "
-          f"p95 {sorted(times)[int(0.95 * len(times)) - 1] * 1000:.0f} ms per correction; "
-          f"{requests / count:.1f} Stripe requests per correction (incl. opening the form)")
-    print(f"resubmitting the same {count} forms: {refunds - count} extra refunds, "
-          f"median {statistics.median(resubmit) * 1000:.1f} ms each")
+    print(
+        f"{count} refunds: median {statistics.median(times) * 1000:.0f} ms, "
+        f"p95 {sorted(times)[int(0.95 * len(times)) - 1] * 1000:.0f} ms per correction; "
+        f"{requests / count:.1f} Stripe requests per correction (incl. opening the form)"
+    )
+    print(
+        f"resubmitting the same {count} forms: {refunds - count} extra refunds, "
+        f"median {statistics.median(resubmit) * 1000:.1f} ms each"
+    )
 
 
 def bench_demo_large() -> None:

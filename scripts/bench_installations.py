@@ -34,11 +34,16 @@ def bench_sync(accounts: int, per_account: int) -> None:
     with FakeZendesk(page_size=100) as fake, Session(engine) as session:
         session.add_all([App(slug=f"app{n}", name=f"App {n}", zendesk_app_id=900000 + n) for n in range(4)])
         for n in range(accounts):
-            fake.add_account(f"acct{n}", installations=[
-                installation(id=n * 100_000 + i, app_id=900000 + i % 6, seats=i % 20 + 1)
-                for i in range(per_account)])
-            add_connection(session, SYSTEM, subdomain=f"acct{n}", email="api@company.test",
-                           token="good-token")
+            fake.add_account(
+                f"acct{n}",
+                installations=[
+                    installation(id=n * 100_000 + i, app_id=900000 + i % 6, seats=i % 20 + 1)
+                    for i in range(per_account)
+                ],
+            )
+            add_connection(
+                session, SYSTEM, subdomain=f"acct{n}", email="api@company.test", token="good-token"
+            )
         fake.accounts["acct0"].fail_next(status=429, retry_after=1)
         session.commit()
         gateway = ZendeskGateway(api_base=fake.base_url, timeout=10)
@@ -49,9 +54,11 @@ def bench_sync(accounts: int, per_account: int) -> None:
             seconds = time.perf_counter() - started
             kept = sum(o.kept for o in result.outcomes)
             requests = sum(o.requests for o in result.outcomes)
-            print(f"{label}: {accounts} accounts x {per_account} installations, {kept} of ours kept, "
-                  f"{requests} API pages, {len(fake.calls) - requests} answered 429 and retried, "
-                  f"{len(fake.calls)} HTTP calls, {seconds:.2f}s")
+            print(
+                f"{label}: {accounts} accounts x {per_account} installations, {kept} of ours kept, "
+                f"{requests} API pages, {len(fake.calls) - requests} answered 429 and retried, "
+                f"{len(fake.calls)} HTTP calls, {seconds:.2f}s"
+            )
             fake.calls.clear()
 
 
@@ -95,8 +102,10 @@ def bench_pages() -> None:
         for run in ("cold", "warm (cached)"):
             started = time.perf_counter()
             at.run()
-            print(f"page {page} {run}: {time.perf_counter() - started:.2f}s"
-                  f"{' EXCEPTION ' + str(at.exception) if at.exception else ''}")
+            print(
+                f"page {page} {run}: {time.perf_counter() - started:.2f}s"
+                f"{' EXCEPTION ' + str(at.exception) if at.exception else ''}"
+            )
 
 
 def main() -> None:

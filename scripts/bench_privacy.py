@@ -53,8 +53,10 @@ def main() -> None:
         timed("suppression list", lambda: subjects.suppression_list(session))
         first = rows[0]["id"]
         timed("one request: timeline", lambda: requests.timeline(session, first))
-        timed("duplicate check for one email", lambda: requests.likely_duplicates(
-            session, type=rows[0]["type"], email=rows[0]["subject_email"]))
+        timed(
+            "duplicate check for one email",
+            lambda: requests.likely_duplicates(session, type=rows[0]["type"], email=rows[0]["subject_email"]),
+        )
 
 
 if __name__ == "__main__":

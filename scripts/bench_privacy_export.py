@@ -65,17 +65,37 @@ def add_subject(session: Session, stripe: FakeStripe, zendesk: FakeZendesk) -> t
     agent = add_user(fake_account, name="Agent Smith", email="agent@company.example", role="agent")
     add_user(fake_account, name="Near Match", email="bench.subject@bench.example.org")
     for number in range(TICKETS):
-        add_ticket(fake_account, requester=user, subject=f"Question {number}",
-                   comments=[(user, f"Question {number}: how do I tag tickets?"),
-                             (agent, "Hi, Agent Smith here (agent@company.example): like this.")])
+        add_ticket(
+            fake_account,
+            requester=user,
+            subject=f"Question {number}",
+            comments=[
+                (user, f"Question {number}: how do I tag tickets?"),
+                (agent, "Hi, Agent Smith here (agent@company.example): like this."),
+            ],
+        )
     actor = hash_actor(actor_hash_key(), account_id=account.id, actor=str(user["id"]))
     start = utcnow() - timedelta(days=30)
-    session.bulk_insert_mappings(UsageEvent, [{
-        "event_id": f"export-subject-{n}", "installation_id": installation.id, "account_id": account.id,
-        "app_id": installation.app_id, "feature": "apply_rule", "actor_hash": actor,
-        "occurred_at": start + timedelta(minutes=4 * n), "ip_address": f"203.0.113.{n % 200}",
-        "user_agent": "Mozilla/5.0 Firefox/132.0", "browser": "Firefox", "os": "Linux",
-        "ingested_at": utcnow()} for n in range(EVENTS)])
+    session.bulk_insert_mappings(
+        UsageEvent,
+        [
+            {
+                "event_id": f"export-subject-{n}",
+                "installation_id": installation.id,
+                "account_id": account.id,
+                "app_id": installation.app_id,
+                "feature": "apply_rule",
+                "actor_hash": actor,
+                "occurred_at": start + timedelta(minutes=4 * n),
+                "ip_address": f"203.0.113.{n % 200}",
+                "user_agent": "Mozilla/5.0 Firefox/132.0",
+                "browser": "Firefox",
+                "os": "Linux",
+                "ingested_at": utcnow(),
+            }
+            for n in range(EVENTS)
+        ],
+    )
     customer = stripe.add_customer(email=EMAIL, name="Bench Subject")
     price = stripe.add_price(stripe.add_product("Ticket Tagger"), unit_amount=2900)
     subscription = stripe.add_subscription(customer, [(price, 3)])
@@ -105,12 +125,17 @@ def main() -> None:
     stripe, zendesk = FakeStripe().start(), FakeZendesk().start()
     try:
         with Session(engine, expire_on_commit=False) as session:
-            account, _ = timed(f"add the subject ({EVENTS:,} events, {TICKETS} tickets)",
-                               lambda: add_subject(session, stripe, zendesk))
+            account, _ = timed(
+                f"add the subject ({EVENTS:,} events, {TICKETS} tickets)",
+                lambda: add_subject(session, stripe, zendesk),
+            )
             client = ZendeskGateway(api_base=zendesk.base_url, timeout=10).client(
-                subdomain=account.zendesk_subdomain, email="api@company.test", token="good-token")
-            systems = Systems(stripe=StripeGateway(TEST_KEY, api_base=stripe.url),
-                              zendesk=[ZendeskTarget(account.zendesk_subdomain, account.id, client)])
+                subdomain=account.zendesk_subdomain, email="api@company.test", token="good-token"
+            )
+            systems = Systems(
+                stripe=StripeGateway(TEST_KEY, api_base=stripe.url),
+                zendesk=[ZendeskTarget(account.zendesk_subdomain, account.id, client)],
+            )
             run_export(session, systems, zendesk)
             run_deletion(session, systems)
     finally:
@@ -119,11 +144,18 @@ def main() -> None:
 
 
 def run_export(session: Session, systems: Systems, zendesk: FakeZendesk) -> None:
-    request = requests.create_request(session, SYSTEM, type="access", subject_name="Bench Subject",
-                                      subject_email=EMAIL, jurisdiction="eu_gdpr",
-                                      received_on=utcnow().date())
-    requests.change_status(session, SYSTEM, request_id=request.id, expected_version=request.version,
-                           status="in_progress")
+    request = requests.create_request(
+        session,
+        SYSTEM,
+        type="access",
+        subject_name="Bench Subject",
+        subject_email=EMAIL,
+        jurisdiction="eu_gdpr",
+        received_on=utcnow().date(),
+    )
+    requests.change_status(
+        session, SYSTEM, request_id=request.id, expected_version=request.version, status="in_progress"
+    )
     export = service.start_export(session, SYSTEM, request_id=request.id)
     session.commit()
     started: dict[str, float] = {}
@@ -134,35 +166,56 @@ def run_export(session: Session, systems: Systems, zendesk: FakeZendesk) -> None
                 started.setdefault(source, time.perf_counter())
             elif fraction >= 1.0 and source in started:
                 print(f"  source {source:<43} {time.perf_counter() - started.pop(source):8.3f} s")
+
         return mark
 
     calls = len(zendesk.calls)
-    timed("export, whole (collect every source + package)",
-          lambda: service.collect(session, SYSTEM, export_id=export.id, systems=systems,
-                                  progress_for=progress_for))
+    timed(
+        "export, whole (collect every source + package)",
+        lambda: service.collect(
+            session, SYSTEM, export_id=export.id, systems=systems, progress_for=progress_for
+        ),
+    )
     session.commit()
-    print(f"  status {export.status}; ZIP {export.size_bytes / 1e6:.2f} MB; Zendesk calls "
-          f"{len(zendesk.calls) - calls}; records: "
-          + ", ".join(f"{k} {v:,}" for info in export.sources.values()
-                      for k, v in (info.get("counts") or {}).items() if v))
+    print(
+        f"  status {export.status}; ZIP {export.size_bytes / 1e6:.2f} MB; Zendesk calls "
+        f"{len(zendesk.calls) - calls}; records: "
+        + ", ".join(
+            f"{k} {v:,}"
+            for info in export.sources.values()
+            for k, v in (info.get("counts") or {}).items()
+            if v
+        )
+    )
     timed("download (read + audit)", lambda: service.download(session, SYSTEM, export_id=export.id))
     session.commit()
 
 
 def run_deletion(session: Session, systems: Systems) -> None:
-    request = requests.create_request(session, SYSTEM, type="deletion", subject_name="Bench Subject",
-                                      subject_email=EMAIL, jurisdiction="eu_gdpr",
-                                      received_on=utcnow().date())
-    requests.change_status(session, SYSTEM, request_id=request.id, expected_version=request.version,
-                           status="in_progress")
-    plan = timed("deletion plan (look-ups in every system)",
-                 lambda: planning.build_plan(session, request, systems))
-    steps = deletion.confirm_plan(session, SYSTEM, request_id=request.id, plan=plan,
-                                  cancellation_confirmed=True, systems_unavailable={})
+    request = requests.create_request(
+        session,
+        SYSTEM,
+        type="deletion",
+        subject_name="Bench Subject",
+        subject_email=EMAIL,
+        jurisdiction="eu_gdpr",
+        received_on=utcnow().date(),
+    )
+    requests.change_status(
+        session, SYSTEM, request_id=request.id, expected_version=request.version, status="in_progress"
+    )
+    plan = timed(
+        "deletion plan (look-ups in every system)", lambda: planning.build_plan(session, request, systems)
+    )
+    steps = deletion.confirm_plan(
+        session, SYSTEM, request_id=request.id, plan=plan, cancellation_confirmed=True, systems_unavailable={}
+    )
     session.commit()
     for step in steps:
-        timed(f"deletion step: {step.system}",
-              lambda step=step: deletion.run_step(session, SYSTEM, step_id=step.id, systems=systems))
+        timed(
+            f"deletion step: {step.system}",
+            lambda step=step: deletion.run_step(session, SYSTEM, step_id=step.id, systems=systems),
+        )
         session.commit()
         print(f"  {step.system}: {step.status} {step.last_error or ''}")
 

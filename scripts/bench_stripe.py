@@ -25,9 +25,15 @@ from tests.fakes.fake_stripe import TEST_KEY, FakeStripe  # noqa: E402
 def fill_fake(fake: FakeStripe, subscriptions: int) -> None:
     """One customer per subscription, four plans, a coupon on every fifth, one paid invoice + charge each."""
     product = fake.add_product("Ticket Tagger")
-    prices = [fake.add_price(product, unit_amount=amount, currency=currency, interval=interval)
-              for amount, currency, interval in ((900, "usd", "month"), (9000, "usd", "year"),
-                                                  (850, "eur", "month"), (750, "gbp", "month"))]
+    prices = [
+        fake.add_price(product, unit_amount=amount, currency=currency, interval=interval)
+        for amount, currency, interval in (
+            (900, "usd", "month"),
+            (9000, "usd", "year"),
+            (850, "eur", "month"),
+            (750, "gbp", "month"),
+        )
+    ]
     coupon = fake.add_coupon(percent_off=20.0)
     for n in range(subscriptions):
         customer = fake.add_customer(email=f"c{n}@example.com")
@@ -52,9 +58,11 @@ def bench_sync(subscriptions: int) -> None:
             engine.dispose()
         assert result.status == "succeeded", result.error
         calls = fake.total_calls
-        print(f"full sync, {subscriptions:,} subscriptions ({objects:,} objects): {calls} API calls "
-              f"= {calls * 1000 / subscriptions:.1f} per 1,000 subscriptions; {seconds:.1f} s, "
-              f"{objects / seconds:,.0f} objects/s")
+        print(
+            f"full sync, {subscriptions:,} subscriptions ({objects:,} objects): {calls} API calls "
+            f"= {calls * 1000 / subscriptions:.1f} per 1,000 subscriptions; {seconds:.1f} s, "
+            f"{objects / seconds:,.0f} objects/s"
+        )
         for key, count in sorted(fake.calls.items()):
             print(f"    {key}: {count}")
     finally:
@@ -86,13 +94,19 @@ def bench_pages(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     reset_settings_cache()
     # A one-line page first: its time is AppTest's own overhead, included in every figure below.
-    for page, role in (("(empty page)", "executive"), ("app_pages/subscriptions.py", "account_manager"),
-                       ("app_pages/revenue.py", "executive")):
+    for page, role in (
+        ("(empty page)", "executive"),
+        ("app_pages/subscriptions.py", "account_manager"),
+        ("app_pages/revenue.py", "executive"),
+    ):
         st.cache_data.clear()
         timings = []
         for _ in range(2):  # cold (caches empty), then cached
-            at = (AppTest.from_string("import streamlit as st\nst.title('AppTest overhead')")
-                  if page.startswith("(") else AppTest.from_file(str(ROOT / page), default_timeout=300))
+            at = (
+                AppTest.from_string("import streamlit as st\nst.title('AppTest overhead')")
+                if page.startswith("(")
+                else AppTest.from_file(str(ROOT / page), default_timeout=300)
+            )
             at.session_state["actor"] = Actor(email=f"{role}@bench.example", role=role)
             started = time.perf_counter()
             at.run()

@@ -68,10 +68,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, action="append", help="usage events (repeatable)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--output", type=Path, help="also append the Markdown table to this file")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="keep the built stores (SQLite files in DIR)")
-    parser.add_argument("--pages-only", metavar="DATABASE_URL",
-                        help="only time the pages of an existing store")
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="keep the built stores (SQLite files in DIR)"
+    )
+    parser.add_argument(
+        "--pages-only", metavar="DATABASE_URL", help="only time the pages of an existing store"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="page timings per page (medians kept)")
     args = parser.parse_args()
     if args.pages_only:
@@ -178,11 +180,18 @@ def add_standin_installations(ctx: DemoContext) -> int:
         for app_id in ctx.rng.sample(app_ids, ctx.rng.choice((1, 1, 2))):
             installed = ctx.now - timedelta(days=ctx.rng.randint(1, 700))
             gone = ctx.rng.random() < 0.1
-            rows.append({"id": len(rows) + 1, "account_id": account_id, "app_id": app_id, "source": "demo",
-                         "state": "uninstalled" if gone else "enabled", "installed_at": installed,
-                         "uninstalled_at": (installed + timedelta(days=ctx.rng.randint(1, 60))
-                                            if gone else None),
-                         "settings": {}})
+            rows.append(
+                {
+                    "id": len(rows) + 1,
+                    "account_id": account_id,
+                    "app_id": app_id,
+                    "source": "demo",
+                    "state": "uninstalled" if gone else "enabled",
+                    "installed_at": installed,
+                    "uninstalled_at": (installed + timedelta(days=ctx.rng.randint(1, 60)) if gone else None),
+                    "settings": {},
+                }
+            )
     ctx.bulk_insert(Installation, rows)
     return len(rows)
 
@@ -193,10 +202,18 @@ def ingest_records(engine: Engine, prefix: str, count: int, now: datetime) -> li
     with Session(engine) as session:
         installs = session.exec(select(Installation.id).where(Installation.uninstalled_at.is_(None))).all()
     agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0"
-    return [{"event_id": f"{prefix}-{n}", "installation_id": str(installs[n % len(installs)]),
-             "feature": "apply_rule", "actor": str(n % 5000), "ip_address": "203.0.113.9",
-             "user_agent": agent,
-             "occurred_at": (now - today_so_far * (n / count)).isoformat()} for n in range(count)]
+    return [
+        {
+            "event_id": f"{prefix}-{n}",
+            "installation_id": str(installs[n % len(installs)]),
+            "feature": "apply_rule",
+            "actor": str(n % 5000),
+            "ip_address": "203.0.113.9",
+            "user_agent": agent,
+            "occurred_at": (now - today_so_far * (n / count)).isoformat(),
+        }
+        for n in range(count)
+    ]
 
 
 def measure_ingest(engine: Engine, run: Run) -> None:
@@ -241,8 +258,10 @@ def timed_insert(engine: Engine, rows: list) -> float:
 def raw_executemany(engine: Engine, rows: list[tuple]) -> float:
     """Seconds for a plain DBAPI executemany INSERT of `rows` into usage_events (no conflict handling)."""
     marker = "?" if engine.dialect.name == "sqlite" else "%s"
-    statement = (f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)}) "
-                 f"VALUES ({', '.join(marker for _ in EVENT_COLUMNS)})")
+    statement = (
+        f"INSERT INTO usage_events ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join(marker for _ in EVENT_COLUMNS)})"
+    )
     if engine.dialect.name == "postgresql":
         rows = [(*row[:6], row[6] + "+00", *row[7:11], row[11] + "+00") for row in rows]
     raw = engine.raw_connection()
@@ -311,17 +330,21 @@ def page_run(path: Path, *, run: bool = True):
 
 
 def markdown(runs: list[Run]) -> str:
-    lines = ["| backend | events | seed (all steps) | usage load | rollup (full) | rollup (1 day) "
-             "| ingest ev/s | ingest insert ev/s | raw executemany ev/s | ingest / raw | stand-in installs "
-             "| load average |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| backend | events | seed (all steps) | usage load | rollup (full) | rollup (1 day) "
+        "| ingest ev/s | ingest insert ev/s | raw executemany ev/s | ingest / raw | stand-in installs "
+        "| load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in runs:
-        lines.append(f"| {r.backend} | {r.events:,} | {r.seed_seconds:.1f} s | "
-                     f"{r.usage_load_seconds:.1f} s | {r.rollup_seconds:.1f} s | "
-                     f"{r.incremental_rollup_seconds:.2f} s | {r.ingest_per_second:,.0f} | "
-                     f"{r.insert_only_per_second:,.0f} | {r.baseline_per_second:,.0f} | "
-                     f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} | "
-                     f"{r.load_average} |")
+        lines.append(
+            f"| {r.backend} | {r.events:,} | {r.seed_seconds:.1f} s | "
+            f"{r.usage_load_seconds:.1f} s | {r.rollup_seconds:.1f} s | "
+            f"{r.incremental_rollup_seconds:.2f} s | {r.ingest_per_second:,.0f} | "
+            f"{r.insert_only_per_second:,.0f} | {r.baseline_per_second:,.0f} | "
+            f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} | "
+            f"{r.load_average} |"
+        )
     return "\n".join(lines) + "\n\n" + page_table(runs)
 
 
@@ -336,8 +359,10 @@ def page_table(runs: list[Run]) -> str:
 
 
 def ratios(runs: list[Run]) -> str:
-    lines = ["| backend | page | cold at fewest events | cold at most events | ratio |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| backend | page | cold at fewest events | cold at most events | ratio |",
+        "|---|---|---:|---:|---:|",
+    ]
     for backend in sorted({r.backend for r in runs}):
         mine = sorted((r for r in runs if r.backend == backend), key=lambda r: r.events)
         if len(mine) < 2:
@@ -346,8 +371,10 @@ def ratios(runs: list[Run]) -> str:
         for key in ("usage", "overview"):
             a, b = small.pages.get(key), large.pages.get(key)
             if isinstance(a, tuple) and isinstance(b, tuple):
-                lines.append(f"| {backend} | {key} ({small.events:,} → {large.events:,}) | {a[0]:.3f} s | "
-                             f"{b[0]:.3f} s | {b[0] / a[0]:.2f} |")
+                lines.append(
+                    f"| {backend} | {key} ({small.events:,} → {large.events:,}) | {a[0]:.3f} s | "
+                    f"{b[0]:.3f} s | {b[0] / a[0]:.2f} |"
+                )
     return "\n".join(lines)
 
 

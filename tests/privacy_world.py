@@ -47,9 +47,16 @@ class World:
     zendesk_account: FakeAccount
 
 
-def build_world(session: Session, fake_stripe: FakeStripe, fake_zendesk: FakeZendesk,
-                people: list[tuple[str, str]], *, events_each: int = 3, tickets_each: int = 1,
-                open_subscription: bool = True) -> World:
+def build_world(
+    session: Session,
+    fake_stripe: FakeStripe,
+    fake_zendesk: FakeZendesk,
+    people: list[tuple[str, str]],
+    *,
+    events_each: int = 3,
+    tickets_each: int = 1,
+    open_subscription: bool = True,
+) -> World:
     """Each (name, email) becomes a contact, a Zendesk user with tickets, a Stripe customer with a
     subscription and a paid invoice, and usage events under the hash of their Zendesk user id."""
     subdomain = f"w{uuid.uuid4().hex[:10]}"
@@ -61,8 +68,9 @@ def build_world(session: Session, fake_stripe: FakeStripe, fake_zendesk: FakeZen
     session.add(installation)
     session.flush()
     zendesk_account = fake_zendesk.add_account(subdomain)
-    agent = add_user(zendesk_account, name=f"Agent {subdomain}", email=f"agent@{subdomain}.example",
-                     role="agent")
+    agent = add_user(
+        zendesk_account, name=f"Agent {subdomain}", email=f"agent@{subdomain}.example", role="agent"
+    )
     product = fake_stripe.add_product("Ticket Tagger")
     price = fake_stripe.add_price(product, unit_amount=1500)
     built: list[Person] = []
@@ -75,7 +83,8 @@ def build_world(session: Session, fake_stripe: FakeStripe, fake_zendesk: FakeZen
         person.zendesk_user = add_user(zendesk_account, name=name, email=email)
         person.customer = fake_stripe.add_customer(email=email, name=name)
         person.subscription = fake_stripe.add_subscription(
-            person.customer, [(price, 1)], status="active" if open_subscription else "canceled")
+            person.customer, [(price, 1)], status="active" if open_subscription else "canceled"
+        )
         fake_stripe.add_paid_invoice(person.subscription, amount=1500)
         built.append(person)
         _add_events(session, account.id, app.id, installation.id, person, events_each)
@@ -83,44 +92,82 @@ def build_world(session: Session, fake_stripe: FakeStripe, fake_zendesk: FakeZen
         others = [p for p in built if p is not person]
         for number in range(tickets_each):
             mention = f" I CC'd {others[0].name} ({others[0].email})." if others else ""
-            add_ticket(zendesk_account, requester=person.zendesk_user, subject=f"Help {number}",
-                       ccs=[others[0].zendesk_user] if others else [],
-                       comments=[(person.zendesk_user, f"My tagger is stuck.{mention}"),
-                                 (agent, f"Hi, this is {agent['name']} ({agent['email']}), on it.")])
+            add_ticket(
+                zendesk_account,
+                requester=person.zendesk_user,
+                subject=f"Help {number}",
+                ccs=[others[0].zendesk_user] if others else [],
+                comments=[
+                    (person.zendesk_user, f"My tagger is stuck.{mention}"),
+                    (agent, f"Hi, this is {agent['name']} ({agent['email']}), on it."),
+                ],
+            )
     session.commit()
     return World(subdomain, account.id, built, agent, zendesk_account)
 
 
-def _add_events(session: Session, account_id: int, app_id: int, installation_id: int, person: Person,
-                count: int) -> None:
+def _add_events(
+    session: Session, account_id: int, app_id: int, installation_id: int, person: Person, count: int
+) -> None:
     actor_hash = hash_actor(actor_hash_key(), account_id=account_id, actor=str(person.zendesk_user["id"]))
-    session.add_all([UsageEvent(
-        event_id=f"{person.marker}-{n}", installation_id=installation_id, account_id=account_id,
-        app_id=app_id, feature="apply_rule", actor_hash=actor_hash,
-        occurred_at=BASE_TIME + timedelta(minutes=n), ip_address=f"198.51.100.{n % 250}",
-        user_agent=f"Mozilla/5.0 {person.marker}", browser="Firefox", os="Linux") for n in range(count)])
+    session.add_all(
+        [
+            UsageEvent(
+                event_id=f"{person.marker}-{n}",
+                installation_id=installation_id,
+                account_id=account_id,
+                app_id=app_id,
+                feature="apply_rule",
+                actor_hash=actor_hash,
+                occurred_at=BASE_TIME + timedelta(minutes=n),
+                ip_address=f"198.51.100.{n % 250}",
+                user_agent=f"Mozilla/5.0 {person.marker}",
+                browser="Firefox",
+                os="Linux",
+            )
+            for n in range(count)
+        ]
+    )
 
 
-def systems_for(world: World, fake_stripe: FakeStripe, fake_zendesk: FakeZendesk, *,
-                budget: int = 2) -> Systems:
-    stripe = StripeGateway("sk_test_fake_console", api_base=fake_stripe.url, max_network_retries=1,
-                           timeout=2.0)
+def systems_for(
+    world: World, fake_stripe: FakeStripe, fake_zendesk: FakeZendesk, *, budget: int = 2
+) -> Systems:
+    stripe = StripeGateway(
+        "sk_test_fake_console", api_base=fake_stripe.url, max_network_retries=1, timeout=2.0
+    )
     gateway = ZendeskGateway(api_base=fake_zendesk.base_url, timeout=2.0, ratelimit_budget=budget)
     client = gateway.client(subdomain=world.subdomain, email="api@company.test", token="good-token")
     return Systems(stripe=stripe, zendesk=[ZendeskTarget(world.subdomain, world.account_id, client)])
 
 
-def open_request(session: Session, actor: Actor, person: Person, *, type: str = "access",
-                 account_id: int | None = None, processor: bool = False) -> PrivacyRequest:
+def open_request(
+    session: Session,
+    actor: Actor,
+    person: Person,
+    *,
+    type: str = "access",
+    account_id: int | None = None,
+    processor: bool = False,
+) -> PrivacyRequest:
     """A request for `person`, identity confirmed (in progress), as exports and deletions need."""
     request = requests.create_request(
-        session, actor, type=type, subject_name=person.name, subject_email=person.email.upper(),
-        jurisdiction="eu_gdpr", received_on=date(2026, 3, 2), today=date(2026, 3, 16),
-        subject_kind="end_user" if processor else "customer_contact", account_id=account_id)
+        session,
+        actor,
+        type=type,
+        subject_name=person.name,
+        subject_email=person.email.upper(),
+        jurisdiction="eu_gdpr",
+        received_on=date(2026, 3, 2),
+        today=date(2026, 3, 16),
+        subject_kind="end_user" if processor else "customer_contact",
+        account_id=account_id,
+    )
     if processor:
         requests.forward_to_client(session, actor, request_id=request.id, expected_version=request.version)
     else:
-        requests.change_status(session, actor, request_id=request.id, expected_version=request.version,
-                               status="in_progress")
+        requests.change_status(
+            session, actor, request_id=request.id, expected_version=request.version, status="in_progress"
+        )
     session.commit()
     return request

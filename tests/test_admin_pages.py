@@ -93,8 +93,9 @@ def test_audit_page_filters_from_the_url(run_page, make_user, session) -> None:
     assert str(shown["at"].dt.tz) == "UTC"
 
 
-def test_audit_page_shows_times_in_the_viewers_zone_and_older_dates_on_request(run_page, make_user,
-                                                                               session) -> None:
+def test_audit_page_shows_times_in_the_viewers_zone_and_older_dates_on_request(
+    run_page, make_user, session
+) -> None:
     officer = make_user("privacy_officer")
     _audit_rows(session)
     today = datetime.now(UTC).date()
@@ -121,11 +122,24 @@ def test_audit_page_with_no_match_says_so(run_page, make_user) -> None:
 def test_sync_page_lists_runs_with_durations(run_page, make_user, session) -> None:
     admin = make_user("admin")
     started = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
-    session.add(SyncRun(kind="stripe_full", status="succeeded", started_at=started,
-                        finished_at=started + timedelta(seconds=95),
-                        counts={"customers": 12, "invoices": 40}))
-    session.add(SyncRun(kind="zendesk", status="failed", started_at=started + timedelta(hours=1),
-                        finished_at=started + timedelta(hours=1, seconds=3), error="401 Unauthorized"))
+    session.add(
+        SyncRun(
+            kind="stripe_full",
+            status="succeeded",
+            started_at=started,
+            finished_at=started + timedelta(seconds=95),
+            counts={"customers": 12, "invoices": 40},
+        )
+    )
+    session.add(
+        SyncRun(
+            kind="zendesk",
+            status="failed",
+            started_at=started + timedelta(hours=1),
+            finished_at=started + timedelta(hours=1, seconds=3),
+            error="401 Unauthorized",
+        )
+    )
     session.add(SyncRun(kind="zendesk", status="running", started_at=started + timedelta(hours=2)))
     session.commit()
     rows = sync_runs.recent_runs(session)

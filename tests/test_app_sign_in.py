@@ -20,8 +20,13 @@ def _app() -> AppTest:
 
 def _sso_app(email: str) -> AppTest:
     at = _app()
-    at.secrets["auth"] = {"client_id": "console", "client_secret": "s", "redirect_uri": "x/oauth2callback",
-                          "cookie_secret": "c" * 40, "server_metadata_url": "http://127.0.0.1:1/x"}
+    at.secrets["auth"] = {
+        "client_id": "console",
+        "client_secret": "s",
+        "redirect_uri": "x/oauth2callback",
+        "cookie_secret": "c" * 40,
+        "server_metadata_url": "http://127.0.0.1:1/x",
+    }
     at.user["is_logged_in"] = True
     at.user["email"] = email
     return at
@@ -116,8 +121,10 @@ def test_sign_in_starts_a_session_and_sets_its_cookie(app_env, make_user, sessio
     session.rollback()
     assert sessions.resolve(session, token) == actor
     scripts = [element.proto.body for element in at.get("html")]
-    assert scripts == [f'<script>document.cookie = "console_session={token}; Path=/; SameSite=Strict; '
-                       f'Max-Age={sessions.lifetime_seconds()}";</script>']
+    assert scripts == [
+        f'<script>document.cookie = "console_session={token}; Path=/; SameSite=Strict; '
+        f'Max-Age={sessions.lifetime_seconds()}";</script>'
+    ]
     # Signing out (cookie expired, session revoked): tests/browser/test_session_cookie.py
 
 

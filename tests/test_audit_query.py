@@ -20,10 +20,23 @@ BASE = datetime(2026, 6, 10, 21, 30, tzinfo=UTC)  # 23:30 in Berlin, 17:30 in Ne
 
 def _seed(session: Session) -> None:
     audit.record(session, ALICE, "user_added", target_type="user", target_id=5, at=BASE)
-    audit.record(session, BOB, "export_downloaded", target_type="privacy_request", target_id=9,
-                 at=BASE + timedelta(hours=1))
-    audit.record(session, ALICE, "user_role_changed", target_type="user", target_id=5,
-                 at=BASE + timedelta(days=2), details={"from": "admin", "to": "executive"})
+    audit.record(
+        session,
+        BOB,
+        "export_downloaded",
+        target_type="privacy_request",
+        target_id=9,
+        at=BASE + timedelta(hours=1),
+    )
+    audit.record(
+        session,
+        ALICE,
+        "user_role_changed",
+        target_type="user",
+        target_id=5,
+        at=BASE + timedelta(days=2),
+        details={"from": "admin", "to": "executive"},
+    )
     session.commit()
 
 
@@ -78,6 +91,12 @@ def test_csv_escapes_cells_a_spreadsheet_would_run() -> None:
     frame = pd.DataFrame({"actor": cells, "n": range(len(cells))})
     rows = list(csv.reader(io.StringIO(frame_to_csv(frame).decode("utf-8-sig"))))
     assert rows[0] == ["actor", "n"]
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://evil\")", "'+1", "'@SUM(A1)", "plain", "'-2",
-                                        "'\tx"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://evil")',
+        "'+1",
+        "'@SUM(A1)",
+        "plain",
+        "'-2",
+        "'\tx",
+    ]
     assert [r[1] for r in rows[1:]] == [str(n) for n in range(len(cells))]

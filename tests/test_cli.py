@@ -38,8 +38,14 @@ def _users(session: Session) -> dict[str, str]:
 
 def test_users_add_set_role_and_deactivate(cli, session) -> None:
     assert cli("users", "add", "Boss@Example.com", "admin", "--name", "Boss").exit_code == 0
-    result = cli("users", "add", "pia@example.com", "privacy_officer", "--password",
-                 input="a long enough password\na long enough password\n")
+    result = cli(
+        "users",
+        "add",
+        "pia@example.com",
+        "privacy_officer",
+        "--password",
+        input="a long enough password\na long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert _users(session) == {"boss@example.com": "admin", "pia@example.com": "privacy_officer"}
     assert session.exec(select(User).where(User.email == "pia@example.com")).one().password_hash
@@ -111,11 +117,23 @@ def test_migrate_reports_success(cli) -> None:
 
 def test_module_entry_point_runs_and_fails_on_no_command(tmp_path) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "dashboard", "--help"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "--help"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and "seed-demo" in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "dashboard", "users", "frobnicate"], cwd=PROJECT_ROOT,
-                         env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "dashboard", "users", "frobnicate"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2
 
 

@@ -24,13 +24,25 @@ def _subscriptions(ctx: DemoContext, count: int) -> None:
     subs, items = [], []
     for n, account_id in enumerate(ctx.shared["account_ids"][:count]):
         status = "active" if n % 5 else "canceled"
-        subs.append({"id": f"sub_{n:04d}", "customer_id": f"cus_{n}", "account_id": account_id,
-                     "app_id": app_ids[n % len(app_ids)], "status": status, "currency": "usd", "mrr": 4900,
-                     "start_date": ctx.now - timedelta(days=100), "cancel_at_period_end": False,
-                     "collection_method": "charge_automatically", "stripe_metadata": {},
-                     "ended_at": ctx.now - timedelta(days=3) if status == "canceled" else None})
-        items.append({"id": f"si_{n:04d}", "subscription_id": f"sub_{n:04d}", "price_id": "price_x",
-                      "quantity": 10})
+        subs.append(
+            {
+                "id": f"sub_{n:04d}",
+                "customer_id": f"cus_{n}",
+                "account_id": account_id,
+                "app_id": app_ids[n % len(app_ids)],
+                "status": status,
+                "currency": "usd",
+                "mrr": 4900,
+                "start_date": ctx.now - timedelta(days=100),
+                "cancel_at_period_end": False,
+                "collection_method": "charge_automatically",
+                "stripe_metadata": {},
+                "ended_at": ctx.now - timedelta(days=3) if status == "canceled" else None,
+            }
+        )
+        items.append(
+            {"id": f"si_{n:04d}", "subscription_id": f"sub_{n:04d}", "price_id": "price_x", "quantity": 10}
+        )
     # Plain inserts: DemoContext.bulk_insert resets an integer id sequence, which string ids do not have.
     with ctx.engine.begin() as conn:
         conn.execute(insert(StripeSubscription.__table__), subs)
@@ -45,8 +57,11 @@ def test_installations_follow_the_subscriptions_in_the_store(engine: Engine) -> 
 
     with Session(engine) as session:
         total = session.exec(select(func.count()).select_from(Installation)).one()
-        linked = session.exec(select(func.count()).select_from(Installation)
-                              .where(Installation.stripe_subscription_id.is_not(None))).one()
+        linked = session.exec(
+            select(func.count())
+            .select_from(Installation)
+            .where(Installation.stripe_subscription_id.is_not(None))
+        ).one()
         states = set(session.exec(select(Installation.state).distinct()).all())
         categories = {row.category for row in reconcile(session)}
     assert total == SIZES["small"].installations

@@ -27,8 +27,9 @@ def test_demo_mirror_is_consistent(engine: Engine) -> None:
         assert all(last_change.get(s.id, 0) == s.mrr for s in subs)  # log and current MRR agree
         this_month = monthly_revenue(session, start=NOW.date(), end=NOW.date(), as_of=NOW.date())[0]
         assert this_month.mrr == current_mrr(session) > 0
-        linked = session.exec(select(func.count()).select_from(StripeCustomer)
-                              .where(StripeCustomer.account_id.is_not(None))).one()
+        linked = session.exec(
+            select(func.count()).select_from(StripeCustomer).where(StripeCustomer.account_id.is_not(None))
+        ).one()
         assert linked >= 0.9 * session.exec(select(func.count()).select_from(StripeCustomer)).one()
         paid = session.exec(select(StripeInvoice).where(StripeInvoice.status == "paid")).first()
         payment = session.exec(select(StripePayment).where(StripePayment.invoice_id == paid.id)).one()

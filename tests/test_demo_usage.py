@@ -31,8 +31,17 @@ def test_without_installations_the_step_makes_nothing(engine: Engine) -> None:
 
 def test_with_installations_events_favour_weekdays_and_are_rolled_up(engine: Engine) -> None:
     ctx = _context(engine, 20_000)
-    installs = [{"id": n, "account_id": n, "app_id": ctx.shared["app_ids"][n % 4], "source": "demo",
-                 "state": "enabled", "settings": {}} for n in range(1, 41)]
+    installs = [
+        {
+            "id": n,
+            "account_id": n,
+            "app_id": ctx.shared["app_ids"][n % 4],
+            "source": "demo",
+            "state": "enabled",
+            "settings": {},
+        }
+        for n in range(1, 41)
+    ]
     ctx.bulk_insert(Installation, installs)
     demo_usage.generate(ctx)
 

@@ -17,26 +17,52 @@ from models import Account, App, Installation, StripeSubscription, ZendeskConnec
 FORMULA = '=HYPERLINK("http://evil.test","click")'
 INSTALLATIONS, RECONCILIATION, IMPORT, SYNC = (
     str(PROJECT_ROOT / "app_pages" / name)
-    for name in ("installations.py", "reconciliation.py", "marketplace_import.py", "sync.py"))
+    for name in ("installations.py", "reconciliation.py", "marketplace_import.py", "sync.py")
+)
 ROLES = ("admin", "account_manager", "privacy_officer", "executive")
 
 
 @pytest.fixture
 def data(session: Session) -> dict[str, int]:
     tagger, radar = App(slug="tagger", name="Tagger"), App(slug="radar", name="Radar")
-    acme, globex = (Account(company_name="Acme", zendesk_subdomain="acme"),
-                    Account(company_name="Globex", zendesk_subdomain="globex"))
+    acme, globex = (
+        Account(company_name="Acme", zendesk_subdomain="acme"),
+        Account(company_name="Globex", zendesk_subdomain="globex"),
+    )
     session.add_all([tagger, radar, acme, globex])
     session.flush()
-    session.add_all([
-        Installation(account_id=acme.id, app_id=tagger.id, zendesk_installation_id=1, state="enabled",
-                     plan_name=FORMULA, paid=True, installed_at=datetime(2026, 3, 2, 10, tzinfo=UTC)),
-        Installation(account_id=globex.id, app_id=radar.id, zendesk_installation_id=2, state="uninstalled",
-                     plan_name="Team", installed_at=datetime(2026, 1, 5, tzinfo=UTC),
-                     uninstalled_at=datetime(2026, 3, 4, tzinfo=UTC), stripe_subscription_id="sub_g"),
-        StripeSubscription(id="sub_g", customer_id="cus_g", account_id=globex.id, app_id=radar.id,
-                           status="active", currency="usd", mrr=4900),
-    ])
+    session.add_all(
+        [
+            Installation(
+                account_id=acme.id,
+                app_id=tagger.id,
+                zendesk_installation_id=1,
+                state="enabled",
+                plan_name=FORMULA,
+                paid=True,
+                installed_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+            ),
+            Installation(
+                account_id=globex.id,
+                app_id=radar.id,
+                zendesk_installation_id=2,
+                state="uninstalled",
+                plan_name="Team",
+                installed_at=datetime(2026, 1, 5, tzinfo=UTC),
+                uninstalled_at=datetime(2026, 3, 4, tzinfo=UTC),
+                stripe_subscription_id="sub_g",
+            ),
+            StripeSubscription(
+                id="sub_g",
+                customer_id="cus_g",
+                account_id=globex.id,
+                app_id=radar.id,
+                status="active",
+                currency="usd",
+                mrr=4900,
+            ),
+        ]
+    )
     session.commit()
     return {"acme": acme.id, "globex": globex.id, "tagger": tagger.id}
 
@@ -58,8 +84,9 @@ def test_installations_page_per_role(run_page, make_user, data, role: str) -> No
 
 
 def test_installations_filters_come_from_the_url(run_page, make_user, data) -> None:
-    at = run_page(INSTALLATIONS, make_user("account_manager"),
-                  query={"state": "uninstalled", "since": "2026-03-01"})
+    at = run_page(
+        INSTALLATIONS, make_user("account_manager"), query={"state": "uninstalled", "since": "2026-03-01"}
+    )
 
     assert list(at.dataframe[0].value["company_name"]) == ["Globex"]
     assert at.multiselect(key="state").value == ["uninstalled"]
@@ -69,8 +96,7 @@ def test_installations_filters_come_from_the_url(run_page, make_user, data) -> N
 
 
 def test_installations_page_refuses_a_reversed_date_range(run_page, make_user, data) -> None:
-    at = run_page(INSTALLATIONS, make_user("admin"), query={"since": "2026-05-01",
-                                                            "until": "2026-04-01"})
+    at = run_page(INSTALLATIONS, make_user("admin"), query={"since": "2026-05-01", "until": "2026-04-01"})
     assert "start date is after the end date" in at.error[0].value
     assert not at.dataframe
 
@@ -117,7 +143,8 @@ def test_zendesk_tab_of_the_sync_page_is_admin_only(run_page, make_user, role: s
 
 
 def test_admin_adds_a_connection_and_a_bad_token_is_refused_next_to_the_field(
-        run_page, make_user, session: Session) -> None:
+    run_page, make_user, session: Session
+) -> None:
     at = run_page(SYNC, make_user("admin"))
     field = {t.label: t for t in at.text_input}
     field["Subdomain"].input("acme")
@@ -135,8 +162,9 @@ def test_admin_adds_a_connection_and_a_bad_token_is_refused_next_to_the_field(
     assert not any("a-long-enough-token" in str(el.value) for el in at.text_input if el.label != "API token")
 
 
-def test_sync_now_reports_each_account(run_page, make_user, session: Session, fake_zendesk,
-                                       monkeypatch) -> None:
+def test_sync_now_reports_each_account(
+    run_page, make_user, session: Session, fake_zendesk, monkeypatch
+) -> None:
     from dashboard.settings import reset_settings_cache
     from tests.fakes.fake_zendesk import installation
 

@@ -14,16 +14,22 @@ from models import Account, App, AuditEvent, Installation
 
 HEADER = "subdomain,app_id,installation_id,installed_at,state,plan,paid,seats,stripe_subscription_id\n"
 FORMULA = '=HYPERLINK("http://evil.test","click")'
-GOOD_AND_BAD = HEADER + "\n".join([
-    "acme,900001,1,2026-01-10,enabled,Team,true,5,sub_1",              # line 2: good
-    "acme,900001,2,not-a-date,enabled,Team,true,5,",                   # line 3: bad date
-    "acme,123,3,2026-01-10,enabled,Team,true,5,",                      # line 4: unknown app
-    "acme,900001,1,2026-01-11,enabled,Team,true,5,",                   # line 5: duplicate of line 2
-    "globex,900001,,2026-01-10,enabled,Team,true,5,",                  # line 6: missing installation_id
-    "globex",                                                          # line 7: missing columns
-    f'globex,900001,9,2026-02-01T08:30:00Z,disabled,"{FORMULA.replace(chr(34), chr(34) * 2)}",no,,',  # 8
-    "initech,900001,4,2026-03-01,uninstalled,,false,3,",               # line 9: good (new account)
-]) + "\n"
+GOOD_AND_BAD = (
+    HEADER
+    + "\n".join(
+        [
+            "acme,900001,1,2026-01-10,enabled,Team,true,5,sub_1",  # line 2: good
+            "acme,900001,2,not-a-date,enabled,Team,true,5,",  # line 3: bad date
+            "acme,123,3,2026-01-10,enabled,Team,true,5,",  # line 4: unknown app
+            "acme,900001,1,2026-01-11,enabled,Team,true,5,",  # line 5: duplicate of line 2
+            "globex,900001,,2026-01-10,enabled,Team,true,5,",  # line 6: missing installation_id
+            "globex",  # line 7: missing columns
+            f'globex,900001,9,2026-02-01T08:30:00Z,disabled,"{FORMULA.replace(chr(34), chr(34) * 2)}",no,,',  # 8
+            "initech,900001,4,2026-03-01,uninstalled,,false,3,",  # line 9: good (new account)
+        ]
+    )
+    + "\n"
+)
 
 
 @pytest.fixture
@@ -65,8 +71,7 @@ def test_reimport_changes_nothing(session: Session, apps: None) -> None:
     report = _import(session, GOOD_AND_BAD)
 
     assert (report.created, report.updated, report.unchanged) == (0, 0, 3)
-    assert [(r.id, r.state, r.plan_name, r.seats)
-            for r in session.exec(select(Installation)).all()] == before
+    assert [(r.id, r.state, r.plan_name, r.seats) for r in session.exec(select(Installation)).all()] == before
 
 
 def test_preview_shows_changes_and_writes_nothing(session: Session, apps: None) -> None:
@@ -88,8 +93,9 @@ def test_formula_cells_are_stored_as_text(session: Session, apps: None) -> None:
     assert row.plan_name == FORMULA
 
 
-def test_a_header_without_required_columns_is_refused_and_nothing_written(session: Session,
-                                                                          apps: None) -> None:
+def test_a_header_without_required_columns_is_refused_and_nothing_written(
+    session: Session, apps: None
+) -> None:
     with pytest.raises(ValidationError) as caught:
         mi.parse_export(session, b"subdomain,app_id\nacme,900001\n")
     assert caught.value.field == "file" and "installation_id" in caught.value.message
@@ -101,8 +107,16 @@ def test_a_header_without_required_columns_is_refused_and_nothing_written(sessio
 def test_rows_owned_by_the_zendesk_sync_are_left_to_it(session: Session, apps: None) -> None:
     account = session.exec(select(Account)).one()
     app = session.exec(select(App)).one()
-    session.add(Installation(account_id=account.id, app_id=app.id, zendesk_installation_id=1,
-                             source="zendesk", state="enabled", seats=9))
+    session.add(
+        Installation(
+            account_id=account.id,
+            app_id=app.id,
+            zendesk_installation_id=1,
+            source="zendesk",
+            state="enabled",
+            seats=9,
+        )
+    )
     session.commit()
 
     report = _import(session, HEADER + "acme,900001,1,2026-01-10,disabled,Team,true,5,\n")

@@ -8,15 +8,18 @@ from dashboard.privacy import deadlines as d
 from dashboard.settings import reset_settings_cache
 
 
-@pytest.mark.parametrize(("start", "due"), [
-    (date(2027, 1, 31), date(2027, 2, 28)),   # 31 January + 1 month: no 31 February
-    (date(2024, 1, 31), date(2024, 2, 29)),   # leap year
-    (date(2024, 1, 29), date(2024, 2, 29)),
-    (date(2025, 1, 29), date(2025, 2, 28)),   # not a leap year
-    (date(2026, 3, 15), date(2026, 4, 15)),   # same date next month
-    (date(2026, 12, 31), date(2027, 1, 31)),  # across the year end
-    (date(2026, 8, 31), date(2026, 9, 30)),
-])
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (date(2027, 1, 31), date(2027, 2, 28)),  # 31 January + 1 month: no 31 February
+        (date(2024, 1, 31), date(2024, 2, 29)),  # leap year
+        (date(2024, 1, 29), date(2024, 2, 29)),
+        (date(2025, 1, 29), date(2025, 2, 28)),  # not a leap year
+        (date(2026, 3, 15), date(2026, 4, 15)),  # same date next month
+        (date(2026, 12, 31), date(2027, 1, 31)),  # across the year end
+        (date(2026, 8, 31), date(2026, 9, 30)),
+    ],
+)
 def test_gdpr_one_calendar_month(start: date, due: date) -> None:
     assert d.gdpr_due(start) == due
 
@@ -46,8 +49,9 @@ def test_uk_clock_starts_when_the_clarification_arrives() -> None:
     found = d.initial_deadlines("uk_gdpr", received_on=date(2026, 3, 2), clock_started_on=date(2026, 3, 10))
     assert found.due_on == date(2026, 4, 10)
     # EU GDPR keeps counting from receipt.
-    assert d.initial_deadlines("eu_gdpr", received_on=date(2026, 3, 2),
-                               clock_started_on=date(2026, 3, 10)).due_on == date(2026, 4, 2)
+    assert d.initial_deadlines(
+        "eu_gdpr", received_on=date(2026, 3, 2), clock_started_on=date(2026, 3, 10)
+    ).due_on == date(2026, 4, 2)
 
 
 def test_ccpa_acknowledgement_counts_business_days_across_weekends() -> None:

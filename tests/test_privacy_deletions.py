@@ -17,18 +17,35 @@ from tests.privacy_world import build_world, open_request, systems_for
 
 
 def _world(session, fake_stripe, fake_zendesk, **kwargs):
-    return build_world(session, fake_stripe, fake_zendesk,
-                       [("Ann Lee", "ann@acme.example"), ("Bob Stone", "bob@acme.example")], **kwargs)
+    return build_world(
+        session,
+        fake_stripe,
+        fake_zendesk,
+        [("Ann Lee", "ann@acme.example"), ("Bob Stone", "bob@acme.example")],
+        **kwargs,
+    )
 
 
 def _confirmed(session, officer, world, fake_stripe, fake_zendesk, *, processor=False, **systems_kwargs):
     person = world.people[0]
-    request = open_request(session, officer, person, type="deletion", processor=processor,
-                           account_id=world.account_id if processor else None)
+    request = open_request(
+        session,
+        officer,
+        person,
+        type="deletion",
+        processor=processor,
+        account_id=world.account_id if processor else None,
+    )
     systems = systems_for(world, fake_stripe, fake_zendesk, **systems_kwargs)
     plan = planning.build_plan(session, request, systems)
-    steps = deletion.confirm_plan(session, officer, request_id=request.id, plan=plan,
-                                  cancellation_confirmed=True, systems_unavailable={})
+    steps = deletion.confirm_plan(
+        session,
+        officer,
+        request_id=request.id,
+        plan=plan,
+        cancellation_confirmed=True,
+        systems_unavailable={},
+    )
     session.commit()
     return request, systems, steps
 
@@ -48,16 +65,24 @@ def test_the_plan_says_what_is_deleted_and_what_is_kept(session, make_user, fake
 
     ann = world.people[0]
     assert plan.targets["stripe_customers"] == [ann.customer["id"]]
-    assert plan.targets["zendesk_users"] == [{"subdomain": world.subdomain, "account_id": world.account_id,
-                                              "user_id": ann.zendesk_user["id"]}]
+    assert plan.targets["zendesk_users"] == [
+        {"subdomain": world.subdomain, "account_id": world.account_id, "user_id": ann.zendesk_user["id"]}
+    ]
     assert plan.targets["contact_ids"] == [ann.contact_id]
-    assert plan.open_subscriptions == [{"id": ann.subscription["id"], "customer": ann.customer["id"],
-                                        "status": "active"}]
+    assert plan.open_subscriptions == [
+        {"id": ann.subscription["id"], "customer": ann.customer["id"], "status": "active"}
+    ]
     kept = [line for line in plan.lines if line.action == "keep"]
     assert any("1 paid invoice" in line.what and "Tax law" in line.why for line in kept)
     with pytest.raises(ValidationError, match="still open") as refused:
-        deletion.confirm_plan(session, officer, request_id=request.id, plan=plan,
-                              cancellation_confirmed=False, systems_unavailable={})
+        deletion.confirm_plan(
+            session,
+            officer,
+            request_id=request.id,
+            plan=plan,
+            cancellation_confirmed=False,
+            systems_unavailable={},
+        )
     assert refused.value.field == "confirm_cancellation"
     assert session.exec(select(PrivacyRequestStep)).all() == []
 
@@ -72,13 +97,20 @@ def test_steps_delete_verify_and_leave_other_people_alone(session, make_user, fa
     steps = _run_all(session, officer, request.id, systems)
 
     assert {s: (step.status, step.last_error) for s, step in steps.items()} == {
-        "store": ("done", None), "stripe": ("done", None), "zendesk": ("done", None)}
+        "store": ("done", None),
+        "stripe": ("done", None),
+        "zendesk": ("done", None),
+    }
     assert all(step.verified_at is not None for step in steps.values())
     contact = session.get(Contact, ann.contact_id)
     assert contact.email.endswith("@erased.invalid") and contact.name == "Erased person"
     assert session.get(Contact, bob.contact_id).email == "bob@acme.example"
-    assert session.exec(select(func.count()).select_from(UsageEvent)
-                        .where(UsageEvent.actor_hash.in_(ann_hash))).one() == 0
+    assert (
+        session.exec(
+            select(func.count()).select_from(UsageEvent).where(UsageEvent.actor_hash.in_(ann_hash))
+        ).one()
+        == 0
+    )
     anonymised = session.exec(select(UsageEvent).where(UsageEvent.user_agent.is_(None))).all()
     assert len(anonymised) == 3 and {e.ip_address for e in anonymised} == {None}
     assert len({e.actor_hash for e in anonymised}) == 1  # still one (unlinkable) actor
@@ -92,13 +124,17 @@ def test_steps_delete_verify_and_leave_other_people_alone(session, make_user, fa
     record = deletion.deletion_record(session, request.id)
     assert record["complete"] is True and record["plan_confirmed_by"] == officer.email
     assert [(s["system"], s["done_by"]) for s in record["steps"]] == [
-        ("store", officer.email), ("stripe", officer.email), ("zendesk", officer.email)]
+        ("store", officer.email),
+        ("stripe", officer.email),
+        ("zendesk", officer.email),
+    ]
     audited = session.exec(select(AuditEvent.action).where(AuditEvent.action.like("deletion_%"))).all()
     assert audited == ["deletion_plan_confirmed"] + ["deletion_step_done"] * 3
 
 
-def test_a_crash_between_steps_then_resume_repeats_no_finished_step(session, make_user, fake_stripe,
-                                                                    fake_zendesk):
+def test_a_crash_between_steps_then_resume_repeats_no_finished_step(
+    session, make_user, fake_stripe, fake_zendesk
+):
     world = _world(session, fake_stripe, fake_zendesk)
     officer = make_user("privacy_officer")
     request, systems, steps = _confirmed(session, officer, world, fake_stripe, fake_zendesk)
@@ -111,14 +147,18 @@ def test_a_crash_between_steps_then_resume_repeats_no_finished_step(session, mak
     resumed = _run_all(session, officer, request.id, systems)
 
     assert {s: (step.status, step.attempts) for s, step in resumed.items()} == {
-        "store": ("done", 1), "stripe": ("done", 1), "zendesk": ("done", 1)}
+        "store": ("done", 1),
+        "stripe": ("done", 1),
+        "zendesk": ("done", 1),
+    }
     assert fake_stripe.calls[f"DELETE /v1/customers/{world.people[0].customer['id']}"] == 1
     zendesk_deletes = [c for c in fake_zendesk.calls if c[1] == "DELETE"]
     assert len(zendesk_deletes) == 2  # one soft, one permanent
 
 
-def test_stripe_429_and_500_fail_the_step_which_is_retried_alone(session, make_user, fake_stripe,
-                                                                fake_zendesk):
+def test_stripe_429_and_500_fail_the_step_which_is_retried_alone(
+    session, make_user, fake_stripe, fake_zendesk
+):
     world = _world(session, fake_stripe, fake_zendesk)
     officer = make_user("privacy_officer")
     request, systems, _ = _confirmed(session, officer, world, fake_stripe, fake_zendesk)
@@ -169,8 +209,9 @@ def test_zendesk_429_past_budget_and_500_fail_the_zendesk_step(session, make_use
     assert (step.status, step.attempts) == ("done", 3)
 
 
-def test_processor_request_deletes_nothing_before_the_clients_instruction(session, make_user, fake_stripe,
-                                                                          fake_zendesk):
+def test_processor_request_deletes_nothing_before_the_clients_instruction(
+    session, make_user, fake_stripe, fake_zendesk
+):
     world = _world(session, fake_stripe, fake_zendesk)
     officer = make_user("privacy_officer")
     request, systems, steps = _confirmed(session, officer, world, fake_stripe, fake_zendesk, processor=True)
@@ -184,9 +225,13 @@ def test_processor_request_deletes_nothing_before_the_clients_instruction(sessio
     assert {s.status for s in deletion.deletion_steps(session, request.id)} == {"pending"}
 
     session.refresh(request)
-    requests.record_client_instruction(session, officer, request_id=request.id,
-                                       expected_version=request.version,
-                                       instruction="Client ticket #88: delete the end user.")
+    requests.record_client_instruction(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=request.version,
+        instruction="Client ticket #88: delete the end user.",
+    )
     session.commit()
     done = _run_all(session, officer, request.id, systems)
     assert done["zendesk"].status == "done"
@@ -202,11 +247,27 @@ def test_an_unconfigured_system_is_skipped_and_said_so(session, make_user, fake_
     systems.unavailable["stripe"] = "Stripe is not configured."
     plan = planning.build_plan(session, request, systems)
     assert [(line.action, line.what) for line in plan.lines if line.system == "stripe"] == [
-        ("not searched", "Stripe is not configured.")]
-    steps = deletion.confirm_plan(session, officer, request_id=request.id, plan=plan,
-                                  cancellation_confirmed=False, systems_unavailable=systems.unavailable)
-    assert [(s.system, s.status) for s in steps] == [("store", "pending"), ("stripe", "skipped"),
-                                                     ("zendesk", "pending")]
+        ("not searched", "Stripe is not configured.")
+    ]
+    steps = deletion.confirm_plan(
+        session,
+        officer,
+        request_id=request.id,
+        plan=plan,
+        cancellation_confirmed=False,
+        systems_unavailable=systems.unavailable,
+    )
+    assert [(s.system, s.status) for s in steps] == [
+        ("store", "pending"),
+        ("stripe", "skipped"),
+        ("zendesk", "pending"),
+    ]
     with pytest.raises(ValidationError, match="already confirmed"):
-        deletion.confirm_plan(session, officer, request_id=request.id, plan=plan,
-                              cancellation_confirmed=True, systems_unavailable={})
+        deletion.confirm_plan(
+            session,
+            officer,
+            request_id=request.id,
+            plan=plan,
+            cancellation_confirmed=True,
+            systems_unavailable={},
+        )

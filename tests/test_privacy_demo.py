@@ -40,7 +40,11 @@ def test_demo_is_deterministic_for_the_same_now(tmp_path, sqlite_template) -> No
         engine = make_engine(f"sqlite:///{path}")
         seed_demo(engine, "small", now=NOW)
         with Session(engine) as session:
-            snapshots.append([(r.id, r.type, r.status, r.subject_email, r.due_on, r.completed_at)
-                              for r in session.exec(select(PrivacyRequest).order_by(PrivacyRequest.id))])
+            snapshots.append(
+                [
+                    (r.id, r.type, r.status, r.subject_email, r.due_on, r.completed_at)
+                    for r in session.exec(select(PrivacyRequest).order_by(PrivacyRequest.id))
+                ]
+            )
         engine.dispose()
     assert snapshots[0] == snapshots[1]

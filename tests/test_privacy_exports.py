@@ -43,8 +43,12 @@ def exports_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _export(session, actor, world, person, fake_stripe, fake_zendesk, **systems_kwargs) -> DataExport:
     request = open_request(session, actor, person)
     export = service.start_export(session, actor, request_id=request.id)
-    service.collect(session, actor, export_id=export.id,
-                    systems=systems_for(world, fake_stripe, fake_zendesk, **systems_kwargs))
+    service.collect(
+        session,
+        actor,
+        export_id=export.id,
+        systems=systems_for(world, fake_stripe, fake_zendesk, **systems_kwargs),
+    )
     session.commit()
     return export
 
@@ -56,6 +60,7 @@ def _zip_files(export: DataExport) -> dict[str, bytes]:
 
 # --- isolation: a property over random people ----------------------------------------------------------
 
+
 def _mentions(text: str, identifier: str) -> bool:
     """`identifier` as a whole token: "ann@x.test" is not inside "jo.ann@x.test" or "ann@x.test.evil"."""
     return re.search(rf"(?<![\w.+-]){re.escape(identifier)}(?![\w.-])", text) is not None
@@ -64,19 +69,28 @@ def _mentions(text: str, identifier: str) -> bool:
 _LOCALS = ["ann", "anna", "ann.lee", "jo.ann", "bob"]
 _DOMAINS = ["x.test", "x.test.evil", "y.test"]
 _people = st.lists(
-    st.tuples(st.text(string.ascii_lowercase, min_size=6, max_size=6), st.sampled_from(_LOCALS),
-              st.sampled_from(_DOMAINS), st.booleans()),
-    min_size=2, max_size=4, unique_by=(lambda p: p[0], lambda p: (p[1], p[2])),
+    st.tuples(
+        st.text(string.ascii_lowercase, min_size=6, max_size=6),
+        st.sampled_from(_LOCALS),
+        st.sampled_from(_DOMAINS),
+        st.booleans(),
+    ),
+    min_size=2,
+    max_size=4,
+    unique_by=(lambda p: p[0], lambda p: (p[1], p[2])),
 )
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(people=_people, chosen=st.integers(min_value=0, max_value=3))
-def test_an_export_never_contains_another_persons_identifiers(session, make_user, fake_stripe,
-                                                               fake_zendesk, people, chosen):
+def test_an_export_never_contains_another_persons_identifiers(
+    session, make_user, fake_stripe, fake_zendesk, people, chosen
+):
     run = uuid.uuid4().hex[:6]  # examples share the fakes and the store: keep each example's people apart
-    named = [(f"Zq{token}{run}7", f"{local}@{run}.{domain}".upper() if shout else f"{local}@{run}.{domain}")
-             for token, local, domain, shout in people]
+    named = [
+        (f"Zq{token}{run}7", f"{local}@{run}.{domain}".upper() if shout else f"{local}@{run}.{domain}")
+        for token, local, domain, shout in people
+    ]
     world = build_world(session, fake_stripe, fake_zendesk, named)
     officer = make_user("privacy_officer")
     subject = world.people[chosen % len(world.people)]
@@ -99,20 +113,26 @@ def test_an_export_never_contains_another_persons_identifiers(session, make_user
 
 # --- matching, escaping, manifest ----------------------------------------------------------------------
 
-def test_a_near_match_in_zendesk_search_is_excluded_and_listed_for_review(session, make_user, fake_stripe,
-                                                                          fake_zendesk):
+
+def test_a_near_match_in_zendesk_search_is_excluded_and_listed_for_review(
+    session, make_user, fake_stripe, fake_zendesk
+):
     world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example")])
     near = add_user(world.zendesk_account, name="Annie Near", email="ann@acme.example.org")
     export = _export(session, make_user("privacy_officer"), world, world.people[0], fake_stripe, fake_zendesk)
 
     text = b"".join(_zip_files(export).values()).decode("utf-8", "replace")
     assert "ann@acme.example.org" not in text and "Annie Near" not in text
-    assert {"system": "zendesk", "where": world.subdomain, "id": near["id"],
-            "email": "ann@acme.example.org"} in service.near_matches(export)
+    assert {
+        "system": "zendesk",
+        "where": world.subdomain,
+        "id": near["id"],
+        "email": "ann@acme.example.org",
+    } in service.near_matches(export)
 
 
 def test_formula_payloads_are_escaped_in_every_csv(session, make_user, fake_stripe, fake_zendesk):
-    payload = "=HYPERLINK(\"http://evil\")"
+    payload = '=HYPERLINK("http://evil")'
     world = build_world(session, fake_stripe, fake_zendesk, [(payload, "f@acme.example")])
     person = world.people[0]
     fake_stripe.store["customers"][person.customer["id"]]["phone"] = "+1 (555) 0100"
@@ -126,9 +146,9 @@ def test_formula_payloads_are_escaped_in_every_csv(session, make_user, fake_stri
         for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
             assert not [cell for cell in row if cell.startswith(FORMULA_STARTS)], name
     contact = next(csv.DictReader(io.StringIO(csvs["contact.csv"].decode("utf-8-sig"))))
-    assert contact["name"] == "'=HYPERLINK(\"http://evil\")"  # kept, defused
+    assert contact["name"] == '\'=HYPERLINK("http://evil")'  # kept, defused
     data = json.loads(_zip_files(export)["data.json"])
-    assert data["sources"]["store"]["categories"]["contact"][0]["name"] == "=HYPERLINK(\"http://evil\")"
+    assert data["sources"]["store"]["categories"]["contact"][0]["name"] == '=HYPERLINK("http://evil")'
 
 
 def test_manifest_checksums_match_the_files(session, make_user, fake_stripe, fake_zendesk, exports_dir):
@@ -149,12 +169,17 @@ def test_manifest_checksums_match_the_files(session, make_user, fake_stripe, fak
 
 
 def test_redacts_other_peoples_names_and_emails_in_comments(session, make_user, fake_stripe, fake_zendesk):
-    world = build_world(session, fake_stripe, fake_zendesk,
-                        [("Ann Lee", "ann@acme.example"), ("Bob Stone", "bob@acme.example")])
+    world = build_world(
+        session,
+        fake_stripe,
+        fake_zendesk,
+        [("Ann Lee", "ann@acme.example"), ("Bob Stone", "bob@acme.example")],
+    )
     export = _export(session, make_user("privacy_officer"), world, world.people[0], fake_stripe, fake_zendesk)
 
     comments = json.loads(_zip_files(export)["data.json"])["sources"]["zendesk"]["categories"][
-        "zendesk_comments"]
+        "zendesk_comments"
+    ]
     assert [c["author"] for c in comments] == ["you", "another person"]
     assert comments[0]["body"] == "My tagger is stuck. I CC'd [name redacted] ([email redacted])."
     assert comments[1]["body"] == "Hi, this is [name redacted] ([email redacted]), on it."
@@ -162,8 +187,10 @@ def test_redacts_other_peoples_names_and_emails_in_comments(session, make_user, 
 
 # --- failures and retries ------------------------------------------------------------------------------
 
-def test_stripe_down_marks_the_export_incomplete_and_retry_fetches_stripe_only(session, make_user,
-                                                                               fake_stripe, fake_zendesk):
+
+def test_stripe_down_marks_the_export_incomplete_and_retry_fetches_stripe_only(
+    session, make_user, fake_stripe, fake_zendesk
+):
     world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example")])
     officer = make_user("privacy_officer")
     fake_stripe.fail_next(r"GET /v1/customers/search", status=500, times=10)
@@ -176,24 +203,28 @@ def test_stripe_down_marks_the_export_incomplete_and_retry_fetches_stripe_only(s
 
     fake_stripe._faults.clear()
     zendesk_calls = len(fake_zendesk.calls)
-    service.retry_failed(session, officer, export_id=export.id,
-                         systems=systems_for(world, fake_stripe, fake_zendesk))
+    service.retry_failed(
+        session, officer, export_id=export.id, systems=systems_for(world, fake_stripe, fake_zendesk)
+    )
     session.commit()
     assert len(fake_zendesk.calls) == zendesk_calls  # Zendesk was not asked again
     assert export.status == "complete" and export.incomplete_reason is None
     assert export.sources["stripe"]["attempts"] == 2 and export.sources["zendesk"]["attempts"] == 1
     assert _zip_files(export)["stripe_customers.csv"].count(b"ann@acme.example") == 1
     with pytest.raises(ValidationError, match="nothing to retry"):
-        service.retry_failed(session, officer, export_id=export.id,
-                             systems=systems_for(world, fake_stripe, fake_zendesk))
+        service.retry_failed(
+            session, officer, export_id=export.id, systems=systems_for(world, fake_stripe, fake_zendesk)
+        )
 
 
-def test_zendesk_429_past_the_budget_marks_the_export_incomplete(session, make_user, fake_stripe,
-                                                                 fake_zendesk):
+def test_zendesk_429_past_the_budget_marks_the_export_incomplete(
+    session, make_user, fake_stripe, fake_zendesk
+):
     world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example")])
     world.zendesk_account.fail_next(status=429, retry_after=5, times=3)
-    export = _export(session, make_user("privacy_officer"), world, world.people[0], fake_stripe,
-                     fake_zendesk, budget=1)
+    export = _export(
+        session, make_user("privacy_officer"), world, world.people[0], fake_stripe, fake_zendesk, budget=1
+    )
 
     assert export.status == "incomplete"
     assert export.sources["zendesk"]["status"] == "failed"
@@ -215,6 +246,7 @@ def test_a_request_not_yet_verified_cannot_be_exported(session, make_user):
 
 
 # --- downloads and expiry ------------------------------------------------------------------------------
+
 
 def test_every_download_is_counted_and_audited(session, make_user, fake_stripe, fake_zendesk):
     world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example")])
@@ -257,11 +289,13 @@ def test_an_expired_export_is_deleted_on_access(session, make_user, fake_stripe,
     session.commit()
     assert not path.exists() and export.download_count == 0
     assert [e.status for e in service.list_exports(session, officer, request_id=export.request_id)] == [
-        "expired"]
+        "expired"
+    ]
 
 
-def test_purge_exports_command_deletes_expired_files(session, engine, make_user, fake_stripe, fake_zendesk,
-                                                     monkeypatch):
+def test_purge_exports_command_deletes_expired_files(
+    session, engine, make_user, fake_stripe, fake_zendesk, monkeypatch
+):
     from typer.testing import CliRunner
 
     from dashboard.cli import app

@@ -25,10 +25,15 @@ def outside_systems(app_env, session, fake_stripe, fake_zendesk, monkeypatch):
     monkeypatch.setenv("ZENDESK_API_BASE", fake_zendesk.base_url)
     monkeypatch.setenv("ZENDESK_RATELIMIT_BUDGET_SECONDS", "1")
     reset_settings_cache()
-    world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example"),
-                                                              ("Bob Stone", "bob@acme.example")])
-    zendesk_connections.add_connection(session, SYSTEM, subdomain=world.subdomain, email="api@company.test",
-                                       token="good-token")
+    world = build_world(
+        session,
+        fake_stripe,
+        fake_zendesk,
+        [("Ann Lee", "ann@acme.example"), ("Bob Stone", "bob@acme.example")],
+    )
+    zendesk_connections.add_connection(
+        session, SYSTEM, subdomain=world.subdomain, email="api@company.test", token="good-token"
+    )
     session.commit()
     return world
 
@@ -41,8 +46,9 @@ def test_other_roles_are_stopped(run_page, make_user, role) -> None:
 
 
 @pytest.mark.parametrize("role", ["privacy_officer", "admin"])
-def test_export_built_from_the_page_against_the_fakes(run_page, make_user, session, outside_systems,
-                                                      role) -> None:
+def test_export_built_from_the_page_against_the_fakes(
+    run_page, make_user, session, outside_systems, role
+) -> None:
     actor = make_user(role)
     request = open_request(session, actor, outside_systems.people[0])
     at = run_page(PAGE, actor, query={"request": str(request.id)})
@@ -76,8 +82,9 @@ def test_store_only_export_says_which_systems_are_not_configured(run_page, make_
     assert {export.sources[s]["status"] for s in ("stripe", "zendesk")} == {"not_configured"}
 
 
-def test_deletion_plan_confirm_and_run_from_the_page(run_page, make_user, session, outside_systems,
-                                                     fake_stripe) -> None:
+def test_deletion_plan_confirm_and_run_from_the_page(
+    run_page, make_user, session, outside_systems, fake_stripe
+) -> None:
     actor = make_user("privacy_officer")
     ann = outside_systems.people[0]
     request = open_request(session, actor, ann, type="deletion")
@@ -101,8 +108,11 @@ def test_deletion_plan_confirm_and_run_from_the_page(run_page, make_user, sessio
     assert not at.exception, at.exception
     session.expire_all()
     steps = session.exec(select(PrivacyRequestStep)).all()
-    assert {(s.system, s.status) for s in steps} == {("store", "done"), ("stripe", "done"),
-                                                      ("zendesk", "done")}
+    assert {(s.system, s.status) for s in steps} == {
+        ("store", "done"),
+        ("stripe", "done"),
+        ("zendesk", "done"),
+    }
     assert fake_stripe.store["customers"][ann.customer["id"]].get("deleted") is True
     assert any(b.label == "Download the deletion record (JSON)" for b in at.get("download_button"))
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.action.like("deletion_%"))).all()

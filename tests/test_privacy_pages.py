@@ -12,8 +12,11 @@ from dashboard.settings import PROJECT_ROOT
 from models import PrivacyRequest, PrivacyRequestEvent
 from tests.privacy_helpers import add_account_with_contact, new_request
 
-PRIVACY_PAGES = {spec.key: str(PROJECT_ROOT / spec.file) for spec in PAGES
-                 if spec.key in ("privacy", "privacy_intake", "privacy_reports")}
+PRIVACY_PAGES = {
+    spec.key: str(PROJECT_ROOT / spec.file)
+    for spec in PAGES
+    if spec.key in ("privacy", "privacy_intake", "privacy_reports")
+}
 QUEUE, INTAKE = PRIVACY_PAGES["privacy"], PRIVACY_PAGES["privacy_intake"]
 
 
@@ -53,21 +56,28 @@ def _fill_intake(at, **values):
     defaults = {"intake_name": "Maria Costa", "intake_email": "maria@example.com", "intake_notes": ""}
     defaults.update(values)
     for key, value in defaults.items():
-        widget = at.date_input(key) if key == "intake_received" else (
-            at.text_area(key) if key == "intake_notes" else at.text_input(key))
+        widget = (
+            at.date_input(key)
+            if key == "intake_received"
+            else (at.text_area(key) if key == "intake_notes" else at.text_input(key))
+        )
         widget.set_value(value)
     at.button[0].click()
     return at.run()
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"intake_email": "maria-at-example"}, "valid email"),
-    ({"intake_name": "  "}, "subject's name"),
-    ({"intake_received": date.today() + timedelta(days=30)}, "future"),
-    ({"intake_notes": "n" * 10_000}, "10,000 characters"),
-])
-def test_intake_refuses_bad_input_next_to_the_field_and_writes_nothing(run_page, make_user, engine,
-                                                                        values, message) -> None:
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"intake_email": "maria-at-example"}, "valid email"),
+        ({"intake_name": "  "}, "subject's name"),
+        ({"intake_received": date.today() + timedelta(days=30)}, "future"),
+        ({"intake_notes": "n" * 10_000}, "10,000 characters"),
+    ],
+)
+def test_intake_refuses_bad_input_next_to_the_field_and_writes_nothing(
+    run_page, make_user, engine, values, message
+) -> None:
     at = run_page(INTAKE, make_user("privacy_officer"))
     at = _fill_intake(at, **values)
     assert not at.exception
@@ -91,8 +101,9 @@ def test_intake_logs_a_request_and_shows_a_script_name_as_plain_text(run_page, m
 def test_queue_shows_overdue_first_and_filters_from_the_url(run_page, make_user, session) -> None:
     officer = make_user("privacy_officer")
     new_request(session, officer, received_on=date(2026, 3, 10))
-    overdue = new_request(session, officer, jurisdiction="lgpd", received_on=date(2025, 2, 1),
-                          subject_email="old@example.com")
+    overdue = new_request(
+        session, officer, jurisdiction="lgpd", received_on=date(2025, 2, 1), subject_email="old@example.com"
+    )
     at = run_page(QUEUE, officer)
     frame = at.dataframe[0].value
     assert frame.iloc[0]["id"] == overdue.id and frame.iloc[0]["deadline"].startswith("overdue by")
@@ -100,8 +111,9 @@ def test_queue_shows_overdue_first_and_filters_from_the_url(run_page, make_user,
     assert list(at.dataframe[0].value["id"]) == [overdue.id]
 
 
-def test_detail_view_assigns_and_refuses_a_stale_save_keeping_the_typed_note(run_page, make_user, session,
-                                                                                 engine) -> None:
+def test_detail_view_assigns_and_refuses_a_stale_save_keeping_the_typed_note(
+    run_page, make_user, session, engine
+) -> None:
     officer, other = make_user("privacy_officer"), make_user("admin")
     request = new_request(session, officer)
     at = run_page(QUEUE, officer, query={"id": str(request.id)})
@@ -127,7 +139,8 @@ def test_detail_view_assigns_and_refuses_a_stale_save_keeping_the_typed_note(run
     assert not at.error
     with Session(engine) as s:
         assert s.exec(select(PrivacyRequestEvent.text).where(PrivacyRequestEvent.kind == "note")).all() == [
-            "Phoned the subject; they confirmed."]
+            "Phoned the subject; they confirmed."
+        ]
 
 
 def test_detail_view_corrects_a_contact(run_page, make_user, session, engine) -> None:

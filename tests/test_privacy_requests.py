@@ -36,22 +36,35 @@ def test_intake_computes_deadlines_links_the_contact_and_audits(session, make_us
     assert [e.kind for e in svc.timeline(session, request.id)] == ["created"]
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"subject_email": "not-an-email"}, "subject_email"),
-    ({"subject_name": "   "}, "subject_name"),
-    ({"received_on": date(2026, 3, 17)}, "received_on"),
-    ({"notes": "x" * 10_000}, "notes"),
-    ({"type": "erase_everything"}, "type"),
-    ({"jurisdiction": "mars"}, "jurisdiction"),
-    ({"subject_kind": "end_user"}, "account_id"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"subject_email": "not-an-email"}, "subject_email"),
+        ({"subject_name": "   "}, "subject_name"),
+        ({"received_on": date(2026, 3, 17)}, "received_on"),
+        ({"notes": "x" * 10_000}, "notes"),
+        ({"type": "erase_everything"}, "type"),
+        ({"jurisdiction": "mars"}, "jurisdiction"),
+        ({"subject_kind": "end_user"}, "account_id"),
+    ],
+)
 def test_bad_intake_is_refused_and_writes_nothing(session, make_user, overrides, field) -> None:
     officer = make_user("privacy_officer")
     before = _rows(session)
     with pytest.raises(ValidationError) as error:
-        svc.create_request(session, officer, **{
-            "type": "access", "subject_name": "Maria", "subject_email": "m@example.com",
-            "jurisdiction": "eu_gdpr", "received_on": date(2026, 3, 1), "today": TODAY, **overrides})
+        svc.create_request(
+            session,
+            officer,
+            **{
+                "type": "access",
+                "subject_name": "Maria",
+                "subject_email": "m@example.com",
+                "jurisdiction": "eu_gdpr",
+                "received_on": date(2026, 3, 1),
+                "today": TODAY,
+                **overrides,
+            },
+        )
     session.rollback()
     assert error.value.field == field
     assert _rows(session) == before
@@ -64,14 +77,23 @@ def test_every_illegal_transition_is_refused(session, make_user) -> None:
             if target in TRANSITIONS[current]:
                 continue
             request = new_request(session, officer, subject_email=f"{current}.{target}@example.com")
-            session.execute(PrivacyRequest.__table__.update().where(PrivacyRequest.id == request.id)
-                            .values(status=current))
+            session.execute(
+                PrivacyRequest.__table__.update()
+                .where(PrivacyRequest.id == request.id)
+                .values(status=current)
+            )
             session.commit()
             session.expire_all()
             before = _rows(session)
             with pytest.raises(ValidationError):
-                svc.change_status(session, officer, request_id=request.id, expected_version=1, status=target,
-                                  reason="because")
+                svc.change_status(
+                    session,
+                    officer,
+                    request_id=request.id,
+                    expected_version=1,
+                    status=target,
+                    reason="because",
+                )
             session.rollback()
             assert _rows(session) == before
             assert session.get(PrivacyRequest, request.id).status == current
@@ -84,12 +106,25 @@ def test_deny_needs_a_reason_and_gdpr_needs_appeal_information(session, make_use
         svc.change_status(session, officer, request_id=request.id, expected_version=1, status="denied")
     assert no_reason.value.field == "reason"
     with pytest.raises(ValidationError) as no_appeal:
-        svc.change_status(session, officer, request_id=request.id, expected_version=1, status="denied",
-                          reason="Manifestly unfounded")
+        svc.change_status(
+            session,
+            officer,
+            request_id=request.id,
+            expected_version=1,
+            status="denied",
+            reason="Manifestly unfounded",
+        )
     assert no_appeal.value.field == "appeal_info"
     session.rollback()
-    denied = svc.change_status(session, officer, request_id=request.id, expected_version=1, status="denied",
-                               reason="Manifestly unfounded", appeal_info="Complain to your data authority.")
+    denied = svc.change_status(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=1,
+        status="denied",
+        reason="Manifestly unfounded",
+        appeal_info="Complain to your data authority.",
+    )
     session.commit()
     assert denied.status == "denied" and denied.version == 2 and denied.completed_at is not None
 
@@ -97,13 +132,20 @@ def test_deny_needs_a_reason_and_gdpr_needs_appeal_information(session, make_use
 def test_lgpd_denial_needs_no_appeal_text(session, make_user) -> None:
     officer = make_user("privacy_officer")
     request = new_request(session, officer, jurisdiction="lgpd")
-    denied = svc.change_status(session, officer, request_id=request.id, expected_version=1, status="denied",
-                               reason="Identity could not be verified")
+    denied = svc.change_status(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=1,
+        status="denied",
+        reason="Identity could not be verified",
+    )
     assert denied.appeal_info is None
 
 
-def test_second_save_of_the_same_version_conflicts_and_writes_nothing(engine: Engine, session,
-                                                                      make_user) -> None:
+def test_second_save_of_the_same_version_conflicts_and_writes_nothing(
+    engine: Engine, session, make_user
+) -> None:
     first, second = make_user("privacy_officer"), make_user("admin")
     request = new_request(session, first)
     with Session(engine, expire_on_commit=False) as other:
@@ -119,8 +161,9 @@ def test_second_save_of_the_same_version_conflicts_and_writes_nothing(engine: En
     assert session.get(PrivacyRequest, request.id).version == 2
 
 
-def test_save_change_refuses_a_stale_version_even_after_the_read_check(engine: Engine, session,
-                                                                       make_user) -> None:
+def test_save_change_refuses_a_stale_version_even_after_the_read_check(
+    engine: Engine, session, make_user
+) -> None:
     officer = make_user("privacy_officer")
     request = new_request(session, officer)
     with Session(engine, expire_on_commit=False) as other:
@@ -141,8 +184,9 @@ def test_assignment_only_to_privacy_officers_and_admins(session, make_user) -> N
         svc.assign(session, officer, request_id=request.id, expected_version=1, assignee_id=manager.user_id)
     assert error.value.field == "assignee"
     session.rollback()
-    assigned = svc.assign(session, officer, request_id=request.id, expected_version=1,
-                          assignee_id=officer.user_id)
+    assigned = svc.assign(
+        session, officer, request_id=request.id, expected_version=1, assignee_id=officer.user_id
+    )
     assert assigned.assignee_id == officer.user_id
 
 
@@ -151,22 +195,49 @@ def test_extension_once_with_reason_and_notice_in_time(session, make_user) -> No
     request = new_request(session, officer, received_on=date(2026, 1, 31), today=date(2026, 2, 1))
     assert request.due_on == date(2026, 2, 28)
     with pytest.raises(ValidationError) as no_reason:
-        svc.extend(session, officer, request_id=request.id, expected_version=1, reason="",
-                   notified_on=date(2026, 2, 10), today=date(2026, 2, 10))
+        svc.extend(
+            session,
+            officer,
+            request_id=request.id,
+            expected_version=1,
+            reason="",
+            notified_on=date(2026, 2, 10),
+            today=date(2026, 2, 10),
+        )
     assert no_reason.value.field == "extension_reason"
     with pytest.raises(ValidationError) as late:
-        svc.extend(session, officer, request_id=request.id, expected_version=1, reason="Complex",
-                   notified_on=date(2026, 3, 1), today=date(2026, 3, 2))
+        svc.extend(
+            session,
+            officer,
+            request_id=request.id,
+            expected_version=1,
+            reason="Complex",
+            notified_on=date(2026, 3, 1),
+            today=date(2026, 3, 2),
+        )
     assert late.value.field == "extension_notified_on"
-    extended = svc.extend(session, officer, request_id=request.id, expected_version=1,
-                          reason="Many systems to search", notified_on=date(2026, 2, 10),
-                          today=date(2026, 2, 10))
+    extended = svc.extend(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=1,
+        reason="Many systems to search",
+        notified_on=date(2026, 2, 10),
+        today=date(2026, 2, 10),
+    )
     session.commit()
     assert extended.due_on == date(2026, 4, 30) and extended.extended
     before = _rows(session)
     with pytest.raises(ValidationError, match="already extended"):
-        svc.extend(session, officer, request_id=request.id, expected_version=2, reason="Again",
-                   notified_on=date(2026, 2, 11), today=date(2026, 2, 11))
+        svc.extend(
+            session,
+            officer,
+            request_id=request.id,
+            expected_version=2,
+            reason="Again",
+            notified_on=date(2026, 2, 11),
+            today=date(2026, 2, 11),
+        )
     session.rollback()
     assert _rows(session) == before
 
@@ -175,20 +246,34 @@ def test_lgpd_cannot_be_extended(session, make_user) -> None:
     officer = make_user("privacy_officer")
     request = new_request(session, officer, jurisdiction="lgpd")
     with pytest.raises(ValidationError, match="no extension"):
-        svc.extend(session, officer, request_id=request.id, expected_version=1, reason="x",
-                   notified_on=date(2026, 3, 3), today=TODAY)
+        svc.extend(
+            session,
+            officer,
+            request_id=request.id,
+            expected_version=1,
+            reason="x",
+            notified_on=date(2026, 3, 3),
+            today=TODAY,
+        )
 
 
 def test_uk_identity_proof_restarts_the_clock(session, make_user) -> None:
     officer = make_user("privacy_officer")
     request = new_request(session, officer, jurisdiction="uk_gdpr", received_on=date(2026, 3, 2))
     assert request.due_on == date(2026, 4, 2)
-    svc.change_status(session, officer, request_id=request.id, expected_version=1,
-                      status="verifying_identity")
+    svc.change_status(
+        session, officer, request_id=request.id, expected_version=1, status="verifying_identity"
+    )
     with pytest.raises(ValidationError, match="Identity confirmed"):
         svc.change_status(session, officer, request_id=request.id, expected_version=2, status="in_progress")
-    confirmed = svc.confirm_identity(session, officer, request_id=request.id, expected_version=2,
-                                     received_on=date(2026, 3, 25), today=date(2026, 3, 26))
+    confirmed = svc.confirm_identity(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=2,
+        received_on=date(2026, 3, 25),
+        today=date(2026, 3, 26),
+    )
     # 25 April 2026 is a Saturday → Monday 27 April.
     assert confirmed.status == "in_progress" and confirmed.due_on == date(2026, 4, 27)
 
@@ -198,20 +283,32 @@ def test_processor_request_needs_forwarding_and_the_clients_instruction(session,
     account = Account(company_name="Client Co", zendesk_subdomain="clientco")
     session.add(account)
     session.commit()
-    request = new_request(session, officer, subject_kind="end_user", account_id=account.id,
-                          subject_email="requester@gmail.example")
+    request = new_request(
+        session,
+        officer,
+        subject_kind="end_user",
+        account_id=account.id,
+        subject_email="requester@gmail.example",
+    )
     assert request.is_processor and request.account_id == account.id
     with pytest.raises(ValidationError, match="client's instruction"):
         svc.change_status(session, officer, request_id=request.id, expected_version=1, status="in_progress")
     with pytest.raises(ValidationError, match="Forward"):
-        svc.record_client_instruction(session, officer, request_id=request.id, expected_version=1,
-                                      instruction="Delete it")
+        svc.record_client_instruction(
+            session, officer, request_id=request.id, expected_version=1, instruction="Delete it"
+        )
     session.rollback()
-    forwarded = svc.forward_to_client(session, officer, request_id=request.id, expected_version=1,
-                                      note="Sent to their DPO")
+    forwarded = svc.forward_to_client(
+        session, officer, request_id=request.id, expected_version=1, note="Sent to their DPO"
+    )
     assert forwarded.status == "awaiting_client" and forwarded.client_forwarded_at is not None
-    instructed = svc.record_client_instruction(session, officer, request_id=request.id, expected_version=2,
-                                               instruction="Please provide an export to us.")
+    instructed = svc.record_client_instruction(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=2,
+        instruction="Please provide an export to us.",
+    )
     session.commit()
     assert instructed.status == "in_progress" and instructed.client_instruction_at is not None
     kinds = [e.kind for e in svc.timeline(session, request.id)]
@@ -230,10 +327,18 @@ def test_open_request_of_same_type_and_email_is_a_likely_duplicate_and_merges(se
     first = new_request(session, officer)
     other_type = new_request(session, officer, type="deletion")
     second = new_request(session, officer, subject_email="MARIA.COSTA@acme.example")
-    assert [r.id for r in svc.likely_duplicates(session, type="access", email="maria.costa@acme.example",
-                                                exclude_id=second.id)] == [first.id]
-    assert svc.likely_duplicates(session, type="deletion", email="maria.costa@acme.example",
-                                 exclude_id=other_type.id) == []
+    assert [
+        r.id
+        for r in svc.likely_duplicates(
+            session, type="access", email="maria.costa@acme.example", exclude_id=second.id
+        )
+    ] == [first.id]
+    assert (
+        svc.likely_duplicates(
+            session, type="deletion", email="maria.costa@acme.example", exclude_id=other_type.id
+        )
+        == []
+    )
     created = svc.timeline(session, second.id)[0]
     assert created.details["likely_duplicate_of"] == [first.id]
     with pytest.raises(ValidationError):
@@ -242,5 +347,7 @@ def test_open_request_of_same_type_and_email_is_a_likely_duplicate_and_merges(se
     session.commit()
     assert merged.status == "withdrawn" and merged.merged_into_id == first.id
     assert svc.timeline(session, first.id)[0].kind == "duplicate_merged"
-    assert svc.likely_duplicates(session, type="access", email="maria.costa@acme.example",
-                                 exclude_id=first.id) == []
+    assert (
+        svc.likely_duplicates(session, type="access", email="maria.costa@acme.example", exclude_id=first.id)
+        == []
+    )

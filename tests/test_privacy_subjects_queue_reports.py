@@ -16,9 +16,14 @@ def test_correction_changes_the_contact_and_records_before_and_after(session, ma
     officer = make_user("privacy_officer")
     contact = add_account_with_contact(session)
     request = new_request(session, officer, type="correction")
-    changes = subjects.correct_contact(session, officer, request_id=request.id, expected_version=1,
-                                       contact_id=contact.id,
-                                       values={"name": "Maria Costa-Silva", "phone": "+44 20 7946 0000"})
+    changes = subjects.correct_contact(
+        session,
+        officer,
+        request_id=request.id,
+        expected_version=1,
+        contact_id=contact.id,
+        values={"name": "Maria Costa-Silva", "phone": "+44 20 7946 0000"},
+    )
     session.commit()
     assert changes == {"name": {"before": "Maria Costa", "after": "Maria Costa-Silva"}}
     session.expire_all()
@@ -34,8 +39,14 @@ def test_bad_correction_writes_nothing(session, make_user) -> None:
     contact = add_account_with_contact(session)
     request = new_request(session, officer, type="correction")
     with pytest.raises(ValidationError) as error:
-        subjects.correct_contact(session, officer, request_id=request.id, expected_version=1,
-                                 contact_id=contact.id, values={"name": "New", "email": "broken@"})
+        subjects.correct_contact(
+            session,
+            officer,
+            request_id=request.id,
+            expected_version=1,
+            contact_id=contact.id,
+            values={"name": "New", "email": "broken@"},
+        )
     session.rollback()
     session.expire_all()
     assert error.value.field == "contact_email"
@@ -48,11 +59,13 @@ def test_opt_out_sets_the_flag_with_its_date_and_feeds_the_suppression_list(sess
     contact = add_account_with_contact(session)
     request = new_request(session, officer, type="opt_out")
     effective = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
-    assert subjects.apply_opt_out(session, officer, request_id=request.id, expected_version=1,
-                                  effective_at=effective) == [contact.id]
+    assert subjects.apply_opt_out(
+        session, officer, request_id=request.id, expected_version=1, effective_at=effective
+    ) == [contact.id]
     session.commit()
     assert subjects.suppression_list(session) == [
-        {"email": "maria.costa@acme.example", "opted_out_at": effective, "contacts": 1}]
+        {"email": "maria.costa@acme.example", "opted_out_at": effective, "contacts": 1}
+    ]
     with pytest.raises(ValidationError, match="opted out already"):
         subjects.apply_opt_out(session, officer, request_id=request.id, expected_version=2)
 
@@ -69,10 +82,11 @@ def test_urgency_colours_and_words() -> None:
 
 def test_queue_puts_overdue_first_flags_duplicates_and_filters(session, make_user) -> None:
     officer, admin = make_user("privacy_officer"), make_user("admin")
-    later = new_request(session, officer, received_on=date(2026, 3, 10))           # due 10 April
-    overdue = new_request(session, officer, jurisdiction="lgpd", received_on=date(2026, 2, 1),
-                          subject_email="old@example.com")                          # due 16 Feb
-    dup = new_request(session, officer, received_on=date(2026, 3, 1))              # same type + email
+    later = new_request(session, officer, received_on=date(2026, 3, 10))  # due 10 April
+    overdue = new_request(
+        session, officer, jurisdiction="lgpd", received_on=date(2026, 2, 1), subject_email="old@example.com"
+    )  # due 16 Feb
+    dup = new_request(session, officer, received_on=date(2026, 3, 1))  # same type + email
     requests.assign(session, officer, request_id=dup.id, expected_version=1, assignee_id=admin.user_id)
     session.commit()
     rows = queue.queue_rows(session, today=TODAY)
@@ -89,11 +103,15 @@ def test_yearly_report_counts_and_days_to_respond(session, make_user) -> None:
     officer = make_user("privacy_officer")
     durations = [5, 10, 20, 30]
     for index, days in enumerate(durations):
-        request = new_request(session, officer, received_on=date(2025, 1, 1),
-                              subject_email=f"s{index}@x.example")
+        request = new_request(
+            session, officer, received_on=date(2025, 1, 1), subject_email=f"s{index}@x.example"
+        )
         status = "denied" if index == 3 else "completed"
-        session.execute(PrivacyRequest.__table__.update().where(PrivacyRequest.id == request.id).values(
-            status=status, completed_at=datetime(2025, 1, 1 + days, 15, 0, tzinfo=UTC)))
+        session.execute(
+            PrivacyRequest.__table__.update()
+            .where(PrivacyRequest.id == request.id)
+            .values(status=status, completed_at=datetime(2025, 1, 1 + days, 15, 0, tzinfo=UTC))
+        )
     new_request(session, officer, type="deletion", received_on=date(2026, 1, 5), subject_email="n@x.example")
     session.commit()
     report = reports.yearly_report(session, by="type")

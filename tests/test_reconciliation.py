@@ -24,37 +24,51 @@ def _world(session: Session) -> dict[str, int]:
     session.add_all([tagger, radar, *accounts, FxRate(currency="eur", rate=Decimal("1.10"))])
     session.flush()
     a = {n: acc.id for n, acc in enumerate(accounts, start=1)}
-    session.add_all([
-        StripePrice(id="price_lic", product_id="prod", currency="usd", unit_amount=1000),
-        StripePrice(id="price_met", product_id="prod", currency="usd", usage_type="metered"),
-    ])
+    session.add_all(
+        [
+            StripePrice(id="price_lic", product_id="prod", currency="usd", unit_amount=1000),
+            StripePrice(id="price_met", product_id="prod", currency="usd", usage_type="metered"),
+        ]
+    )
 
     def sub(sid: str, acct: int, app: App, status: str, currency: str, mrr: int, qty: int = 1) -> None:
-        session.add(StripeSubscription(id=sid, customer_id=f"cus_{acct}", account_id=a[acct], app_id=app.id,
-                                       status=status, currency=currency, mrr=mrr))
-        session.add(StripeSubscriptionItem(id=f"si_{sid}", subscription_id=sid, price_id="price_lic",
-                                           quantity=qty))
-        session.add(StripeSubscriptionItem(id=f"si_met_{sid}", subscription_id=sid, price_id="price_met",
-                                           quantity=99))
+        session.add(
+            StripeSubscription(
+                id=sid,
+                customer_id=f"cus_{acct}",
+                account_id=a[acct],
+                app_id=app.id,
+                status=status,
+                currency=currency,
+                mrr=mrr,
+            )
+        )
+        session.add(
+            StripeSubscriptionItem(id=f"si_{sid}", subscription_id=sid, price_id="price_lic", quantity=qty)
+        )
+        session.add(
+            StripeSubscriptionItem(id=f"si_met_{sid}", subscription_id=sid, price_id="price_met", quantity=99)
+        )
 
     def inst(zid: int, acct: int, app: App, state: str, **kw) -> None:
-        session.add(Installation(account_id=a[acct], app_id=app.id, zendesk_installation_id=zid, state=state,
-                                 **kw))
+        session.add(
+            Installation(account_id=a[acct], app_id=app.id, zendesk_installation_id=zid, state=state, **kw)
+        )
 
     sub("sub_ok", 1, tagger, "active", "usd", 5000, qty=5)
     inst(1, 1, tagger, "enabled", seats=5, stripe_subscription_id="sub_ok")
     sub("sub_old", 2, tagger, "canceled", "usd", 3000)
-    inst(2, 2, tagger, "enabled")                                               # leakage, 30.00 (last sub)
+    inst(2, 2, tagger, "enabled")  # leakage, 30.00 (last sub)
     sub("sub_pd", 3, tagger, "past_due", "eur", 1000, qty=3)
-    inst(3, 3, tagger, "enabled", seats=3, stripe_subscription_id="sub_pd")    # unpaid, 11.00 USD
+    inst(3, 3, tagger, "enabled", seats=3, stripe_subscription_id="sub_pd")  # unpaid, 11.00 USD
     sub("sub_dis", 4, tagger, "active", "usd", 2000)
-    inst(4, 4, tagger, "disabled", stripe_subscription_id="sub_dis")           # paying for nothing, 20.00
+    inst(4, 4, tagger, "disabled", stripe_subscription_id="sub_dis")  # paying for nothing, 20.00
     sub("sub_un", 4, radar, "active", "eur", 2000)
-    inst(5, 4, radar, "uninstalled", stripe_subscription_id="sub_un")          # paying for nothing, 22.00
-    sub("sub_orphan", 5, radar, "active", "usd", 4000)                         # no installation, 40.00
+    inst(5, 4, radar, "uninstalled", stripe_subscription_id="sub_un")  # paying for nothing, 22.00
+    sub("sub_orphan", 5, radar, "active", "usd", 4000)  # no installation, 40.00
     sub("sub_seats", 6, radar, "active", "usd", 10000, qty=10)
     inst(6, 6, radar, "enabled", seats=12, stripe_subscription_id="sub_seats")  # 2 seats unbilled, 20.00
-    inst(7, 1, radar, "enabled", has_incomplete_subscription=True)             # leakage (median) + unpaid
+    inst(7, 1, radar, "enabled", has_incomplete_subscription=True)  # leakage (median) + unpaid
     session.commit()
     return a
 
@@ -64,18 +78,27 @@ def test_each_category_finds_exactly_the_invented_discrepancies(session: Session
 
     rows = reconcile(session)
 
-    found = sorted((r.category, r.installation_id and _zid(session, r.installation_id), r.subscription_id,
-                    r.at_stake_minor) for r in rows)
-    assert found == sorted([
-        ("leakage", 2, None, 3000),
-        ("leakage", 7, None, 4000),  # median of radar's billing subscriptions: 22.00, 40.00, 100.00
-        ("unpaid", 3, "sub_pd", 1100),
-        ("unpaid", 7, None, None),
-        ("paying_for_nothing", 4, "sub_dis", 2000),
-        ("paying_for_nothing", 5, "sub_un", 2200),
-        ("no_installation", None, "sub_orphan", 4000),
-        ("seat_mismatch", 6, "sub_seats", 2000),
-    ])
+    found = sorted(
+        (
+            r.category,
+            r.installation_id and _zid(session, r.installation_id),
+            r.subscription_id,
+            r.at_stake_minor,
+        )
+        for r in rows
+    )
+    assert found == sorted(
+        [
+            ("leakage", 2, None, 3000),
+            ("leakage", 7, None, 4000),  # median of radar's billing subscriptions: 22.00, 40.00, 100.00
+            ("unpaid", 3, "sub_pd", 1100),
+            ("unpaid", 7, None, None),
+            ("paying_for_nothing", 4, "sub_dis", 2000),
+            ("paying_for_nothing", 5, "sub_un", 2200),
+            ("no_installation", None, "sub_orphan", 4000),
+            ("seat_mismatch", 6, "sub_seats", 2000),
+        ]
+    )
     assert rows[0].at_stake_minor == 4000  # largest first
 
 

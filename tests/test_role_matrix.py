@@ -46,8 +46,9 @@ def test_navigation_sections_hold_exactly_the_roles_pages(role: str) -> None:
 # The refusal happens before any query, so one backend is enough where no page content is drawn.
 SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 ALLOWED = [(role, spec.key) for role, spec in ((r, s) for r in ROLES for s in PAGES) if role in spec.roles]
-FORBIDDEN = [(role, spec.key) for role, spec in ((r, s) for r in ROLES for s in PAGES)
-             if role not in spec.roles]
+FORBIDDEN = [
+    (role, spec.key) for role, spec in ((r, s) for r in ROLES for s in PAGES) if role not in spec.roles
+]
 
 
 @pytest.mark.parametrize(("role", "key"), ALLOWED)
@@ -65,7 +66,8 @@ def test_forbidden_page_shows_only_the_refusal(role: str, key: str, run_page, ma
     at = run_page(spec.file, make_user(role))
     assert not at.exception, f"{key} as {role}: {at.exception}"
     assert [e.value for e in at.error] == [
-        f"Your role ({role.replace('_', ' ').capitalize()}) cannot open “{spec.title}”."]
+        f"Your role ({role.replace('_', ' ').capitalize()}) cannot open “{spec.title}”."
+    ]
     assert len(at.main.children) == 1, f"{key} drew more than the refusal for {role}"
     assert not at.sidebar.children
 

@@ -117,23 +117,28 @@ def test_password_change_ends_the_other_sessions(session, make_user) -> None:
     actor = make_user("privacy_officer")
     here, elsewhere = _start(session, actor), _start(session, actor)
     other_user_token = _start(session, make_user("privacy_officer"))
-    users.change_password(session, actor, current=TEST_PASSWORD, new=NEW_PASSWORD, repeat=NEW_PASSWORD,
-                          keep_session_token=here)
+    users.change_password(
+        session, actor, current=TEST_PASSWORD, new=NEW_PASSWORD, repeat=NEW_PASSWORD, keep_session_token=here
+    )
     session.commit()
     assert sessions.resolve(session, here) == actor
     assert sessions.resolve(session, elsewhere) is None
     assert sessions.resolve(session, other_user_token) is not None
 
 
-
 def test_purge_deletes_only_sessions_that_have_ended(session, make_user) -> None:
     admin = make_user("admin")
     start = utcnow()
-    signed_out, idle, _expired, live = (_start(session, admin, now=start - timedelta(days=age))
-                                        for age in (0, 0, 8, 0))
+    signed_out, idle, _expired, live = (
+        _start(session, admin, now=start - timedelta(days=age)) for age in (0, 0, 8, 0)
+    )
     sessions.revoke(session, signed_out)
-    row_of = {token: session.exec(select(LoginSession).where(
-        LoginSession.token_hash == sessions.hash_token(token))).one() for token in (idle, live)}
+    row_of = {
+        token: session.exec(
+            select(LoginSession).where(LoginSession.token_hash == sessions.hash_token(token))
+        ).one()
+        for token in (idle, live)
+    }
     row_of[idle].last_seen_at = start - timedelta(hours=9)
     session.add(row_of[idle])
     session.commit()

@@ -45,8 +45,7 @@ def test_secrets_are_not_logged_while_the_store_is_prepared(secret_env, caplog) 
 
 def test_environment_wins_over_secrets_toml(tmp_path, monkeypatch) -> None:
     toml = tmp_path / "secrets.toml"
-    toml.write_text('stripe_api_key = "sk_from_toml"\nreporting_currency = "eur"\n'
-                    '[auth]\nclient_id = "x"\n')
+    toml.write_text('stripe_api_key = "sk_from_toml"\nreporting_currency = "eur"\n[auth]\nclient_id = "x"\n')
     monkeypatch.setattr(settings_module, "SECRETS_TOML", toml)
     monkeypatch.setenv("REPORTING_CURRENCY", "gbp")
     settings = Settings()

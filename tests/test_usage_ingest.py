@@ -22,16 +22,20 @@ GOOD = [
     event("g3", "2026-11-21T10:00:00Z", "42", subdomain="globex", app="2"),
 ]
 BAD = [
-    ({**event("b1", "2026-11-20T09:00:00Z", "7", installation_id="1"), "feature": ""},
-     "missing field: feature"),
+    (
+        {**event("b1", "2026-11-20T09:00:00Z", "7", installation_id="1"), "feature": ""},
+        "missing field: feature",
+    ),
     (event("b2", "2026-11-20T09:00:00Z", "7", subdomain="nosuch", app="tagger"), "unknown installation"),
     (event("b3", "yesterday at noon", "7", installation_id="1"), "bad timestamp"),
     (event("b4", "2026-11-20T09:00:00", "7", installation_id="1"), "bad timestamp"),
     (event("b5", "2026-12-24T09:00:00Z", "7", installation_id="1"), "in the future"),
     (event("b6", "2026-11-20T09:00:00Z", "7", installation_id="999"), "unknown installation"),
     (event("b7", "2026-11-20T09:00:00Z", "7"), "missing field: installation_id or subdomain+app"),
-    ({**event("b8", "2026-11-20T09:00:00Z", "7", installation_id="1"), "ip_address": "300.1.1.1"},
-     "bad ip_address"),
+    (
+        {**event("b8", "2026-11-20T09:00:00Z", "7", installation_id="1"), "ip_address": "300.1.1.1"},
+        "bad ip_address",
+    ),
 ]
 
 
@@ -40,8 +44,9 @@ def _write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def test_bad_rows_go_to_the_rejects_file_with_reasons_and_good_rows_go_in(session: Session,
-                                                                          tmp_path: Path) -> None:
+def test_bad_rows_go_to_the_rejects_file_with_reasons_and_good_rows_go_in(
+    session: Session, tmp_path: Path
+) -> None:
     add_installations(session)
     source = _write_jsonl(tmp_path / "events.jsonl", GOOD + [record for record, _ in BAD])
 
@@ -51,7 +56,10 @@ def test_bad_rows_go_to_the_rejects_file_with_reasons_and_good_rows_go_in(sessio
     assert (result.received, result.inserted, len(result.rejected)) == (12, 3, 9)
     stored = session.exec(select(UsageEvent).order_by(UsageEvent.event_id)).all()
     assert [(e.event_id, e.installation_id, e.browser, e.os) for e in stored] == [
-        ("g1", 1, "Firefox", "Windows"), ("g2", 2, "Firefox", "Windows"), ("g3", 3, "Firefox", "Windows")]
+        ("g1", 1, "Firefox", "Windows"),
+        ("g2", 2, "Firefox", "Windows"),
+        ("g3", 3, "Firefox", "Windows"),
+    ]
     assert stored[1].occurred_at.isoformat() == "2026-11-21T08:00:00+00:00"
     rejects_file = tmp_path / "events.jsonl.rejects.jsonl"
     rejects = [json.loads(line) for line in rejects_file.read_text().splitlines()]
@@ -66,9 +74,20 @@ def test_reingesting_the_same_file_adds_nothing(session: Session, tmp_path: Path
     add_installations(session)
     source = tmp_path / "events.csv"
     with source.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["event_id", "installation_id", "subdomain", "app",
-                                                    "feature", "actor", "occurred_at", "ip_address",
-                                                    "user_agent"])
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=[
+                "event_id",
+                "installation_id",
+                "subdomain",
+                "app",
+                "feature",
+                "actor",
+                "occurred_at",
+                "ip_address",
+                "user_agent",
+            ],
+        )
         writer.writeheader()
         for record in GOOD:
             writer.writerow(record)
@@ -80,8 +99,12 @@ def test_reingesting_the_same_file_adds_nothing(session: Session, tmp_path: Path
     assert (first.inserted, second.inserted, second.duplicates) == (3, 0, 3)
     assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 3
     assert session.exec(select(func.sum(UsageDailyRollup.events))).one() == 3
-    assert session.exec(select(func.count()).select_from(AuditEvent)
-                        .where(AuditEvent.action == "usage.ingest")).one() == 2
+    assert (
+        session.exec(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "usage.ingest")
+        ).one()
+        == 2
+    )
 
 
 def test_the_raw_actor_id_is_nowhere_in_the_database(session: Session, tmp_path: Path) -> None:

@@ -21,8 +21,10 @@ OVERVIEW_PAGE = str(PROJECT_ROOT / "app_pages" / "overview.py")
 
 
 def _days_ago(days: int, hour: int = 10) -> str:
-    return (datetime.combine(TODAY - timedelta(days=days), datetime.min.time(), tzinfo=UTC)
-            + timedelta(hours=hour)).isoformat()
+    return (
+        datetime.combine(TODAY - timedelta(days=days), datetime.min.time(), tzinfo=UTC)
+        + timedelta(hours=hour)
+    ).isoformat()
 
 
 @pytest.fixture
@@ -32,42 +34,81 @@ def usage_store(session: Session) -> Session:
     for days in range(0, 70):
         records.append(event(f"a{days}", _days_ago(days), f"agent-{days % 4}", installation_id="1"))
         if days > 55:  # Globex stopped using the tagger about two months ago
-            records.append(event(f"g{days}", _days_ago(days), "agent-9", feature="bulk_update",
-                                 installation_id="2"))
+            records.append(
+                event(f"g{days}", _days_ago(days), "agent-9", feature="bulk_update", installation_id="2")
+            )
     ingest_events(session, records, actor=SYSTEM, now=NOW)
     # Initech pays for the tagger but nobody has used it: at risk though it never shows in usage.
     session.add(Account(id=3, company_name="Initech Health", zendesk_subdomain="initech"))
-    session.add(StripeSubscription(id="sub_3", customer_id="cus_3", account_id=3, app_id=1, status="active",
-                                   currency="usd"))
-    session.add(StripeSubscription(id="sub_1", customer_id="cus_1", account_id=2, app_id=1, status="past_due",
-                                   currency="usd"))
+    session.add(
+        StripeSubscription(
+            id="sub_3", customer_id="cus_3", account_id=3, app_id=1, status="active", currency="usd"
+        )
+    )
+    session.add(
+        StripeSubscription(
+            id="sub_1", customer_id="cus_1", account_id=2, app_id=1, status="past_due", currency="usd"
+        )
+    )
     # Acme pays $100/month since 100 days ago; Globex started at $50/month 10 days ago.
-    session.add(MrrChange(subscription_id="sub_a", account_id=1, customer_id="cus_a", mrr=10_000,
-                          currency="usd",
-                          effective_on=TODAY - timedelta(days=100), status="active"))
-    session.add(MrrChange(subscription_id="sub_1", account_id=2, customer_id="cus_1", mrr=5_000,
-                          currency="usd",
-                          effective_on=TODAY - timedelta(days=10), status="active"))
-    for number, (status, due) in enumerate([("new", TODAY - timedelta(days=2)),
-                                            ("in_progress", TODAY + timedelta(days=9)),
-                                            ("completed", TODAY - timedelta(days=30))]):
-        session.add(PrivacyRequest(type="access", status=status, subject_name=f"Person {number}",
-                                   subject_email=f"person{number}@example.com", jurisdiction="eu_gdpr",
-                                   received_on=TODAY - timedelta(days=20), due_on=due))
+    session.add(
+        MrrChange(
+            subscription_id="sub_a",
+            account_id=1,
+            customer_id="cus_a",
+            mrr=10_000,
+            currency="usd",
+            effective_on=TODAY - timedelta(days=100),
+            status="active",
+        )
+    )
+    session.add(
+        MrrChange(
+            subscription_id="sub_1",
+            account_id=2,
+            customer_id="cus_1",
+            mrr=5_000,
+            currency="usd",
+            effective_on=TODAY - timedelta(days=10),
+            status="active",
+        )
+    )
+    for number, (status, due) in enumerate(
+        [
+            ("new", TODAY - timedelta(days=2)),
+            ("in_progress", TODAY + timedelta(days=9)),
+            ("completed", TODAY - timedelta(days=30)),
+        ]
+    ):
+        session.add(
+            PrivacyRequest(
+                type="access",
+                status=status,
+                subject_name=f"Person {number}",
+                subject_email=f"person{number}@example.com",
+                jurisdiction="eu_gdpr",
+                received_on=TODAY - timedelta(days=20),
+                due_on=due,
+            )
+        )
     session.commit()
     return session
 
 
 def _page_text(at) -> str:
-    parts = [str(element.value) for kind in ("markdown", "title", "subheader", "caption", "metric")
-             for element in getattr(at, kind)]
+    parts = [
+        str(element.value)
+        for kind in ("markdown", "title", "subheader", "caption", "metric")
+        for element in getattr(at, kind)
+    ]
     parts += [frame.value.to_csv() for frame in at.dataframe]
     return "\n".join(parts)
 
 
 @pytest.mark.parametrize("role", ["executive", "admin"])
-def test_usage_page_shows_figures_without_personal_data(usage_store: Session, make_user, run_page,
-                                                        role: str) -> None:
+def test_usage_page_shows_figures_without_personal_data(
+    usage_store: Session, make_user, run_page, role: str
+) -> None:
     at = run_page(USAGE_PAGE, make_user(role))
 
     assert not at.exception

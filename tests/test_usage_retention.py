@@ -21,8 +21,10 @@ def _setup(session: Session) -> tuple[list, list]:
     records = [
         event("old-1", "2026-10-20T10:00:00Z", "u1", installation_id="1"),
         event("old-2", "2026-10-22T23:59:59Z", "u2", installation_id="1"),
-        {**event("old-v6", "2026-10-21T10:00:00Z", "u3", installation_id="2"),
-         "ip_address": "2001:db8:abcd:12::7"},
+        {
+            **event("old-v6", "2026-10-21T10:00:00Z", "u3", installation_id="2"),
+            "ip_address": "2001:db8:abcd:12::7",
+        },
         event("new-1", "2026-10-23T00:00:00Z", "u1", installation_id="1"),
         event("new-2", "2026-11-20T10:00:00Z", "u2", installation_id="2"),
     ]
@@ -32,8 +34,10 @@ def _setup(session: Session) -> tuple[list, list]:
 
 
 def _rollups(session: Session) -> tuple[list, list]:
-    daily = [(r.day, r.installation_id, r.events, r.distinct_actors)
-             for r in session.exec(select(UsageDailyRollup).order_by(UsageDailyRollup.id)).all()]
+    daily = [
+        (r.day, r.installation_id, r.events, r.distinct_actors)
+        for r in session.exec(select(UsageDailyRollup).order_by(UsageDailyRollup.id)).all()
+    ]
     actives = [(r.day, r.app_id, r.dau, r.mau) for r in session.exec(select(AppDailyActives)).all()]
     return daily, actives
 
@@ -68,8 +72,13 @@ def test_truncate_mode_keeps_events_but_cuts_old_ip_addresses(session: Session) 
     session.commit()
 
     ips = {e.event_id: e.ip_address for e in session.exec(select(UsageEvent)).all()}
-    assert ips == {"old-1": "203.0.113.0", "old-2": "203.0.113.0", "old-v6": "2001:db8:abcd::",
-                   "new-1": "203.0.113.77", "new-2": "203.0.113.77"}
+    assert ips == {
+        "old-1": "203.0.113.0",
+        "old-2": "203.0.113.0",
+        "old-v6": "2001:db8:abcd::",
+        "new-1": "203.0.113.77",
+        "new-2": "203.0.113.77",
+    }
     assert result.events == 3
     assert purge_usage(session, actor=SYSTEM, days=30, mode="truncate_ip", now=LATER).events == 0
     assert _rollups(session) == before

@@ -38,8 +38,10 @@ def test_daily_rollups_count_events_and_distinct_actors_per_utc_day(session: Ses
     ingest_events(session, EVENTS, actor=SYSTEM, now=NOW)
     session.commit()
 
-    rollups = {(r.day, r.installation_id, r.feature): (r.events, r.distinct_actors)
-               for r in session.exec(select(UsageDailyRollup)).all()}
+    rollups = {
+        (r.day, r.installation_id, r.feature): (r.events, r.distinct_actors)
+        for r in session.exec(select(UsageDailyRollup)).all()
+    }
     assert rollups == {
         (date(2026, 10, 15), 1, "apply_rule"): (1, 1),
         (D1, 1, "apply_rule"): (1, 1),
@@ -48,8 +50,10 @@ def test_daily_rollups_count_events_and_distinct_actors_per_utc_day(session: Ses
         (D2, 2, "apply_rule"): (1, 1),
         (D2, 3, "view_sla"): (1, 1),
     }
-    features = {(r.day, r.app_id, r.feature): (r.events, r.actors, r.accounts)
-                for r in session.exec(select(UsageFeatureDay)).all()}
+    features = {
+        (r.day, r.app_id, r.feature): (r.events, r.actors, r.accounts)
+        for r in session.exec(select(UsageFeatureDay)).all()
+    }
     assert features[(D2, 1, "apply_rule")] == (2, 2, 2)
 
 
@@ -75,15 +79,21 @@ def test_rollups_update_incrementally_for_days_that_received_events(session: Ses
     session.commit()
     before_d2 = _actives(session, 0)[D2]
 
-    ingest_events(session, [event("e7", "2026-11-02T08:00:00Z", "u3", subdomain="globex", app="tagger")],
-                  actor=SYSTEM, now=NOW)
+    ingest_events(
+        session,
+        [event("e7", "2026-11-02T08:00:00Z", "u3", subdomain="globex", app="tagger")],
+        actor=SYSTEM,
+        now=NOW,
+    )
     session.commit()
 
     after = _actives(session, 0)
     assert after[D1][0] == 3  # globex u3 joins D1
     assert after[D2] == before_d2  # u3 was already in D2's week and month
-    months = {(r.month, r.account_id, r.app_id): (r.events, r.active_days, r.actors)
-              for r in session.exec(select(UsageAccountMonth)).all()}
+    months = {
+        (r.month, r.account_id, r.app_id): (r.events, r.active_days, r.actors)
+        for r in session.exec(select(UsageAccountMonth)).all()
+    }
     assert months[(date(2026, 11, 1), 2, 1)] == (2, 2, 1)
     assert months[(date(2026, 11, 1), 1, 1)] == (3, 2, 2)
 
@@ -93,8 +103,10 @@ def test_cohorts_follow_each_accounts_first_active_month(session: Session) -> No
     ingest_events(session, EVENTS, actor=SYSTEM, now=NOW)
     session.commit()
 
-    cohorts = {(r.cohort_month, r.month): r.accounts
-               for r in session.exec(select(UsageCohort).where(UsageCohort.app_id == 0)).all()}
+    cohorts = {
+        (r.cohort_month, r.month): r.accounts
+        for r in session.exec(select(UsageCohort).where(UsageCohort.app_id == 0)).all()
+    }
     october, november = date(2026, 10, 1), date(2026, 11, 1)
     assert cohorts == {(october, october): 1, (october, november): 1, (november, november): 1}
 
@@ -102,9 +114,15 @@ def test_cohorts_follow_each_accounts_first_active_month(session: Session) -> No
 def test_a_full_rebuild_equals_the_incremental_refreshes(session: Session) -> None:
     add_installations(session)
     ingest_events(session, EVENTS, actor=SYSTEM, now=NOW)
-    ingest_events(session, [event("e7", "2026-11-02T08:00:00Z", "u3", subdomain="globex", app="tagger"),
-                            event("e8", "2026-09-30T23:00:00Z", "u2", installation_id="1")],
-                  actor=SYSTEM, now=NOW)
+    ingest_events(
+        session,
+        [
+            event("e7", "2026-11-02T08:00:00Z", "u3", subdomain="globex", app="tagger"),
+            event("e8", "2026-09-30T23:00:00Z", "u2", installation_id="1"),
+        ],
+        actor=SYSTEM,
+        now=NOW,
+    )
     session.commit()
     incremental = rollup_rows(session)
     for model in ROLLUP_MODELS:

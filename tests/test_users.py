@@ -12,8 +12,10 @@ from models import AuditEvent, User
 
 def _counts(session: Session) -> tuple[int, int]:
     session.rollback()
-    return (session.exec(select(func.count()).select_from(User)).one(),
-            session.exec(select(func.count()).select_from(AuditEvent)).one())
+    return (
+        session.exec(select(func.count()).select_from(User)).one(),
+        session.exec(select(func.count()).select_from(AuditEvent)).one(),
+    )
 
 
 def _refused(session: Session, field: str, call) -> str:
@@ -35,8 +37,18 @@ def test_add_user_normalises_email_and_audits(session, make_user) -> None:
     assert event.details == {"email": "new.person@example.com", "role": "executive"}
 
 
-@pytest.mark.parametrize("bad", ["", "no-at-sign", "a@b", "two@@example.com", "sp ace@example.com",
-                                 "x@-bad-.com", "a" * 320 + "@example.com"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "no-at-sign",
+        "a@b",
+        "two@@example.com",
+        "sp ace@example.com",
+        "x@-bad-.com",
+        "a" * 320 + "@example.com",
+    ],
+)
 def test_invalid_email_is_refused(session, make_user, bad) -> None:
     admin = make_user("admin")
     message = _refused(session, "email", lambda: users.add_user(session, admin, email=bad, role="admin"))
@@ -45,16 +57,20 @@ def test_invalid_email_is_refused(session, make_user, bad) -> None:
 
 def test_duplicate_email_is_refused_whatever_its_case(session, make_user) -> None:
     admin = make_user("admin", email="taken@example.com")
-    message = _refused(session, "email",
-                       lambda: users.add_user(session, admin, email="TAKEN@example.com ", role="executive"))
+    message = _refused(
+        session, "email", lambda: users.add_user(session, admin, email="TAKEN@example.com ", role="executive")
+    )
     assert "already exists" in message
 
 
 def test_unknown_role_and_short_password_are_refused(session, make_user) -> None:
     admin = make_user("admin")
     _refused(session, "role", lambda: users.add_user(session, admin, email="a@example.com", role="root"))
-    _refused(session, "password",
-             lambda: users.add_user(session, admin, email="a@example.com", role="admin", password="short"))
+    _refused(
+        session,
+        "password",
+        lambda: users.add_user(session, admin, email="a@example.com", role="admin", password="short"),
+    )
 
 
 def test_only_admins_manage_users(session, make_user) -> None:
@@ -69,8 +85,9 @@ def test_only_admins_manage_users(session, make_user) -> None:
 
 def test_last_active_admin_cannot_be_demoted_or_deactivated(session, make_user) -> None:
     admin = make_user("admin")
-    message = _refused(session, "role",
-                       lambda: users.set_role(session, admin, user_id=admin.user_id, role="executive"))
+    message = _refused(
+        session, "role", lambda: users.set_role(session, admin, user_id=admin.user_id, role="executive")
+    )
     assert "last active admin" in message
     _refused(session, "active", lambda: users.set_active(session, admin, user_id=admin.user_id, active=False))
     assert session.get(User, admin.user_id).role == "admin"

@@ -12,8 +12,9 @@ from tests.fakes.fake_zendesk import FakeZendesk, installation
 
 
 def _client(fake: FakeZendesk, subdomain: str, *, token: str = "good-token", **gateway_options):
-    gateway = ZendeskGateway(api_base=fake.base_url, **{"timeout": 2, "ratelimit_budget": 10,
-                                                         **gateway_options})
+    gateway = ZendeskGateway(
+        api_base=fake.base_url, **{"timeout": 2, "ratelimit_budget": 10, **gateway_options}
+    )
     return gateway.client(subdomain=subdomain, email="api@company.test", token=token)
 
 
@@ -74,11 +75,19 @@ def test_a_slow_answer_is_a_timeout_error(fake_zendesk: FakeZendesk) -> None:
 def test_parse_installation_is_defensive() -> None:
     assert parse_installation({"app_id": 5}) is None
     assert parse_installation("nonsense") is None
-    parsed = parse_installation({
-        "id": "12", "app_id": 900001, "enabled": "false", "plan_information": None,
-        "settings": None, "settings_objects": [{"name": "seats", "value": "not a number"}, "junk"],
-        "created_at": "2026-03-01T08:00:00Z", "updated_at": "garbage", "api_token": "secret",
-    })
+    parsed = parse_installation(
+        {
+            "id": "12",
+            "app_id": 900001,
+            "enabled": "false",
+            "plan_information": None,
+            "settings": None,
+            "settings_objects": [{"name": "seats", "value": "not a number"}, "junk"],
+            "created_at": "2026-03-01T08:00:00Z",
+            "updated_at": "garbage",
+            "api_token": "secret",
+        }
+    )
     assert parsed is not None
     assert (parsed.installation_id, parsed.enabled, parsed.plan_name, parsed.seats) == (12, False, "", None)
     assert parsed.created_at == datetime(2026, 3, 1, 8, tzinfo=UTC)

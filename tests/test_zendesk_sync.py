@@ -23,22 +23,37 @@ DAY2 = datetime(2026, 5, 2, 9, tzinfo=UTC)
 @pytest.fixture
 def world(session: Session, fake_zendesk: FakeZendesk):
     """Three connected Zendesk accounts: acme (paged), globex (429 once), initech (bad stored token)."""
-    session.add_all([App(slug="tagger", name="Tagger", zendesk_app_id=OURS),
-                     App(slug="radar", name="Radar", zendesk_app_id=OTHER)])
+    session.add_all(
+        [
+            App(slug="tagger", name="Tagger", zendesk_app_id=OURS),
+            App(slug="radar", name="Radar", zendesk_app_id=OTHER),
+        ]
+    )
     fake_zendesk.page_size = 2
-    fake_zendesk.add_account("acme", token="acme-token-1", installations=[
-        installation(id=1, app_id=OURS, seats=10, stripe_subscription_id="sub_1"),
-        installation(id=2, app_id=OTHER, enabled=False, plan="Enterprise"),
-        installation(id=3, app_id=123456),  # somebody else's app
-    ])
-    globex = fake_zendesk.add_account("globex", token="globex-token-1", installations=[
-        installation(id=10, app_id=OURS, paid=False, plan=None)])
+    fake_zendesk.add_account(
+        "acme",
+        token="acme-token-1",
+        installations=[
+            installation(id=1, app_id=OURS, seats=10, stripe_subscription_id="sub_1"),
+            installation(id=2, app_id=OTHER, enabled=False, plan="Enterprise"),
+            installation(id=3, app_id=123456),  # somebody else's app
+        ],
+    )
+    globex = fake_zendesk.add_account(
+        "globex",
+        token="globex-token-1",
+        installations=[installation(id=10, app_id=OURS, paid=False, plan=None)],
+    )
     globex.fail_next(status=429, retry_after=1)
     fake_zendesk.add_account("initech", token="initech-right")
-    for subdomain, token in (("acme", "acme-token-1"), ("globex", "globex-token-1"),
-                             ("initech", "initech-wrong")):
-        connections.add_connection(session, SYSTEM, subdomain=subdomain, email="api@company.test",
-                                   token=token)
+    for subdomain, token in (
+        ("acme", "acme-token-1"),
+        ("globex", "globex-token-1"),
+        ("initech", "initech-wrong"),
+    ):
+        connections.add_connection(
+            session, SYSTEM, subdomain=subdomain, email="api@company.test", token=token
+        )
     session.commit()
     return ZendeskGateway(api_base=fake_zendesk.base_url, timeout=2, ratelimit_budget=10)
 
@@ -48,7 +63,8 @@ def _installations(session: Session) -> dict[int, Installation]:
 
 
 def test_sync_keeps_our_apps_from_every_account_and_reports_the_failing_one(
-        session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk) -> None:
+    session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk
+) -> None:
     result = sync_installations(session, world, actor=SYSTEM, now=DAY1)
     session.commit()
 
@@ -61,8 +77,12 @@ def test_sync_keeps_our_apps_from_every_account_and_reports_the_failing_one(
 
     rows = _installations(session)
     assert sorted(rows) == [1, 2, 10]
-    assert (rows[1].state, rows[1].seats, rows[1].stripe_subscription_id, rows[1].plan_name) == \
-        ("enabled", 10, "sub_1", "Team")
+    assert (rows[1].state, rows[1].seats, rows[1].stripe_subscription_id, rows[1].plan_name) == (
+        "enabled",
+        10,
+        "sub_1",
+        "Team",
+    )
     assert (rows[2].state, rows[2].plan_name) == ("disabled", "Enterprise")
     assert (rows[10].paid, rows[10].plan_name) == (False, "")
 
@@ -71,12 +91,14 @@ def test_sync_keeps_our_apps_from_every_account_and_reports_the_failing_one(
     assert "initech" in run.error
     initech = session.exec(select(ZendeskConnection).where(ZendeskConnection.subdomain == "initech")).one()
     assert "credentials" in initech.last_error and initech.last_synced_at is None
-    assert session.exec(select(AuditEvent).where(AuditEvent.action == "zendesk_sync")).one().target_id == \
-        str(run.id)
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "zendesk_sync")).one().target_id == str(
+        run.id
+    )
 
 
 def test_an_installation_that_disappears_is_marked_uninstalled_on_the_next_sync(
-        session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk) -> None:
+    session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk
+) -> None:
     sync_installations(session, world, actor=SYSTEM, now=DAY1)
     session.commit()
     fake_zendesk.accounts["acme"].installations = [installation(id=2, app_id=OTHER, enabled=True)]
@@ -114,8 +136,13 @@ def test_disabled_connections_are_not_synced(session: Session, world: ZendeskGat
 
 def test_tokens_are_stored_encrypted_and_never_shown(session: Session, make_user) -> None:
     admin = make_user("admin")
-    view = connections.add_connection(session, admin, subdomain="https://Acme.zendesk.com/",
-                                      email="API@acme.test", token="super-secret-token")
+    view = connections.add_connection(
+        session,
+        admin,
+        subdomain="https://Acme.zendesk.com/",
+        email="API@acme.test",
+        token="super-secret-token",
+    )
     session.commit()
 
     stored = session.get(ZendeskConnection, view.id)
@@ -126,13 +153,17 @@ def test_tokens_are_stored_encrypted_and_never_shown(session: Session, make_user
     assert connections.enabled_credentials(session)[0].token == "super-secret-token"
 
 
-@pytest.mark.parametrize(("field", "values"), [
-    ("subdomain", {"subdomain": "not a subdomain!", "email": "a@b.test", "token": "long-enough"}),
-    ("email", {"subdomain": "acme", "email": "nope", "token": "long-enough"}),
-    ("token", {"subdomain": "acme", "email": "a@b.test", "token": "short"}),
-])
-def test_bad_connection_input_is_refused_with_nothing_written(session: Session, make_user, field: str,
-                                                              values: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("subdomain", {"subdomain": "not a subdomain!", "email": "a@b.test", "token": "long-enough"}),
+        ("email", {"subdomain": "acme", "email": "nope", "token": "long-enough"}),
+        ("token", {"subdomain": "acme", "email": "a@b.test", "token": "short"}),
+    ],
+)
+def test_bad_connection_input_is_refused_with_nothing_written(
+    session: Session, make_user, field: str, values: dict[str, str]
+) -> None:
     admin = make_user("admin")
     with pytest.raises(ValidationError) as caught:
         connections.add_connection(session, admin, **values)
@@ -142,13 +173,14 @@ def test_bad_connection_input_is_refused_with_nothing_written(session: Session, 
 
 def test_only_admins_manage_connections(session: Session, make_user) -> None:
     with pytest.raises(PermissionDenied):
-        connections.add_connection(session, make_user("account_manager"), subdomain="acme",
-                                   email="a@b.test", token="long-enough")
+        connections.add_connection(
+            session, make_user("account_manager"), subdomain="acme", email="a@b.test", token="long-enough"
+        )
 
 
 def test_cli_sync_reports_each_account_and_exits_1_when_one_failed(
-        session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk, engine, monkeypatch,
-        tmp_path) -> None:
+    session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk, engine, monkeypatch, tmp_path
+) -> None:
     from typer.testing import CliRunner
 
     from dashboard.cli import app

@@ -42,8 +42,9 @@ def seed_demo(
         fail("The store already has data; demo data goes only into an empty store.")
     started = time.perf_counter()
     timings = run_seed(eng, size.value, progress=lambda step, secs: typer.echo(f"  {step}: {secs:.1f}s"))
-    typer.echo(f"Seeded the {size.value} demo data in {time.perf_counter() - started:.1f}s "
-               f"({len(timings)} steps).")
+    typer.echo(
+        f"Seeded the {size.value} demo data in {time.perf_counter() - started:.1f}s ({len(timings)} steps)."
+    )
 
 
 @users_app.command("add")
@@ -91,8 +92,10 @@ def audit_verify() -> None:
     with unit_of_work() as session:
         report = audit.verify_chain(session)
     if not report.ok:
-        fail(f"Audit chain broken at row {report.broken_at_id}: {report.problem} "
-             f"({report.rows_checked} rows verified before it).")
+        fail(
+            f"Audit chain broken at row {report.broken_at_id}: {report.problem} "
+            f"({report.rows_checked} rows verified before it)."
+        )
     typer.echo(f"Audit chain intact: {report.rows_checked} rows verified.")
 
 

@@ -14,5 +14,6 @@ def purge_exports_command() -> None:
     """Delete expired privacy export files (default expiry: EXPORT_EXPIRY_DAYS = 7); each is audited."""
     with unit_of_work() as session:
         purged = purge_expired(session, CLI_ACTOR)
-    typer.echo(f"{len(purged)} expired export(s) deleted" + (f": {', '.join(map(str, purged))}." if purged
-                                                              else "."))
+    typer.echo(
+        f"{len(purged)} expired export(s) deleted" + (f": {', '.join(map(str, purged))}." if purged else ".")
+    )

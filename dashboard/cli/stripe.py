@@ -21,8 +21,13 @@ def sync_stripe(
         gateway = StripeGateway.from_settings()
     except StripeGatewayError as error:
         fail(error.message, code=2)
-    result = run_stripe_sync(engine(), gateway, full=full, actor=CLI_ACTOR,
-                             progress=lambda message, _fraction: typer.echo(f"  {message}"))
+    result = run_stripe_sync(
+        engine(),
+        gateway,
+        full=full,
+        actor=CLI_ACTOR,
+        progress=lambda message, _fraction: typer.echo(f"  {message}"),
+    )
     if result.message:
         typer.echo(result.message)
     for resource, counts in result.counts.items():

@@ -24,8 +24,10 @@ def ingest_usage(
         fail(f"{file} is not a file")
     with unit_of_work() as session:
         result = ingest_file(session, file, actor=CLI_ACTOR, rejects_path=rejects)
-    typer.echo(f"{result.received} rows: {result.inserted} new, {result.duplicates} already stored, "
-               f"{len(result.rejected)} rejected; rollups refreshed for {len(result.days)} day(s).")
+    typer.echo(
+        f"{result.received} rows: {result.inserted} new, {result.duplicates} already stored, "
+        f"{len(result.rejected)} rejected; rollups refreshed for {len(result.days)} day(s)."
+    )
     if result.rejected:
         typer.echo(f"Rejected rows and reasons: {rejects or default_rejects_path(file)}")
 
@@ -38,7 +40,11 @@ def purge_usage_command(
     """Apply the retention policy to raw usage events; rollups are kept."""
     settings = get_settings()
     with unit_of_work() as session:
-        result = purge_usage(session, actor=CLI_ACTOR, days=days or settings.usage_retention_days,
-                             mode=mode or settings.usage_retention_mode)
+        result = purge_usage(
+            session,
+            actor=CLI_ACTOR,
+            days=days or settings.usage_retention_days,
+            mode=mode or settings.usage_retention_mode,
+        )
     verb = "deleted" if result.mode == "delete" else "had their IP address truncated"
     typer.echo(f"{result.events} raw events before {result.cutoff:%Y-%m-%d} {verb}.")

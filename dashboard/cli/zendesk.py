@@ -12,6 +12,7 @@ from dashboard.zendesk_sync import gateway_from_settings, sync_installations
 @sync_app.command("zendesk")
 def sync_zendesk() -> None:
     """Sync app installations; exit 1 when any Zendesk account failed (the others are still synced)."""
+
     def show(done: int, total: int, subdomain: str) -> None:
         if subdomain:
             typer.echo(f"  [{done + 1}/{total}] {subdomain}")

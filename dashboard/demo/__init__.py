@@ -36,8 +36,14 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     ]
 
 
-def seed_demo(engine: Engine, size: str = "small", *, seed: int = 20261122, now: datetime | None = None,
-              progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
+def seed_demo(
+    engine: Engine,
+    size: str = "small",
+    *,
+    seed: int = 20261122,
+    now: datetime | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict[str, float]:
     """Fill an empty, migrated store. Returns seconds per step."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")

@@ -22,12 +22,18 @@ class DemoSize:
 
 
 SIZES: dict[str, DemoSize] = {
-    "small": DemoSize("small", accounts=120, installations=180, subscriptions=160, usage_events=60_000,
-                      privacy_requests=60),
-    "large": DemoSize("large", accounts=20_000, installations=30_000, subscriptions=30_000,
-                      usage_events=10_000_000, privacy_requests=10_000),
+    "small": DemoSize(
+        "small", accounts=120, installations=180, subscriptions=160, usage_events=60_000, privacy_requests=60
+    ),
+    "large": DemoSize(
+        "large",
+        accounts=20_000,
+        installations=30_000,
+        subscriptions=30_000,
+        usage_events=10_000_000,
+        privacy_requests=10_000,
+    ),
 }
-
 
 
 def default_now() -> datetime:
@@ -55,11 +61,13 @@ class DemoContext:
         table = model.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             for start in range(0, len(rows), batch):
-                conn.execute(insert(table), rows[start:start + batch])
+                conn.execute(insert(table), rows[start : start + batch])
             integer_id = "id" in table.c and table.c.id.type.python_type is int  # text ids have no sequence
             if conn.dialect.name == "postgresql" and integer_id and rows and "id" in rows[0]:
                 # Explicit ids do not move PostgreSQL's sequence; move it so later inserts don't collide.
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
-                ))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
+                    )
+                )

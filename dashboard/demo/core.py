@@ -26,18 +26,110 @@ APPS = [
     ("macro-suite", "Macro Suite", 900004, "prod_demo_macro"),
 ]
 
-_PREFIXES = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Wonka",
-             "Tyrell", "Cyberdyne", "Soylent", "Massive", "Aperture", "Oscorp", "Monarch", "Pied", "Nakatomi",
-             "Gringotts", "Dunder", "Prestige", "Sterling", "Blue Sun", "Black Mesa", "Oceanic", "Virtucon"]
-_SUFFIXES = ["Labs", "Logistics", "Retail", "Health", "Travel", "Foods", "Energy", "Media", "Bank",
-             "Software", "Games", "Motors", "Insurance", "Telecom", "Studios", "Outdoors"]
-_FIRST = ["Anna", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Kara",
-          "Liam", "Maya", "Noah", "Olga", "Paul", "Rosa", "Sven", "Tara", "Umar", "Vera", "Will", "Yara",
-          "Zoe"]
-_LAST = ["Smith", "Müller", "Garcia", "Rossi", "Dubois", "Kowalski", "Jensen", "Silva", "Novak", "Brown",
-         "Schmidt", "Martin", "Costa", "Nielsen", "Fischer", "Moreau", "Weber", "Lopez", "Evans", "Berg"]
-_TITLES = ["Support Manager", "Head of Customer Service", "IT Administrator", "CX Lead", "Finance Manager",
-           "Zendesk Admin", "COO", "Operations Analyst"]
+_PREFIXES = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Massive",
+    "Aperture",
+    "Oscorp",
+    "Monarch",
+    "Pied",
+    "Nakatomi",
+    "Gringotts",
+    "Dunder",
+    "Prestige",
+    "Sterling",
+    "Blue Sun",
+    "Black Mesa",
+    "Oceanic",
+    "Virtucon",
+]
+_SUFFIXES = [
+    "Labs",
+    "Logistics",
+    "Retail",
+    "Health",
+    "Travel",
+    "Foods",
+    "Energy",
+    "Media",
+    "Bank",
+    "Software",
+    "Games",
+    "Motors",
+    "Insurance",
+    "Telecom",
+    "Studios",
+    "Outdoors",
+]
+_FIRST = [
+    "Anna",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kara",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yara",
+    "Zoe",
+]
+_LAST = [
+    "Smith",
+    "Müller",
+    "Garcia",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Jensen",
+    "Silva",
+    "Novak",
+    "Brown",
+    "Schmidt",
+    "Martin",
+    "Costa",
+    "Nielsen",
+    "Fischer",
+    "Moreau",
+    "Weber",
+    "Lopez",
+    "Evans",
+    "Berg",
+]
+_TITLES = [
+    "Support Manager",
+    "Head of Customer Service",
+    "IT Administrator",
+    "CX Lead",
+    "Finance Manager",
+    "Zendesk Admin",
+    "COO",
+    "Operations Analyst",
+]
 COUNTRIES = ["US", "US", "US", "GB", "GB", "DE", "FR", "NL", "IE", "ES", "IT", "CA", "AU", "BR", "SE"]
 
 
@@ -51,8 +143,13 @@ def generate(ctx: DemoContext) -> None:
     account_rows, contact_rows = _account_and_contact_rows(ctx, owner_ids)
     ctx.bulk_insert(Account, account_rows)
     ctx.bulk_insert(Contact, contact_rows)
-    ctx.shared.update(app_ids=app_ids, account_ids=[row["id"] for row in account_rows],
-                      accounts=account_rows, contacts=contact_rows, owner_ids=owner_ids)
+    ctx.shared.update(
+        app_ids=app_ids,
+        account_ids=[row["id"] for row in account_rows],
+        accounts=account_rows,
+        contacts=contact_rows,
+        owner_ids=owner_ids,
+    )
 
 
 def _add_users(session: Session, ctx: DemoContext) -> list[int]:
@@ -65,8 +162,13 @@ def _add_users(session: Session, ctx: DemoContext) -> list[int]:
         session.flush()
         if role == "account_manager":
             owners.append(user.id)
-    second = User(email="am2@demo.example", name="Sam Second", role="account_manager",
-                  password_hash=password_hash, created_at=joined)
+    second = User(
+        email="am2@demo.example",
+        name="Sam Second",
+        role="account_manager",
+        password_hash=password_hash,
+        created_at=joined,
+    )
     session.add(second)
     session.flush()
     return [*owners, second.id]
@@ -75,8 +177,13 @@ def _add_users(session: Session, ctx: DemoContext) -> list[int]:
 def _add_apps(session: Session, ctx: DemoContext) -> list[int]:
     ids = []
     for slug, name, zendesk_id, product in APPS:
-        app = App(slug=slug, name=name, zendesk_app_id=zendesk_id, stripe_product_id=product,
-                  created_at=ctx.now - timedelta(days=900))
+        app = App(
+            slug=slug,
+            name=name,
+            zendesk_app_id=zendesk_id,
+            stripe_product_id=product,
+            created_at=ctx.now - timedelta(days=900),
+        )
         session.add(app)
         session.flush()
         ids.append(app.id)
@@ -91,21 +198,35 @@ def _account_and_contact_rows(ctx: DemoContext, owner_ids: list[int]) -> tuple[l
         company = f"{rng.choice(_PREFIXES)} {rng.choice(_SUFFIXES)}"
         subdomain = f"{company.lower().replace(' ', '')}{account_id}"
         created = ctx.now - timedelta(days=rng.randint(30, 760), minutes=rng.randint(0, 1440))
-        accounts.append({
-            "id": account_id, "company_name": company, "zendesk_subdomain": subdomain,
-            "country": rng.choice(COUNTRIES), "owner_user_id": rng.choice(owner_ids), "created_at": created,
-        })
+        accounts.append(
+            {
+                "id": account_id,
+                "company_name": company,
+                "zendesk_subdomain": subdomain,
+                "country": rng.choice(COUNTRIES),
+                "owner_user_id": rng.choice(owner_ids),
+                "created_at": created,
+            }
+        )
         for position in range(rng.choice((1, 1, 2, 2, 3))):
             contact_id += 1
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
-            contacts.append({
-                "id": contact_id, "account_id": account_id, "name": f"{first} {last}",
-                "email": f"{first.lower()}.{last.lower()}{contact_id}@{subdomain}.example.com",
-                "phone": f"+1 555 {rng.randint(1000000, 9999999)}", "job_title": rng.choice(_TITLES),
-                "is_primary": position == 0, "marketing_opt_out": rng.random() < 0.08,
-                "marketing_opt_out_at": None, "anonymized_at": None,
-                "created_at": created, "updated_at": created,
-            })
+            contacts.append(
+                {
+                    "id": contact_id,
+                    "account_id": account_id,
+                    "name": f"{first} {last}",
+                    "email": f"{first.lower()}.{last.lower()}{contact_id}@{subdomain}.example.com",
+                    "phone": f"+1 555 {rng.randint(1000000, 9999999)}",
+                    "job_title": rng.choice(_TITLES),
+                    "is_primary": position == 0,
+                    "marketing_opt_out": rng.random() < 0.08,
+                    "marketing_opt_out_at": None,
+                    "anonymized_at": None,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             if contacts[-1]["marketing_opt_out"]:
                 contacts[-1]["marketing_opt_out_at"] = created + timedelta(days=rng.randint(1, 20))
     return accounts, contacts

@@ -62,21 +62,39 @@ def _app_ids(ctx: DemoContext) -> list[int]:
 def _subscriptions(ctx: DemoContext) -> list[_Sub]:
     """Subscriptions with an account, their app (own column, else through the product) and licensed seats."""
     with ctx.engine.connect() as conn:
-        app_by_product = dict(conn.execute(select(App.stripe_product_id, App.id)
-                                           .where(App.stripe_product_id.is_not(None))).all())
-        app_by_product.update(conn.execute(select(StripeProduct.id, StripeProduct.app_id)
-                                           .where(StripeProduct.app_id.is_not(None))).all())
+        app_by_product = dict(
+            conn.execute(
+                select(App.stripe_product_id, App.id).where(App.stripe_product_id.is_not(None))
+            ).all()
+        )
+        app_by_product.update(
+            conn.execute(
+                select(StripeProduct.id, StripeProduct.app_id).where(StripeProduct.app_id.is_not(None))
+            ).all()
+        )
         items = conn.execute(
-            select(StripeSubscriptionItem.subscription_id, func.sum(StripeSubscriptionItem.quantity),
-                   func.min(StripePrice.product_id))
+            select(
+                StripeSubscriptionItem.subscription_id,
+                func.sum(StripeSubscriptionItem.quantity),
+                func.min(StripePrice.product_id),
+            )
             .join(StripePrice, StripePrice.id == StripeSubscriptionItem.price_id, isouter=True)
-            .group_by(StripeSubscriptionItem.subscription_id)).all()
+            .group_by(StripeSubscriptionItem.subscription_id)
+        ).all()
         per_sub = {sub_id: (int(quantity or 1), product) for sub_id, quantity, product in items}
         found = []
         for sid, account_id, app_id, status, start, ended in conn.execute(
-                select(StripeSubscription.id, StripeSubscription.account_id, StripeSubscription.app_id,
-                       StripeSubscription.status, StripeSubscription.start_date, StripeSubscription.ended_at)
-                .where(StripeSubscription.account_id.is_not(None)).order_by(StripeSubscription.id)).all():
+            select(
+                StripeSubscription.id,
+                StripeSubscription.account_id,
+                StripeSubscription.app_id,
+                StripeSubscription.status,
+                StripeSubscription.start_date,
+                StripeSubscription.ended_at,
+            )
+            .where(StripeSubscription.account_id.is_not(None))
+            .order_by(StripeSubscription.id)
+        ).all():
             quantity, product = per_sub.get(sid, (1, None))
             app = app_id or app_by_product.get(product)
             if app is not None:
@@ -94,12 +112,22 @@ def _one_per_account_app(subs: list[_Sub]) -> list[_Sub]:
 
 def _base_row(ctx: DemoContext, account_id: int, app_id: int, index: int, installed_at: datetime) -> dict:
     return {
-        "account_id": account_id, "app_id": app_id, "zendesk_installation_id": FIRST_INSTALLATION_ID + index,
-        "source": "demo", "state": "enabled", "plan_name": ctx.rng.choice(PLANS), "paid": True,
-        "has_unpaid_subscription": False, "has_incomplete_subscription": False,
-        "stripe_subscription_id": None, "seats": None, "settings": {}, "installed_at": installed_at,
+        "account_id": account_id,
+        "app_id": app_id,
+        "zendesk_installation_id": FIRST_INSTALLATION_ID + index,
+        "source": "demo",
+        "state": "enabled",
+        "plan_name": ctx.rng.choice(PLANS),
+        "paid": True,
+        "has_unpaid_subscription": False,
+        "has_incomplete_subscription": False,
+        "stripe_subscription_id": None,
+        "seats": None,
+        "settings": {},
+        "installed_at": installed_at,
         "updated_at": installed_at,
-        "uninstalled_at": None, "last_seen_at": ctx.now - timedelta(hours=ctx.rng.randint(1, 30)),
+        "uninstalled_at": None,
+        "last_seen_at": ctx.now - timedelta(hours=ctx.rng.randint(1, 30)),
     }
 
 
@@ -108,7 +136,8 @@ def _row_for_subscription(ctx: DemoContext, sub: _Sub, index: int) -> dict | Non
     if sub.status in LIVE and rng.random() < 0.05:
         return None  # billed, never installed (or installed under a renamed subdomain)
     installed_at = (sub.start or ctx.now - timedelta(days=rng.randint(20, 700))) - timedelta(
-        hours=rng.randint(1, 48))
+        hours=rng.randint(1, 48)
+    )
     row = _base_row(ctx, sub.account_id, sub.app_id, index, installed_at)
     row["stripe_subscription_id"] = sub.id
     row["seats"] = sub.quantity if rng.random() > 0.08 else max(1, sub.quantity + rng.choice((-3, -1, 2, 5)))
@@ -129,8 +158,13 @@ def _row_for_subscription(ctx: DemoContext, sub: _Sub, index: int) -> dict | Non
 
 def _unbilled_row(ctx: DemoContext, account_id: int, app_id: int, index: int) -> dict:
     rng = ctx.rng
-    row = _base_row(ctx, account_id, app_id, index, ctx.now - timedelta(days=rng.randint(1, 700),
-                                                                        minutes=rng.randint(0, 1440)))
+    row = _base_row(
+        ctx,
+        account_id,
+        app_id,
+        index,
+        ctx.now - timedelta(days=rng.randint(1, 700), minutes=rng.randint(0, 1440)),
+    )
     row.update(paid=False, seats=rng.choice((None, 5, 10)))  # nobody billed: leakage while enabled
     roll = rng.random()
     if roll < 0.3:

@@ -20,14 +20,18 @@ from models import Account, Contact, PrivacyRequest, PrivacyRequestEvent, User
 from models.privacy import JURISDICTIONS, REQUEST_TYPES
 
 CHANNELS = ("email", "email", "web_form", "web_form", "zendesk_ticket", "letter", "phone")
-DENIAL_REASONS = ("Identity could not be verified after two requests for proof.",
-                  "Manifestly unfounded: the same request was answered last month.",
-                  "Legal hold: records needed for an open tax audit.")
+DENIAL_REASONS = (
+    "Identity could not be verified after two requests for proof.",
+    "Manifestly unfounded: the same request was answered last month.",
+    "Legal hold: records needed for an open tax audit.",
+)
 APPEAL_INFO = "Reply to this email to appeal; you may also complain to your data protection authority."
 EXTENSION_REASONS = ("Data spread across several Zendesk instances.", "Many requests from the same subject.")
-INSTRUCTIONS = ("Client instructs: export the end user's tickets to the client's DPO.",
-                "Client instructs: delete the end user's data from the app's store.",
-                "Client instructs: no action; the client answers the subject itself.")
+INSTRUCTIONS = (
+    "Client instructs: export the end user's tickets to the client's DPO.",
+    "Client instructs: delete the end user's data from the app's store.",
+    "Client instructs: no action; the client answers the subject itself.",
+)
 END_USER_FIRST = ("alex", "sam", "jo", "kim", "lee", "max", "noa", "ray")
 
 
@@ -61,11 +65,18 @@ def generate(ctx: DemoContext) -> None:
 
 def _read_people(ctx: DemoContext) -> _People:
     with ctx.engine.connect() as conn:
-        contacts = [tuple(r) for r in conn.execute(
-            select(Contact.id, Contact.account_id, Contact.name, Contact.email).order_by(Contact.id))]
+        contacts = [
+            tuple(r)
+            for r in conn.execute(
+                select(Contact.id, Contact.account_id, Contact.name, Contact.email).order_by(Contact.id)
+            )
+        ]
         account_ids = list(conn.execute(select(Account.id).order_by(Account.id)).scalars())
-        officers = list(conn.execute(select(User.id).where(User.role.in_(("privacy_officer", "admin")))
-                                     .order_by(User.id)).scalars())
+        officers = list(
+            conn.execute(
+                select(User.id).where(User.role.in_(("privacy_officer", "admin"))).order_by(User.id)
+            ).scalars()
+        )
     if not contacts or not account_ids:
         raise RuntimeError("The privacy demo step needs the core step's accounts and contacts.")
     return _People(contacts, account_ids, officers)
@@ -76,37 +87,88 @@ def _showcase(today: date) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for t_index, kind in enumerate(REQUEST_TYPES):
         for s_index, status in enumerate(STATUS_LABELS):
-            specs.append({"kind": kind, "status": status,
-                          "jurisdiction": JURISDICTIONS[(t_index + s_index) % len(JURISDICTIONS)],
-                          "received_on": today - timedelta(days=3 + 4 * s_index + t_index),
-                          "processor": status == "awaiting_client"})
+            specs.append(
+                {
+                    "kind": kind,
+                    "status": status,
+                    "jurisdiction": JURISDICTIONS[(t_index + s_index) % len(JURISDICTIONS)],
+                    "received_on": today - timedelta(days=3 + 4 * s_index + t_index),
+                    "processor": status == "awaiting_client",
+                }
+            )
     specs += [
         # due today: 45-day laws received 45 days ago, LGPD 15 days ago
-        {"kind": "access", "status": "in_progress", "jurisdiction": "ccpa",
-         "received_on": today - timedelta(45)},
+        {
+            "kind": "access",
+            "status": "in_progress",
+            "jurisdiction": "ccpa",
+            "received_on": today - timedelta(45),
+        },
         {"kind": "deletion", "status": "new", "jurisdiction": "vcdpa", "received_on": today - timedelta(45)},
-        {"kind": "portability", "status": "verifying_identity", "jurisdiction": "lgpd",
-         "received_on": today - timedelta(15)},
+        {
+            "kind": "portability",
+            "status": "verifying_identity",
+            "jurisdiction": "lgpd",
+            "received_on": today - timedelta(15),
+        },
         # overdue
-        {"kind": "deletion", "status": "in_progress", "jurisdiction": "lgpd",
-         "received_on": today - timedelta(19)},
+        {
+            "kind": "deletion",
+            "status": "in_progress",
+            "jurisdiction": "lgpd",
+            "received_on": today - timedelta(19),
+        },
         {"kind": "access", "status": "new", "jurisdiction": "ccpa", "received_on": today - timedelta(50)},
-        {"kind": "correction", "status": "verifying_identity", "jurisdiction": "other",
-         "received_on": today - timedelta(40)},
-        {"kind": "access", "status": "awaiting_client", "jurisdiction": "eu_gdpr", "processor": True,
-         "received_on": today - timedelta(36)},
+        {
+            "kind": "correction",
+            "status": "verifying_identity",
+            "jurisdiction": "other",
+            "received_on": today - timedelta(40),
+        },
+        {
+            "kind": "access",
+            "status": "awaiting_client",
+            "jurisdiction": "eu_gdpr",
+            "processor": True,
+            "received_on": today - timedelta(36),
+        },
         # processor requests with the client's instruction
-        {"kind": "deletion", "status": "in_progress", "jurisdiction": "eu_gdpr", "processor": True,
-         "received_on": today - timedelta(9)},
-        {"kind": "access", "status": "completed", "jurisdiction": "uk_gdpr", "processor": True,
-         "received_on": today - timedelta(30)},
+        {
+            "kind": "deletion",
+            "status": "in_progress",
+            "jurisdiction": "eu_gdpr",
+            "processor": True,
+            "received_on": today - timedelta(9),
+        },
+        {
+            "kind": "access",
+            "status": "completed",
+            "jurisdiction": "uk_gdpr",
+            "processor": True,
+            "received_on": today - timedelta(30),
+        },
         # an extended request, and a likely duplicate pair
-        {"kind": "portability", "status": "in_progress", "jurisdiction": "eu_gdpr", "extended": True,
-         "received_on": today - timedelta(26)},
-        {"kind": "access", "status": "new", "jurisdiction": "uk_gdpr", "received_on": today - timedelta(2),
-         "duplicate_of_previous": True},
-        {"kind": "access", "status": "new", "jurisdiction": "uk_gdpr", "received_on": today - timedelta(1),
-         "duplicate_of_previous": True},
+        {
+            "kind": "portability",
+            "status": "in_progress",
+            "jurisdiction": "eu_gdpr",
+            "extended": True,
+            "received_on": today - timedelta(26),
+        },
+        {
+            "kind": "access",
+            "status": "new",
+            "jurisdiction": "uk_gdpr",
+            "received_on": today - timedelta(2),
+            "duplicate_of_previous": True,
+        },
+        {
+            "kind": "access",
+            "status": "new",
+            "jurisdiction": "uk_gdpr",
+            "received_on": today - timedelta(1),
+            "duplicate_of_previous": True,
+        },
     ]
     return specs
 
@@ -118,26 +180,43 @@ def _random_spec(ctx: DemoContext, today: date) -> dict[str, Any]:
         status = rng.choice(("new", "verifying_identity", "in_progress", "in_progress", "awaiting_client"))
     else:
         status = rng.choices(("completed", "denied", "withdrawn"), weights=(78, 12, 10))[0]
-    return {"kind": rng.choices(REQUEST_TYPES, weights=(35, 10, 10, 30, 15))[0], "status": status,
-            "jurisdiction": rng.choices(JURISDICTIONS, weights=(30, 20, 25, 8, 7, 10))[0],
-            "received_on": today - timedelta(days=age),
-            "processor": status == "awaiting_client" or rng.random() < 0.15,
-            "extended": status in ("in_progress", "completed") and rng.random() < 0.05}
+    return {
+        "kind": rng.choices(REQUEST_TYPES, weights=(35, 10, 10, 30, 15))[0],
+        "status": status,
+        "jurisdiction": rng.choices(JURISDICTIONS, weights=(30, 20, 25, 8, 7, 10))[0],
+        "received_on": today - timedelta(days=age),
+        "processor": status == "awaiting_client" or rng.random() < 0.15,
+        "extended": status in ("in_progress", "completed") and rng.random() < 0.05,
+    }
 
 
 def _noon(day: date, hours: float = 0) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC) + timedelta(hours=hours)
 
 
-def _add(ctx: DemoContext, batch: _Batch, people: _People, *, kind: str, status: str, jurisdiction: str,
-         received_on: date, processor: bool = False, extended: bool = False,
-         duplicate_of_previous: bool = False) -> None:
+def _add(
+    ctx: DemoContext,
+    batch: _Batch,
+    people: _People,
+    *,
+    kind: str,
+    status: str,
+    jurisdiction: str,
+    received_on: date,
+    processor: bool = False,
+    extended: bool = False,
+    duplicate_of_previous: bool = False,
+) -> None:
     rng = ctx.rng
     request_id = len(batch.requests) + 1
     if duplicate_of_previous and batch.requests and not batch.requests[-1]["is_processor"]:
         previous = batch.requests[-1]
-        contact = (previous["contact_id"], previous["account_id"], previous["subject_name"],
-                   previous["subject_email"])
+        contact = (
+            previous["contact_id"],
+            previous["account_id"],
+            previous["subject_name"],
+            previous["subject_email"],
+        )
     else:
         contact = rng.choice(people.contacts)
     account_id = contact[1] if not processor else rng.choice(people.account_ids)
@@ -148,17 +227,38 @@ def _add(ctx: DemoContext, batch: _Batch, people: _People, *, kind: str, status:
     found = deadlines.initial_deadlines(jurisdiction, received_on=received_on)
     created = _noon(received_on, hours=rng.randint(-3, 5))
     row: dict[str, Any] = {
-        "id": request_id, "type": kind, "status": status, "subject_name": name, "subject_email": email,
-        "subject_kind": "end_user" if processor else "customer_contact", "is_processor": processor,
-        "account_id": account_id, "contact_id": None if processor else contact[0],
-        "jurisdiction": jurisdiction, "channel": rng.choice(CHANNELS), "notes": "",
-        "received_on": received_on, "clock_started_on": received_on, "due_on": found.due_on,
+        "id": request_id,
+        "type": kind,
+        "status": status,
+        "subject_name": name,
+        "subject_email": email,
+        "subject_kind": "end_user" if processor else "customer_contact",
+        "is_processor": processor,
+        "account_id": account_id,
+        "contact_id": None if processor else contact[0],
+        "jurisdiction": jurisdiction,
+        "channel": rng.choice(CHANNELS),
+        "notes": "",
+        "received_on": received_on,
+        "clock_started_on": received_on,
+        "due_on": found.due_on,
         "acknowledge_by": found.acknowledge_by,
-        "acknowledged_on": None, "extended": False, "extension_reason": None, "extension_notified_on": None,
-        "assignee_id": None, "client_forwarded_at": None, "client_instruction": None,
-        "client_instruction_at": None, "denial_reason": None, "appeal_info": None, "merged_into_id": None,
-        "completed_at": None, "created_by": "privacy@demo.example", "created_at": created,
-        "updated_at": created, "version": 1,
+        "acknowledged_on": None,
+        "extended": False,
+        "extension_reason": None,
+        "extension_notified_on": None,
+        "assignee_id": None,
+        "client_forwarded_at": None,
+        "client_instruction": None,
+        "client_instruction_at": None,
+        "denial_reason": None,
+        "appeal_info": None,
+        "merged_into_id": None,
+        "completed_at": None,
+        "created_by": "privacy@demo.example",
+        "created_at": created,
+        "updated_at": created,
+        "version": 1,
     }
     events = [_event(request_id, created, "created", "", {"type": kind, "jurisdiction": jurisdiction})]
     step = created
@@ -172,8 +272,9 @@ def _add(ctx: DemoContext, batch: _Batch, people: _People, *, kind: str, status:
     if processor and status != "new":
         step += timedelta(hours=3)
         row["client_forwarded_at"] = step
-        events.append(_event(request_id, step, "forwarded_to_client", "Sent to the client's privacy contact.",
-                             {}))
+        events.append(
+            _event(request_id, step, "forwarded_to_client", "Sent to the client's privacy contact.", {})
+        )
         if status != "awaiting_client":
             step += timedelta(days=1)
             row["client_instruction"] = rng.choice(INSTRUCTIONS)
@@ -181,15 +282,22 @@ def _add(ctx: DemoContext, batch: _Batch, people: _People, *, kind: str, status:
             events.append(_event(request_id, step, "client_instruction", row["client_instruction"], {}))
     if extended and deadlines.rule_for(jurisdiction).extendable and not processor:
         notified = min(received_on + timedelta(days=10), ctx.now.date())
-        row.update(extended=True, extension_reason=rng.choice(EXTENSION_REASONS),
-                   extension_notified_on=notified,
-                   due_on=deadlines.extended_deadline(jurisdiction, received_on=received_on,
-                                                      clock_started_on=received_on))
+        row.update(
+            extended=True,
+            extension_reason=rng.choice(EXTENSION_REASONS),
+            extension_notified_on=notified,
+            due_on=deadlines.extended_deadline(
+                jurisdiction, received_on=received_on, clock_started_on=received_on
+            ),
+        )
         events.append(_event(request_id, _noon(notified), "extended", row["extension_reason"], {}))
     if status not in ("new", "awaiting_client") and not (processor and status == "in_progress"):
         step = _close_or_progress(ctx, row, step)
-        events.append(_event(request_id, step, "status_changed", row["denial_reason"] or "",
-                             {"from": "new", "to": status}))
+        events.append(
+            _event(
+                request_id, step, "status_changed", row["denial_reason"] or "", {"from": "new", "to": status}
+            )
+        )
     if kind == "opt_out" and status == "completed" and row["contact_id"]:
         batch.opt_outs.append({"cid": row["contact_id"], "at": step})
     row["version"] = len(events)
@@ -204,8 +312,10 @@ def _close_or_progress(ctx: DemoContext, row: dict[str, Any], step: datetime) ->
     if status in OPEN_STATUSES:
         return step + timedelta(hours=1)
     window = max(1, (row["due_on"] - row["received_on"]).days)
-    answered = min(_noon(row["received_on"], hours=24 * rng.randint(1, window) + rng.randint(-2, 4)),
-                   ctx.now - timedelta(hours=1))
+    answered = min(
+        _noon(row["received_on"], hours=24 * rng.randint(1, window) + rng.randint(-2, 4)),
+        ctx.now - timedelta(hours=1),
+    )
     answered = max(answered, step + timedelta(minutes=30))
     if status in ("completed", "denied"):
         row["completed_at"] = answered
@@ -216,8 +326,14 @@ def _close_or_progress(ctx: DemoContext, row: dict[str, Any], step: datetime) ->
 
 
 def _event(request_id: int, at: datetime, kind: str, text: str, details: dict[str, Any]) -> dict[str, Any]:
-    return {"request_id": request_id, "at": at, "actor": "privacy@demo.example", "kind": kind, "text": text,
-            "details": details}
+    return {
+        "request_id": request_id,
+        "at": at,
+        "actor": "privacy@demo.example",
+        "kind": kind,
+        "text": text,
+        "details": details,
+    }
 
 
 def _apply_opt_outs(ctx: DemoContext, opt_outs: list[dict[str, Any]]) -> None:
@@ -225,7 +341,10 @@ def _apply_opt_outs(ctx: DemoContext, opt_outs: list[dict[str, Any]]) -> None:
     if not opt_outs:
         return
     table = Contact.__table__
-    statement = (update(table).where(table.c.id == bindparam("cid"), table.c.marketing_opt_out.is_(False))
-                 .values(marketing_opt_out=True, marketing_opt_out_at=bindparam("at")))
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("cid"), table.c.marketing_opt_out.is_(False))
+        .values(marketing_opt_out=True, marketing_opt_out_at=bindparam("at"))
+    )
     with ctx.engine.begin() as conn:
         conn.execute(statement, opt_outs)

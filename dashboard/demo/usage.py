@@ -81,18 +81,32 @@ def generate(ctx: DemoContext) -> None:
     with Session(ctx.engine) as session:
         rebuild_all(session)
         session.commit()
-    ctx.shared.update(usage_events=loaded, usage_load_seconds=load_seconds,
-                      usage_rollup_seconds=time.perf_counter() - started - load_seconds)
-    log.info("usage demo: %d events loaded in %.1fs, rolled up in %.1fs", loaded, load_seconds,
-             ctx.shared["usage_rollup_seconds"])
+    ctx.shared.update(
+        usage_events=loaded,
+        usage_load_seconds=load_seconds,
+        usage_rollup_seconds=time.perf_counter() - started - load_seconds,
+    )
+    log.info(
+        "usage demo: %d events loaded in %.1fs, rolled up in %.1fs",
+        loaded,
+        load_seconds,
+        ctx.shared["usage_rollup_seconds"],
+    )
 
 
 def _installations(ctx: DemoContext) -> list[tuple[int, int, int, datetime | None, datetime | None]]:
     with Session(ctx.engine) as session:
-        return list(session.exec(
-            select(Installation.id, Installation.account_id, Installation.app_id, Installation.installed_at,
-                   Installation.uninstalled_at).order_by(Installation.id)
-        ).all())
+        return list(
+            session.exec(
+                select(
+                    Installation.id,
+                    Installation.account_id,
+                    Installation.app_id,
+                    Installation.installed_at,
+                    Installation.uninstalled_at,
+                ).order_by(Installation.id)
+            ).all()
+        )
 
 
 def _population(ctx: DemoContext, numbers: np.random.Generator, installs: list) -> Population:
@@ -117,30 +131,40 @@ def _population(ctx: DemoContext, numbers: np.random.Generator, installs: list) 
     # Heavy-tailed usage: a few big customers, many small ones; busier with more agents.
     weight = numbers.lognormal(0.0, 1.0, size=count) * actor_count * span
     return Population(
-        installation=np.array([row[0] for row in installs]), account=np.array([row[1] for row in installs]),
-        app=np.array([row[2] for row in installs]), first_day=first, span=span,
-        trend=numbers.choice(3, size=count, p=[0.7, 0.15, 0.15]), actor_offset=actor_offset,
-        actor_count=actor_count, weight=weight / weight.sum(), actor_hashes=hashes, actor_ips=ips,
+        installation=np.array([row[0] for row in installs]),
+        account=np.array([row[1] for row in installs]),
+        app=np.array([row[2] for row in installs]),
+        first_day=first,
+        span=span,
+        trend=numbers.choice(3, size=count, p=[0.7, 0.15, 0.15]),
+        actor_offset=actor_offset,
+        actor_count=actor_count,
+        weight=weight / weight.sum(),
+        actor_hashes=hashes,
+        actor_ips=ips,
     )
 
 
-def _chunk(ctx: DemoContext, numbers: np.random.Generator, population: Population, *,
-           first_number: int, size: int) -> list[tuple]:
+def _chunk(
+    ctx: DemoContext, numbers: np.random.Generator, population: Population, *, first_number: int, size: int
+) -> list[tuple]:
     who = numbers.choice(len(population.weight), size=size, p=population.weight)
     position = numbers.random(size)
     trend = population.trend[who]
     position = np.where(trend == 1, np.sqrt(position), position)
     position = np.where(trend == 2, 1 - np.sqrt(1 - position), position)
     horizon = ctx.now.date() - timedelta(days=HISTORY_DAYS)
-    day = population.first_day[who] + np.minimum((position * population.span[who]).astype(np.int64),
-                                                 population.span[who] - 1)
+    day = population.first_day[who] + np.minimum(
+        (position * population.span[who]).astype(np.int64), population.span[who] - 1
+    )
     # Weekly rhythm: most weekend events move to the Thursday/Friday before.
     weekday = (day + horizon.weekday()) % 7
     weekend = (weekday >= 5) & (numbers.random(size) < 0.75)
     day = np.where(weekend, np.maximum(day - 2, population.first_day[who]), day)
     seconds = np.clip(numbers.normal(13 * 3600, 3 * 3600, size=size), 0, 86399).astype(np.int64)
-    today_seconds = int((ctx.now - datetime.combine(ctx.now.date(), datetime.min.time(), tzinfo=UTC))
-                        .total_seconds())
+    today_seconds = int(
+        (ctx.now - datetime.combine(ctx.now.date(), datetime.min.time(), tzinfo=UTC)).total_seconds()
+    )
     seconds = np.where(day == HISTORY_DAYS, np.minimum(seconds, today_seconds), seconds)
     pick = (numbers.random(size) * population.actor_count[who]).astype(np.int64)
     actor = population.actor_offset[who] + pick
@@ -149,18 +173,50 @@ def _chunk(ctx: DemoContext, numbers: np.random.Generator, population: Populatio
     return _rows(ctx, population, who, day, seconds, actor, feature, agent_ua, first_number, horizon)
 
 
-def _rows(ctx: DemoContext, population: Population, who, day, seconds, actor, feature, agent_ua,
-          first_number: int, horizon: date) -> list[tuple]:
+def _rows(
+    ctx: DemoContext,
+    population: Population,
+    who,
+    day,
+    seconds,
+    actor,
+    feature,
+    agent_ua,
+    first_number: int,
+    horizon: date,
+) -> list[tuple]:
     day_text = [f"{horizon + timedelta(days=offset):%Y-%m-%d} " for offset in range(HISTORY_DAYS + 1)]
     parsed = [browser_and_os(agent) for agent in USER_AGENTS]
     ingested = utc_text(ctx.now)
     hashes, ips = population.actor_hashes, population.actor_ips
-    installation, account, app = (population.installation[who].tolist(), population.account[who].tolist(),
-                                  population.app[who].tolist())
+    installation, account, app = (
+        population.installation[who].tolist(),
+        population.account[who].tolist(),
+        population.app[who].tolist(),
+    )
     return [
-        (f"demo-{first_number + n:08d}", installation[n], account[n], app[n], FEATURES[f], hashes[a],
-         f"{day_text[d]}{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000000", ips[a], USER_AGENTS[u],
-         parsed[u][0], parsed[u][1], ingested)
-        for n, (d, s, a, f, u) in enumerate(zip(day.tolist(), seconds.tolist(), actor.tolist(),
-                                                feature.tolist(), agent_ua.tolist(), strict=True))
+        (
+            f"demo-{first_number + n:08d}",
+            installation[n],
+            account[n],
+            app[n],
+            FEATURES[f],
+            hashes[a],
+            f"{day_text[d]}{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000000",
+            ips[a],
+            USER_AGENTS[u],
+            parsed[u][0],
+            parsed[u][1],
+            ingested,
+        )
+        for n, (d, s, a, f, u) in enumerate(
+            zip(
+                day.tolist(),
+                seconds.tolist(),
+                actor.tolist(),
+                feature.tolist(),
+                agent_ua.tolist(),
+                strict=True,
+            )
+        )
     ]

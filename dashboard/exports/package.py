@@ -36,7 +36,7 @@ CATEGORY_TEXT: dict[str, str] = {
     "zendesk_users": "Your user record(s) in Zendesk.",
     "zendesk_tickets": "Support tickets you requested.",
     "zendesk_comments": "The comments on those tickets. Other people's names and email addresses are "
-                        "redacted; their comments are shown as written by \"another person\".",
+    'redacted; their comments are shown as written by "another person".',
 }
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -62,13 +62,25 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def build_zip(*, request_id: int, export_id: int, generated_at: datetime, parts: dict[str, SourcePart],
-              sources: dict[str, dict[str, Any]]) -> bytes:
+def build_zip(
+    *,
+    request_id: int,
+    export_id: int,
+    generated_at: datetime,
+    parts: dict[str, SourcePart],
+    sources: dict[str, dict[str, Any]],
+) -> bytes:
     """The ZIP's bytes. `parts` holds the sources that were collected; `sources` every source's status."""
     files: dict[str, bytes] = {}
-    data = {"request_id": request_id, "export_id": export_id, "generated_at": generated_at.isoformat(),
-            "sources": {name: {"status": sources[name]["status"], "categories": part.categories}
-                        for name, part in parts.items()}}
+    data = {
+        "request_id": request_id,
+        "export_id": export_id,
+        "generated_at": generated_at.isoformat(),
+        "sources": {
+            name: {"status": sources[name]["status"], "categories": part.categories}
+            for name, part in parts.items()
+        },
+    }
     files["data.json"] = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
     for part in parts.values():
         for category, rows in part.categories.items():
@@ -88,25 +100,35 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None) if not frame.empty else frame
 
 
-def _manifest(request_id: int, export_id: int, generated_at: datetime, parts: dict[str, SourcePart],
-              sources: dict[str, dict[str, Any]], files: dict[str, bytes]) -> dict[str, Any]:
+def _manifest(
+    request_id: int,
+    export_id: int,
+    generated_at: datetime,
+    parts: dict[str, SourcePart],
+    sources: dict[str, dict[str, Any]],
+    files: dict[str, bytes],
+) -> dict[str, Any]:
     cut_short = {name: info.get("error") for name, info in sources.items() if info["status"] != "done"}
     return {
         "request_id": request_id,
         "export_id": export_id,
         "generated_at": generated_at.isoformat(),
-        "sources": {name: {"status": info["status"], "error": info.get("error"),
-                           "fetched_at": info.get("fetched_at")} for name, info in sources.items()},
-        "record_counts": {category: count for part in parts.values()
-                          for category, count in part.counts().items()},
+        "sources": {
+            name: {"status": info["status"], "error": info.get("error"), "fetched_at": info.get("fetched_at")}
+            for name, info in sources.items()
+        },
+        "record_counts": {
+            category: count for part in parts.values() for category, count in part.counts().items()
+        },
         "files": {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in files.items()},
         "incomplete": bool(cut_short),
         "cut_short": cut_short,
     }
 
 
-def _readme(request_id: int, generated_at: datetime, parts: dict[str, SourcePart],
-            sources: dict[str, dict[str, Any]]) -> str:
+def _readme(
+    request_id: int, generated_at: datetime, parts: dict[str, SourcePart], sources: dict[str, dict[str, Any]]
+) -> str:
     lines = [
         f"Your personal data (privacy request #{request_id})",
         f"Prepared on {generated_at:%d %B %Y at %H:%M} UTC.",

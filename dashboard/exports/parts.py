@@ -31,8 +31,17 @@ class SourcePart:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SourcePart:
-        return cls(**{key: data.get(key) or type(default)() for key, default in
-                      (("categories", {}), ("near_matches", []), ("identities", []), ("notes", []))})
+        return cls(
+            **{
+                key: data.get(key) or type(default)()
+                for key, default in (
+                    ("categories", {}),
+                    ("near_matches", []),
+                    ("identities", []),
+                    ("notes", []),
+                )
+            }
+        )
 
 
 def iso(value: datetime | int | None) -> str | None:

@@ -41,6 +41,7 @@ RETRYABLE = ("failed", "not_configured")
 
 # --- files ------------------------------------------------------------------------------------------------
 
+
 def exports_dir() -> Path:
     return ensure_private_dir(get_settings().exports_dir)
 
@@ -65,6 +66,7 @@ def export_path(export: DataExport) -> Path | None:
 
 # --- reading ---------------------------------------------------------------------------------------------
 
+
 def get_export(session: Session, export_id: int) -> DataExport:
     export = session.get(DataExport, export_id)
     if export is None:
@@ -72,11 +74,15 @@ def get_export(session: Session, export_id: int) -> DataExport:
     return export
 
 
-def list_exports(session: Session, actor: Actor, *, request_id: int,
-                 now: datetime | None = None) -> list[DataExport]:
+def list_exports(
+    session: Session, actor: Actor, *, request_id: int, now: datetime | None = None
+) -> list[DataExport]:
     """The request's exports, newest first; any that expired are purged first (files deleted, audited)."""
-    exports = list(session.exec(select(DataExport).where(DataExport.request_id == request_id)
-                                .order_by(DataExport.id.desc())).all())
+    exports = list(
+        session.exec(
+            select(DataExport).where(DataExport.request_id == request_id).order_by(DataExport.id.desc())
+        ).all()
+    )
     for export in exports:
         if _is_expired(export, now or utcnow()):
             _purge(session, actor, export, now or utcnow())
@@ -89,32 +95,54 @@ def near_matches(export: DataExport) -> list[dict[str, Any]]:
 
 # --- building --------------------------------------------------------------------------------------------
 
+
 def check_exportable(request: PrivacyRequest) -> None:
     if request.type not in EXPORT_TYPES:
         raise ValidationError("Exports answer access and portability requests.", field="request")
     if request.status != "in_progress":
-        raise ValidationError("Confirm the subject's identity (request in progress) before exporting: the "
-                              "export is matched on the verified email.", field="request")
+        raise ValidationError(
+            "Confirm the subject's identity (request in progress) before exporting: the "
+            "export is matched on the verified email.",
+            field="request",
+        )
     if request.is_processor and not request.client_instruction:
-        raise ValidationError("Record the client's instruction first: as their processor we act only on it.",
-                              field="request")
+        raise ValidationError(
+            "Record the client's instruction first: as their processor we act only on it.", field="request"
+        )
 
 
 def start_export(session: Session, actor: Actor, *, request_id: int) -> DataExport:
     request = get_request(session, request_id)
     check_exportable(request)
-    export = DataExport(request_id=request.id, status="building", created_by=actor.email,
-                        sources={name: {"status": "pending"} for name in SOURCE_ORDER})
+    export = DataExport(
+        request_id=request.id,
+        status="building",
+        created_by=actor.email,
+        sources={name: {"status": "pending"} for name in SOURCE_ORDER},
+    )
     session.add(export)
     session.flush()
-    audit.record(session, actor, "data_export_started", target_type="data_export", target_id=export.id,
-                 account_id=request.account_id, details={"request_id": request.id})
+    audit.record(
+        session,
+        actor,
+        "data_export_started",
+        target_type="data_export",
+        target_id=export.id,
+        account_id=request.account_id,
+        details={"request_id": request.id},
+    )
     return export
 
 
-def collect(session: Session, actor: Actor, *, export_id: int, systems: Systems,
-            progress_for: Callable[[str], Progress] | None = None,
-            only: set[str] | None = None) -> DataExport:
+def collect(
+    session: Session,
+    actor: Actor,
+    *,
+    export_id: int,
+    systems: Systems,
+    progress_for: Callable[[str], Progress] | None = None,
+    only: set[str] | None = None,
+) -> DataExport:
     """Fetch the sources (all, or `only` those plus the local store), then package the ZIP."""
     export = get_export(session, export_id)
     if export.deleted_at is not None:
@@ -127,33 +155,59 @@ def collect(session: Session, actor: Actor, *, export_id: int, systems: Systems,
             continue
         progress = progress_for(source) if progress_for else no_progress
         previous = sources.get(source, {})
-        sources[source] = {**_fetch(session, export.id, request, source, systems, progress),
-                           "attempts": int(previous.get("attempts", 0)) + 1}
+        sources[source] = {
+            **_fetch(session, export.id, request, source, systems, progress),
+            "attempts": int(previous.get("attempts", 0)) + 1,
+        }
     _package(export, request, sources)
     session.add(export)
     action = "data_export_built" if only is None else "data_export_retried"
-    audit.record(session, actor, action, target_type="data_export", target_id=export.id,
-                 account_id=request.account_id,
-                 details={"request_id": request.id, "status": export.status, "sha256": export.sha256,
-                          "sources": {name: info["status"] for name, info in sources.items()}})
+    audit.record(
+        session,
+        actor,
+        action,
+        target_type="data_export",
+        target_id=export.id,
+        account_id=request.account_id,
+        details={
+            "request_id": request.id,
+            "status": export.status,
+            "sha256": export.sha256,
+            "sources": {name: info["status"] for name, info in sources.items()},
+        },
+    )
     session.flush()
     return export
 
 
-def retry_failed(session: Session, actor: Actor, *, export_id: int, systems: Systems,
-                 progress_for: Callable[[str], Progress] | None = None) -> DataExport:
+def retry_failed(
+    session: Session,
+    actor: Actor,
+    *,
+    export_id: int,
+    systems: Systems,
+    progress_for: Callable[[str], Progress] | None = None,
+) -> DataExport:
     """Fetch again only the sources that failed or were not configured, and re-package."""
     export = get_export(session, export_id)
     failed = {name for name, info in export.sources.items() if info.get("status") in RETRYABLE}
     if not failed:
-        raise ValidationError("Every source of this export was read; there is nothing to retry.",
-                              field="export")
-    return collect(session, actor, export_id=export_id, systems=systems, progress_for=progress_for,
-                   only=failed)
+        raise ValidationError(
+            "Every source of this export was read; there is nothing to retry.", field="export"
+        )
+    return collect(
+        session, actor, export_id=export_id, systems=systems, progress_for=progress_for, only=failed
+    )
 
 
-def _fetch(session: Session, export_id: int, request: PrivacyRequest, source: str, systems: Systems,
-           progress: Progress) -> dict[str, Any]:
+def _fetch(
+    session: Session,
+    export_id: int,
+    request: PrivacyRequest,
+    source: str,
+    systems: Systems,
+    progress: Progress,
+) -> dict[str, Any]:
     email = request.subject_email
     try:
         if source == "zendesk":
@@ -172,28 +226,46 @@ def _fetch(session: Session, export_id: int, request: PrivacyRequest, source: st
     except ZendeskAccountError as error:
         return {"status": "failed", "error": f"Zendesk ({error.subdomain}): {error.message}"}
     _save_part(export_id, source, part)
-    return {"status": "done", "error": None, "counts": part.counts(), "near_matches": part.near_matches,
-            "fetched_at": utcnow().isoformat()}
+    return {
+        "status": "done",
+        "error": None,
+        "counts": part.counts(),
+        "near_matches": part.near_matches,
+        "fetched_at": utcnow().isoformat(),
+    }
 
 
 def _not_configured(systems: Systems, source: str) -> dict[str, Any]:
-    return {"status": "not_configured",
-            "error": systems.unavailable.get(source, f"{SYSTEM_LABELS[source]} is not configured.")}
+    return {
+        "status": "not_configured",
+        "error": systems.unavailable.get(source, f"{SYSTEM_LABELS[source]} is not configured."),
+    }
 
 
 def _package(export: DataExport, request: PrivacyRequest, sources: dict[str, dict[str, Any]]) -> None:
     now = utcnow()
-    parts = {name: part for name in SOURCE_ORDER
-             if sources[name]["status"] == "done" and (part := _load_part(export.id, name)) is not None}
-    data = build_zip(request_id=request.id, export_id=export.id, generated_at=now, parts=parts,
-                     sources={name: sources[name] for name in SOURCE_ORDER})
+    parts = {
+        name: part
+        for name in SOURCE_ORDER
+        if sources[name]["status"] == "done" and (part := _load_part(export.id, name)) is not None
+    }
+    data = build_zip(
+        request_id=request.id,
+        export_id=export.id,
+        generated_at=now,
+        parts=parts,
+        sources={name: sources[name] for name in SOURCE_ORDER},
+    )
     old = export_path(export)
     name = f"export-{request.id}-{export.id}-{secrets.token_hex(8)}.zip"
     write_private(exports_dir() / name, data)
     if old is not None and old.exists():
         old.unlink()
-    reasons = [f"{SYSTEM_LABELS[n]}: {sources[n].get('error')}" for n in SOURCE_ORDER
-               if sources[n]["status"] != "done"]
+    reasons = [
+        f"{SYSTEM_LABELS[n]}: {sources[n].get('error')}"
+        for n in SOURCE_ORDER
+        if sources[n]["status"] != "done"
+    ]
     export.sources = sources
     export.file_name, export.size_bytes, export.sha256 = name, len(data), sha256(data)
     export.status = "incomplete" if reasons else "complete"
@@ -203,37 +275,46 @@ def _package(export: DataExport, request: PrivacyRequest, sources: dict[str, dic
 
 # --- downloads and expiry --------------------------------------------------------------------------------
 
+
 def _is_expired(export: DataExport, now: datetime) -> bool:
     return export.deleted_at is None and export.expires_at is not None and export.expires_at <= now
 
 
-def download(session: Session, actor: Actor, *, export_id: int,
-             now: datetime | None = None) -> tuple[str, bytes]:
+def download(
+    session: Session, actor: Actor, *, export_id: int, now: datetime | None = None
+) -> tuple[str, bytes]:
     """The ZIP's name and bytes; every download is counted and audited. An expired export is purged."""
     now = now or utcnow()
     export = get_export(session, export_id)
     if _is_expired(export, now):
         _purge(session, actor, export, now)
     if export.deleted_at is not None:
-        raise ValidationError("This export expired and its file was deleted; build a new one.",
-                              field="export")
+        raise ValidationError(
+            "This export expired and its file was deleted; build a new one.", field="export"
+        )
     path = export_path(export)
     if path is None or not path.exists():
         raise ValidationError("The export's file is missing; build a new export.", field="export")
     data = path.read_bytes()
     export.download_count += 1
     session.add(export)
-    audit.record(session, actor, "data_export_downloaded", target_type="data_export", target_id=export.id,
-                 details={"request_id": export.request_id, "sha256": sha256(data),
-                          "download": export.download_count})
+    audit.record(
+        session,
+        actor,
+        "data_export_downloaded",
+        target_type="data_export",
+        target_id=export.id,
+        details={"request_id": export.request_id, "sha256": sha256(data), "download": export.download_count},
+    )
     return f"privacy-request-{export.request_id}-export-{export.id}.zip", data
 
 
 def purge_expired(session: Session, actor: Actor, *, now: datetime | None = None) -> list[int]:
     """Delete the files of every export past its expiry; returns the export ids purged."""
     now = now or utcnow()
-    due = session.exec(select(DataExport).where(DataExport.deleted_at.is_(None),
-                                                DataExport.expires_at <= now)).all()
+    due = session.exec(
+        select(DataExport).where(DataExport.deleted_at.is_(None), DataExport.expires_at <= now)
+    ).all()
     for export in due:
         _purge(session, actor, export, now)
     return [export.id for export in due]
@@ -246,15 +327,24 @@ def _purge(session: Session, actor: Actor, export: DataExport, now: datetime) ->
     shutil.rmtree(exports_dir() / f"export-{export.id}", ignore_errors=True)
     export.status, export.deleted_at = "expired", now
     session.add(export)
-    audit.record(session, actor, "data_export_purged", target_type="data_export", target_id=export.id,
-                 details={"request_id": export.request_id,
-                          "expired_at": export.expires_at.isoformat() if export.expires_at else None})
+    audit.record(
+        session,
+        actor,
+        "data_export_purged",
+        target_type="data_export",
+        target_id=export.id,
+        details={
+            "request_id": export.request_id,
+            "expired_at": export.expires_at.isoformat() if export.expires_at else None,
+        },
+    )
 
 
 def request_choices(session: Session) -> dict[int, str]:
     """Open access, portability and deletion requests as {id: "#id · type · email"}, newest first."""
-    rows = session.exec(select(PrivacyRequest.id, PrivacyRequest.type, PrivacyRequest.subject_email)
-                        .where(PrivacyRequest.type.in_((*EXPORT_TYPES, "deletion")),
-                               PrivacyRequest.status.in_(OPEN_STATUSES))
-                        .order_by(PrivacyRequest.id.desc())).all()
+    rows = session.exec(
+        select(PrivacyRequest.id, PrivacyRequest.type, PrivacyRequest.subject_email)
+        .where(PrivacyRequest.type.in_((*EXPORT_TYPES, "deletion")), PrivacyRequest.status.in_(OPEN_STATUSES))
+        .order_by(PrivacyRequest.id.desc())
+    ).all()
     return {request_id: f"#{request_id} · {kind} · {email}" for request_id, kind, email in rows}

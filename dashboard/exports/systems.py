@@ -45,8 +45,9 @@ def same_email(value: object, email: str) -> bool:
 def account_ids_by_subdomain(session: Session, subdomains: list[str]) -> dict[str, int]:
     if not subdomains:
         return {}
-    rows = session.exec(select(Account.zendesk_subdomain, Account.id)
-                        .where(Account.zendesk_subdomain.in_(subdomains))).all()
+    rows = session.exec(
+        select(Account.zendesk_subdomain, Account.id).where(Account.zendesk_subdomain.in_(subdomains))
+    ).all()
     return dict(rows)
 
 
@@ -58,23 +59,29 @@ def systems_from_settings(session: Session, request: PrivacyRequest) -> Systems:
     if settings.stripe_api_key and settings.stripe_api_key.get_secret_value():
         systems.stripe = StripeGateway.from_settings(settings)
     else:
-        systems.unavailable["stripe"] = ("Stripe is not configured (no STRIPE_API_KEY): "
-                                         "Stripe was not searched.")
+        systems.unavailable["stripe"] = (
+            "Stripe is not configured (no STRIPE_API_KEY): Stripe was not searched."
+        )
     credentials = enabled_credentials(session)
     if request.is_processor:
         client = session.get(Account, request.account_id) if request.account_id else None
         credentials = [c for c in credentials if client and c.subdomain == client.zendesk_subdomain]
     readable = [c for c in credentials if c.token]
     if not readable:
-        systems.unavailable["zendesk"] = ("No enabled Zendesk connection with a readable token"
-                                          + (" for the client" if request.is_processor else "")
-                                          + ": Zendesk was not searched.")
+        systems.unavailable["zendesk"] = (
+            "No enabled Zendesk connection with a readable token"
+            + (" for the client" if request.is_processor else "")
+            + ": Zendesk was not searched."
+        )
         return systems
     gateway = gateway_from_settings()
     accounts = account_ids_by_subdomain(session, [c.subdomain for c in readable])
     systems.zendesk = [
-        ZendeskTarget(c.subdomain, accounts.get(c.subdomain),
-                      gateway.client(subdomain=c.subdomain, email=c.email, token=c.token or ""))
+        ZendeskTarget(
+            c.subdomain,
+            accounts.get(c.subdomain),
+            gateway.client(subdomain=c.subdomain, email=c.email, token=c.token or ""),
+        )
         for c in readable
     ]
     return systems

@@ -16,8 +16,19 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 EMAIL_REDACTED = "[email redacted]"
 NAME_REDACTED = "[name redacted]"
 OTHER_PERSON = "another person"
-USER_FIELDS = ("id", "name", "email", "phone", "role", "locale", "time_zone", "created_at", "updated_at",
-               "last_login_at", "active")
+USER_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "role",
+    "locale",
+    "time_zone",
+    "created_at",
+    "updated_at",
+    "last_login_at",
+    "active",
+)
 TICKET_FIELDS = ("id", "subject", "description", "status", "priority", "type", "created_at", "updated_at")
 
 
@@ -32,8 +43,9 @@ class Redactor:
     def text(self, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        value = EMAIL_RE.sub(lambda m: m.group(0) if same_email(m.group(0), self._subject_email)
-                             else EMAIL_REDACTED, value)
+        value = EMAIL_RE.sub(
+            lambda m: m.group(0) if same_email(m.group(0), self._subject_email) else EMAIL_REDACTED, value
+        )
         return self._names.sub(NAME_REDACTED, value) if self._names else value
 
 
@@ -42,20 +54,30 @@ def collect_zendesk(targets: list[ZendeskTarget], email: str, progress: Progress
     for index, target in enumerate(targets):
         progress(index / len(targets), f"Searching {target.subdomain}.zendesk.com for the email")
         matches = target.client.users_by_email(email)
-        part.near_matches.extend({"system": "zendesk", "where": target.subdomain, "id": u.get("id"),
-                                  "email": u.get("email")} for u in matches.near)
+        part.near_matches.extend(
+            {"system": "zendesk", "where": target.subdomain, "id": u.get("id"), "email": u.get("email")}
+            for u in matches.near
+        )
         for user in matches.exact:
-            part.identities.append({"subdomain": target.subdomain, "account_id": target.account_id,
-                                    "user_id": user["id"]})
+            part.identities.append(
+                {"subdomain": target.subdomain, "account_id": target.account_id, "user_id": user["id"]}
+            )
             part.categories["zendesk_users"].append(
-                {"zendesk": target.subdomain, **{name: _flat(user.get(name)) for name in USER_FIELDS}})
+                {"zendesk": target.subdomain, **{name: _flat(user.get(name)) for name in USER_FIELDS}}
+            )
             _collect_tickets(part, target, user, email, progress, (index, len(targets)))
     progress(1.0, "Zendesk done")
     return part
 
 
-def _collect_tickets(part: SourcePart, target: ZendeskTarget, user: dict[str, Any], email: str,
-                     progress: Progress, position: tuple[int, int]) -> None:
+def _collect_tickets(
+    part: SourcePart,
+    target: ZendeskTarget,
+    user: dict[str, Any],
+    email: str,
+    progress: Progress,
+    position: tuple[int, int],
+) -> None:
     tickets = [t for t in target.client.requested_tickets(user["id"]) if t.get("requester_id") == user["id"]]
     comments: dict[int, list[dict[str, Any]]] = {}
     for number, ticket in enumerate(tickets, start=1):
@@ -66,19 +88,32 @@ def _collect_tickets(part: SourcePart, target: ZendeskTarget, user: dict[str, An
     redactor = Redactor(email, _other_names(target, user, tickets, comments))
     for ticket in tickets:
         part.categories["zendesk_tickets"].append(
-            {"zendesk": target.subdomain,
-             **{name: redactor.text(_flat(ticket.get(name))) for name in TICKET_FIELDS}})
+            {
+                "zendesk": target.subdomain,
+                **{name: redactor.text(_flat(ticket.get(name))) for name in TICKET_FIELDS},
+            }
+        )
         for comment in comments[ticket["id"]]:
             mine = comment.get("author_id") == user["id"]
-            part.categories["zendesk_comments"].append({
-                "zendesk": target.subdomain, "ticket_id": ticket["id"], "comment_id": comment.get("id"),
-                "created_at": comment.get("created_at"), "public": comment.get("public"),
-                "author": "you" if mine else OTHER_PERSON, "body": redactor.text(comment.get("body")),
-            })
+            part.categories["zendesk_comments"].append(
+                {
+                    "zendesk": target.subdomain,
+                    "ticket_id": ticket["id"],
+                    "comment_id": comment.get("id"),
+                    "created_at": comment.get("created_at"),
+                    "public": comment.get("public"),
+                    "author": "you" if mine else OTHER_PERSON,
+                    "body": redactor.text(comment.get("body")),
+                }
+            )
 
 
-def _other_names(target: ZendeskTarget, user: dict[str, Any], tickets: list[dict[str, Any]],
-                 comments: dict[int, list[dict[str, Any]]]) -> list[str]:
+def _other_names(
+    target: ZendeskTarget,
+    user: dict[str, Any],
+    tickets: list[dict[str, Any]],
+    comments: dict[int, list[dict[str, Any]]],
+) -> list[str]:
     """Names of everyone else on those tickets (authors, assignees, submitters, CCs), looked up at once."""
     ids: set[int] = set()
     for ticket in tickets:

@@ -60,6 +60,7 @@ def add_us_business_days(start: date, days: int) -> date:
 
 # --- one function per rule -------------------------------------------------------------------------
 
+
 def gdpr_due(start: date) -> date:
     """EU GDPR art. 12(3): one calendar month from receipt."""
     return add_months(start, 1)
@@ -114,6 +115,7 @@ def default_due(received: date) -> date:
 
 # --- the table ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DeadlineRule:
     jurisdiction: str
@@ -132,14 +134,21 @@ class DeadlineRule:
 
 
 RULES: dict[str, DeadlineRule] = {
-    "eu_gdpr": DeadlineRule("eu_gdpr", "EU GDPR", gdpr_due, gdpr_extended_due,
-                            denial_needs_appeal_info=True),
-    "uk_gdpr": DeadlineRule("uk_gdpr", "UK GDPR", uk_gdpr_due, uk_gdpr_extended_due,
-                            clock_restarts_on_clarification=True, denial_needs_appeal_info=True),
-    "ccpa": DeadlineRule("ccpa", "California CCPA/CPRA", ccpa_due, ccpa_extended_due,
-                         acknowledge_by=ccpa_acknowledge_by),
-    "vcdpa": DeadlineRule("vcdpa", "Virginia VCDPA", vcdpa_due, vcdpa_extended_due,
-                          denial_needs_appeal_info=True),
+    "eu_gdpr": DeadlineRule("eu_gdpr", "EU GDPR", gdpr_due, gdpr_extended_due, denial_needs_appeal_info=True),
+    "uk_gdpr": DeadlineRule(
+        "uk_gdpr",
+        "UK GDPR",
+        uk_gdpr_due,
+        uk_gdpr_extended_due,
+        clock_restarts_on_clarification=True,
+        denial_needs_appeal_info=True,
+    ),
+    "ccpa": DeadlineRule(
+        "ccpa", "California CCPA/CPRA", ccpa_due, ccpa_extended_due, acknowledge_by=ccpa_acknowledge_by
+    ),
+    "vcdpa": DeadlineRule(
+        "vcdpa", "Virginia VCDPA", vcdpa_due, vcdpa_extended_due, denial_needs_appeal_info=True
+    ),
     "lgpd": DeadlineRule("lgpd", "Brazil LGPD", lgpd_due),
     "other": DeadlineRule("other", "Other", default_due),
 }
@@ -157,8 +166,9 @@ class Deadlines:
     acknowledge_by: date | None
 
 
-def initial_deadlines(jurisdiction: str, *, received_on: date,
-                      clock_started_on: date | None = None) -> Deadlines:
+def initial_deadlines(
+    jurisdiction: str, *, received_on: date, clock_started_on: date | None = None
+) -> Deadlines:
     """Due and acknowledgement dates; the clock start only moves the deadline where the rule says so."""
     rule = rule_for(jurisdiction)
     start = clock_start(jurisdiction, received_on=received_on, clock_started_on=clock_started_on)
@@ -177,5 +187,6 @@ def extended_deadline(jurisdiction: str, *, received_on: date, clock_started_on:
     rule = rule_for(jurisdiction)
     if rule.extended_due is None:
         raise ValueError(f"{rule.label} has no extension")
-    return rule.extended_due(clock_start(jurisdiction, received_on=received_on,
-                                         clock_started_on=clock_started_on))
+    return rule.extended_due(
+        clock_start(jurisdiction, received_on=received_on, clock_started_on=clock_started_on)
+    )

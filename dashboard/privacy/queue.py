@@ -52,27 +52,48 @@ class QueueFilters:
 def _duplicate_keys():
     """(type, lower email) pairs with more than one open request."""
     email = func.lower(PrivacyRequest.subject_email)
-    return (select(PrivacyRequest.type.label("dup_type"), email.label("dup_email"))
-            .where(PrivacyRequest.status.in_(OPEN_STATUSES))
-            .group_by(PrivacyRequest.type, email)
-            .having(func.count() > 1)
-            .subquery())
+    return (
+        select(PrivacyRequest.type.label("dup_type"), email.label("dup_email"))
+        .where(PrivacyRequest.status.in_(OPEN_STATUSES))
+        .group_by(PrivacyRequest.type, email)
+        .having(func.count() > 1)
+        .subquery()
+    )
 
 
-def queue_rows(session: Session, *, today: date,
-               filters: QueueFilters = QueueFilters()) -> list[dict[str, Any]]:
+def queue_rows(
+    session: Session, *, today: date, filters: QueueFilters = QueueFilters()
+) -> list[dict[str, Any]]:
     """Requests matching `filters`: open ones by due date (so overdue first), then closed ones."""
     assignee = aliased(User)
     dups = _duplicate_keys()
     is_duplicate = case((dups.c.dup_type.is_not(None), True), else_=False)
     r = PrivacyRequest
     query = (
-        select(r.id, r.type, r.status, r.subject_name, r.subject_email, r.jurisdiction, r.received_on,
-               r.due_on, r.is_processor, r.extended, r.version, assignee.name, assignee.email, is_duplicate)
+        select(
+            r.id,
+            r.type,
+            r.status,
+            r.subject_name,
+            r.subject_email,
+            r.jurisdiction,
+            r.received_on,
+            r.due_on,
+            r.is_processor,
+            r.extended,
+            r.version,
+            assignee.name,
+            assignee.email,
+            is_duplicate,
+        )
         .join(assignee, assignee.id == PrivacyRequest.assignee_id, isouter=True)
-        .join(dups, (dups.c.dup_type == PrivacyRequest.type)
-              & (dups.c.dup_email == func.lower(PrivacyRequest.subject_email))
-              & PrivacyRequest.status.in_(OPEN_STATUSES), isouter=True)
+        .join(
+            dups,
+            (dups.c.dup_type == PrivacyRequest.type)
+            & (dups.c.dup_email == func.lower(PrivacyRequest.subject_email))
+            & PrivacyRequest.status.in_(OPEN_STATUSES),
+            isouter=True,
+        )
     )
     if filters.types:
         query = query.where(PrivacyRequest.type.in_(filters.types))
@@ -91,12 +112,24 @@ def queue_rows(session: Session, *, today: date,
     rows = []
     for row in session.exec(query).all():
         level = urgency(row.due_on, today=today, status=row.status)
-        rows.append({
-            "id": row.id, "type": row.type, "status": row.status, "subject_name": row.subject_name,
-            "subject_email": row.subject_email, "jurisdiction": row.jurisdiction,
-            "received_on": row.received_on, "due_on": row.due_on, "days_left": level.days_left,
-            "deadline": level.label, "urgency": level.level, "assignee": row.name or row.email or "",
-            "processor": row.is_processor, "extended": row.extended, "likely_duplicate": bool(row[-1]),
-            "version": row.version,
-        })
+        rows.append(
+            {
+                "id": row.id,
+                "type": row.type,
+                "status": row.status,
+                "subject_name": row.subject_name,
+                "subject_email": row.subject_email,
+                "jurisdiction": row.jurisdiction,
+                "received_on": row.received_on,
+                "due_on": row.due_on,
+                "days_left": level.days_left,
+                "deadline": level.label,
+                "urgency": level.level,
+                "assignee": row.name or row.email or "",
+                "processor": row.is_processor,
+                "extended": row.extended,
+                "likely_duplicate": bool(row[-1]),
+                "version": row.version,
+            }
+        )
     return rows

@@ -12,8 +12,15 @@ COLUMNS = ["year", "group", "received", "completed", "denied", "median_days", "p
 
 
 def _request_frame(session: Session) -> pd.DataFrame:
-    rows = session.exec(select(PrivacyRequest.type, PrivacyRequest.jurisdiction, PrivacyRequest.status,
-                               PrivacyRequest.received_on, PrivacyRequest.completed_at)).all()
+    rows = session.exec(
+        select(
+            PrivacyRequest.type,
+            PrivacyRequest.jurisdiction,
+            PrivacyRequest.status,
+            PrivacyRequest.received_on,
+            PrivacyRequest.completed_at,
+        )
+    ).all()
     frame = pd.DataFrame(rows, columns=["type", "jurisdiction", "status", "received_on", "completed_at"])
     frame["year"] = pd.to_datetime(frame["received_on"]).dt.year
     answered = pd.to_datetime(frame["completed_at"], utc=True).dt.tz_localize(None).dt.normalize()

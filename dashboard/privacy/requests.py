@@ -44,6 +44,7 @@ MAX_INSTRUCTION = 4000
 
 # --- reading ------------------------------------------------------------------------------------------
 
+
 def get_request(session: Session, request_id: int) -> PrivacyRequest:
     request = session.get(PrivacyRequest, request_id)
     if request is None:
@@ -53,14 +54,18 @@ def get_request(session: Session, request_id: int) -> PrivacyRequest:
 
 def timeline(session: Session, request_id: int) -> list[PrivacyRequestEvent]:
     """The request's events, newest first."""
-    return list(session.exec(
-        select(PrivacyRequestEvent).where(PrivacyRequestEvent.request_id == request_id)
-        .order_by(PrivacyRequestEvent.at.desc(), PrivacyRequestEvent.id.desc())
-    ).all())
+    return list(
+        session.exec(
+            select(PrivacyRequestEvent)
+            .where(PrivacyRequestEvent.request_id == request_id)
+            .order_by(PrivacyRequestEvent.at.desc(), PrivacyRequestEvent.id.desc())
+        ).all()
+    )
 
 
-def likely_duplicates(session: Session, *, type: str, email: str,
-                      exclude_id: int | None = None) -> list[PrivacyRequest]:
+def likely_duplicates(
+    session: Session, *, type: str, email: str, exclude_id: int | None = None
+) -> list[PrivacyRequest]:
     """Open requests of the same type for the same email (case-insensitive), oldest first."""
     query = select(PrivacyRequest).where(
         PrivacyRequest.type == type,
@@ -73,20 +78,27 @@ def likely_duplicates(session: Session, *, type: str, email: str,
 
 
 def assignable_users(session: Session) -> list[User]:
-    return list(session.exec(
-        select(User).where(User.role.in_(ASSIGNABLE_ROLES), User.active == True)  # noqa: E712
-        .order_by(User.name, User.email)
-    ).all())
+    return list(
+        session.exec(
+            select(User)
+            .where(User.role.in_(ASSIGNABLE_ROLES), User.active == True)  # noqa: E712
+            .order_by(User.name, User.email)
+        ).all()
+    )
 
 
 def client_account_choices(session: Session) -> dict[int, str]:
     """Client accounts as {id: "Company (subdomain)"}, for linking a processor request to its client."""
-    rows = session.exec(select(Account.id, Account.company_name, Account.zendesk_subdomain)
-                        .order_by(Account.company_name, Account.id)).all()
+    rows = session.exec(
+        select(Account.id, Account.company_name, Account.zendesk_subdomain).order_by(
+            Account.company_name, Account.id
+        )
+    ).all()
     return {account_id: f"{name} ({subdomain})" for account_id, name, subdomain in rows}
 
 
 # --- the one way to change a request ---------------------------------------------------------------------
+
 
 def load_for_change(session: Session, request_id: int, expected_version: int) -> PrivacyRequest:
     """The request, if it is still at the version the caller read; ConflictError otherwise."""
@@ -98,25 +110,52 @@ def load_for_change(session: Session, request_id: int, expected_version: int) ->
 
 def _conflict(session: Session, request_id: int) -> ConflictError:
     last = session.exec(
-        select(PrivacyRequestEvent).where(PrivacyRequestEvent.request_id == request_id)
-        .order_by(PrivacyRequestEvent.id.desc()).limit(1)
+        select(PrivacyRequestEvent)
+        .where(PrivacyRequestEvent.request_id == request_id)
+        .order_by(PrivacyRequestEvent.id.desc())
+        .limit(1)
     ).first()
     who = f" by {last.actor} ({last.kind.replace('_', ' ')})" if last else ""
-    return ConflictError(f"Request #{request_id} was changed{who} since you opened it. Nothing was saved: "
-                         "review the latest version, then save your input again.")
+    return ConflictError(
+        f"Request #{request_id} was changed{who} since you opened it. Nothing was saved: "
+        "review the latest version, then save your input again."
+    )
 
 
-def add_event(session: Session, request: PrivacyRequest, actor: Actor, kind: str, *, text: str = "",
-              details: dict[str, Any] | None = None, at: datetime | None = None) -> PrivacyRequestEvent:
-    event = PrivacyRequestEvent(request_id=request.id, at=at or utcnow(), actor=actor.email, kind=kind,
-                                text=text, details=details or {})
+def add_event(
+    session: Session,
+    request: PrivacyRequest,
+    actor: Actor,
+    kind: str,
+    *,
+    text: str = "",
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> PrivacyRequestEvent:
+    event = PrivacyRequestEvent(
+        request_id=request.id,
+        at=at or utcnow(),
+        actor=actor.email,
+        kind=kind,
+        text=text,
+        details=details or {},
+    )
     session.add(event)
     return event
 
 
-def save_change(session: Session, actor: Actor, request: PrivacyRequest, expected_version: int, *,
-                action: str, kind: str, changes: dict[str, Any], text: str = "",
-                details: dict[str, Any] | None = None) -> PrivacyRequest:
+def save_change(
+    session: Session,
+    actor: Actor,
+    request: PrivacyRequest,
+    expected_version: int,
+    *,
+    action: str,
+    kind: str,
+    changes: dict[str, Any],
+    text: str = "",
+    details: dict[str, Any] | None = None,
+) -> PrivacyRequest:
     """Claim the row at `expected_version`, apply `changes`, add a timeline event and one audit row."""
     now = utcnow()
     claimed = session.execute(
@@ -133,22 +172,31 @@ def save_change(session: Session, actor: Actor, request: PrivacyRequest, expecte
     request.updated_at = now
     session.add(request)
     add_event(session, request, actor, kind, text=text, details=details, at=now)
-    audit.record(session, actor, action, target_type="privacy_request", target_id=request.id,
-                 account_id=request.account_id, details={"version": request.version, **(details or {})},
-                 at=now)
+    audit.record(
+        session,
+        actor,
+        action,
+        target_type="privacy_request",
+        target_id=request.id,
+        account_id=request.account_id,
+        details={"version": request.version, **(details or {})},
+        at=now,
+    )
     session.flush()
     return request
 
 
 # --- intake ---------------------------------------------------------------------------------------------
 
+
 def _clean_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
     value = (value or "").strip()
     if required and not value:
         raise ValidationError(f"Enter the {label}.", field=field)
     if len(value) > limit:
-        raise ValidationError(f"The {label} is {len(value):,} characters long; the limit is {limit:,}.",
-                              field=field)
+        raise ValidationError(
+            f"The {label} is {len(value):,} characters long; the limit is {limit:,}.", field=field
+        )
     return value
 
 
@@ -191,8 +239,9 @@ def create_request(
     """Log a new request with its legal deadlines. Bad input raises ValidationError and writes nothing."""
     today = today or utcnow().date()
     _choice(type, REQUEST_TYPES, field="type", label="request type")
-    name = _clean_text(subject_name, field="subject_name", label="subject's name", limit=MAX_NAME,
-                       required=True)
+    name = _clean_text(
+        subject_name, field="subject_name", label="subject's name", limit=MAX_NAME, required=True
+    )
     email = _subject_email(subject_email)
     _choice(subject_kind, SUBJECT_KINDS, field="subject_kind", label="kind of subject")
     _choice(jurisdiction, JURISDICTIONS, field="jurisdiction", label="jurisdiction")
@@ -208,19 +257,41 @@ def create_request(
     found = deadlines.initial_deadlines(jurisdiction, received_on=received)
     duplicates = likely_duplicates(session, type=type, email=email)
     request = PrivacyRequest(
-        type=type, subject_name=name, subject_email=email, subject_kind=subject_kind,
-        is_processor=is_processor, account_id=account_id if is_processor or contact is None
-        else contact.account_id, contact_id=contact.id if contact else None, jurisdiction=jurisdiction,
-        channel=channel, notes=notes, received_on=received, clock_started_on=received,
-        due_on=found.due_on, acknowledge_by=found.acknowledge_by, created_by=actor.email,
+        type=type,
+        subject_name=name,
+        subject_email=email,
+        subject_kind=subject_kind,
+        is_processor=is_processor,
+        account_id=account_id if is_processor or contact is None else contact.account_id,
+        contact_id=contact.id if contact else None,
+        jurisdiction=jurisdiction,
+        channel=channel,
+        notes=notes,
+        received_on=received,
+        clock_started_on=received,
+        due_on=found.due_on,
+        acknowledge_by=found.acknowledge_by,
+        created_by=actor.email,
     )
     session.add(request)
     session.flush()
-    details = {"type": type, "jurisdiction": jurisdiction, "due_on": found.due_on.isoformat(),
-               "processor": is_processor, "likely_duplicate_of": [d.id for d in duplicates]}
+    details = {
+        "type": type,
+        "jurisdiction": jurisdiction,
+        "due_on": found.due_on.isoformat(),
+        "processor": is_processor,
+        "likely_duplicate_of": [d.id for d in duplicates],
+    }
     add_event(session, request, actor, "created", text=notes, details=details)
-    audit.record(session, actor, "privacy_request_created", target_type="privacy_request",
-                 target_id=request.id, account_id=request.account_id, details=details)
+    audit.record(
+        session,
+        actor,
+        "privacy_request_created",
+        target_type="privacy_request",
+        target_id=request.id,
+        account_id=request.account_id,
+        details=details,
+    )
     return request
 
 
@@ -232,14 +303,18 @@ def _contact_by_email(session: Session, email: str) -> Contact | None:
 
 # --- changes --------------------------------------------------------------------------------------------
 
+
 def require_open(request: PrivacyRequest, what: str) -> None:
     if not is_open(request.status):
-        raise ValidationError(f"Request #{request.id} is {STATUS_LABELS[request.status].lower()}; "
-                              f"it can no longer be {what}.", field="status")
+        raise ValidationError(
+            f"Request #{request.id} is {STATUS_LABELS[request.status].lower()}; it can no longer be {what}.",
+            field="status",
+        )
 
 
-def assign(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-           assignee_id: int | None) -> PrivacyRequest:
+def assign(
+    session: Session, actor: Actor, *, request_id: int, expected_version: int, assignee_id: int | None
+) -> PrivacyRequest:
     """Give the request to a privacy officer or admin (None: unassign)."""
     request = load_for_change(session, request_id, expected_version)
     require_open(request, "reassigned")
@@ -249,43 +324,83 @@ def assign(session: Session, actor: Actor, *, request_id: int, expected_version:
         if assignee is None or not assignee.active or assignee.role not in ASSIGNABLE_ROLES:
             raise ValidationError("Choose an active privacy officer or admin.", field="assignee")
     who = assignee.email if assignee else "nobody"
-    return save_change(session, actor, request, expected_version, action="privacy_request_assigned",
-                       kind="assigned", changes={"assignee_id": assignee_id}, text=f"Assigned to {who}.",
-                       details={"from": request.assignee_id, "to": assignee_id})
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_assigned",
+        kind="assigned",
+        changes={"assignee_id": assignee_id},
+        text=f"Assigned to {who}.",
+        details={"from": request.assignee_id, "to": assignee_id},
+    )
 
 
-def change_status(session: Session, actor: Actor, *, request_id: int, expected_version: int, status: str,
-                  reason: str = "", appeal_info: str = "") -> PrivacyRequest:
+def change_status(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    status: str,
+    reason: str = "",
+    appeal_info: str = "",
+) -> PrivacyRequest:
     """Move the request along the state machine; a denial needs a reason (and appeal info where due)."""
     request = load_for_change(session, request_id, expected_version)
     check_transition(request.status, status, is_processor=request.is_processor)
-    reason = _clean_text(reason, field="reason", label="reason", limit=MAX_REASON,
-                         required=status == "denied")
+    reason = _clean_text(
+        reason, field="reason", label="reason", limit=MAX_REASON, required=status == "denied"
+    )
     changes: dict[str, Any] = {"status": status}
     if status == "awaiting_client":
-        raise ValidationError("Use “Forward to client”, which records when the client was told.",
-                              field="status")
+        raise ValidationError(
+            "Use “Forward to client”, which records when the client was told.", field="status"
+        )
     if request.status == "verifying_identity" and status == "in_progress":
-        raise ValidationError("Record the day the identity proof arrived (“Identity confirmed”): "
-                              "it may start the legal clock.", field="status")
+        raise ValidationError(
+            "Record the day the identity proof arrived (“Identity confirmed”): it may start the legal clock.",
+            field="status",
+        )
     if request.is_processor and status in ("in_progress", "completed") and not request.client_instruction:
-        raise ValidationError("Record the client's instruction first: as their processor we act only "
-                              "on it.", field="status")
+        raise ValidationError(
+            "Record the client's instruction first: as their processor we act only on it.", field="status"
+        )
     if status == "denied":
-        appeal_info = _clean_text(appeal_info, field="appeal_info", label="appeal information",
-                                  limit=MAX_INSTRUCTION,
-                                  required=deadlines.rule_for(request.jurisdiction).denial_needs_appeal_info)
+        appeal_info = _clean_text(
+            appeal_info,
+            field="appeal_info",
+            label="appeal information",
+            limit=MAX_INSTRUCTION,
+            required=deadlines.rule_for(request.jurisdiction).denial_needs_appeal_info,
+        )
         changes.update(denial_reason=reason, appeal_info=appeal_info or None)
     if status in ("completed", "denied"):
         changes["completed_at"] = utcnow()
     step = f"{STATUS_LABELS[request.status]} → {STATUS_LABELS[status]}"
-    return save_change(session, actor, request, expected_version, action="privacy_request_status_changed",
-                       kind="status_changed", changes=changes, text=f"{step}: {reason}" if reason else step,
-                       details={"from": request.status, "to": status})
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_status_changed",
+        kind="status_changed",
+        changes=changes,
+        text=f"{step}: {reason}" if reason else step,
+        details={"from": request.status, "to": status},
+    )
 
 
-def confirm_identity(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                     received_on: date, today: date | None = None) -> PrivacyRequest:
+def confirm_identity(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    received_on: date,
+    today: date | None = None,
+) -> PrivacyRequest:
     """Identity proof or clarification arrived: work starts, and under UK GDPR the clock starts now."""
     today = today or utcnow().date()
     request = load_for_change(session, request_id, expected_version)
@@ -293,127 +408,237 @@ def confirm_identity(session: Session, actor: Actor, *, request_id: int, expecte
     if request.status != "verifying_identity":
         raise ValidationError("The request is not waiting for identity proof.", field="status")
     if received_on > today or received_on < request.received_on:
-        raise ValidationError("The proof must have arrived between the request and today.",
-                              field="identity_received_on")
+        raise ValidationError(
+            "The proof must have arrived between the request and today.", field="identity_received_on"
+        )
     changes: dict[str, Any] = {"status": "in_progress", "clock_started_on": received_on}
     if not request.extended:
         changes["due_on"] = deadlines.initial_deadlines(
-            request.jurisdiction, received_on=request.received_on, clock_started_on=received_on).due_on
-    return save_change(session, actor, request, expected_version, action="privacy_request_identity_confirmed",
-                       kind="identity_confirmed", changes=changes,
-                       details={"identity_received_on": received_on.isoformat(),
-                                "due_on": changes.get("due_on", request.due_on).isoformat()})
+            request.jurisdiction, received_on=request.received_on, clock_started_on=received_on
+        ).due_on
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_identity_confirmed",
+        kind="identity_confirmed",
+        changes=changes,
+        details={
+            "identity_received_on": received_on.isoformat(),
+            "due_on": changes.get("due_on", request.due_on).isoformat(),
+        },
+    )
 
 
-def extend(session: Session, actor: Actor, *, request_id: int, expected_version: int, reason: str,
-           notified_on: date | None, today: date | None = None) -> PrivacyRequest:
+def extend(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    reason: str,
+    notified_on: date | None,
+    today: date | None = None,
+) -> PrivacyRequest:
     """The one extension the law allows, with its reason and the day the subject was told."""
     today = today or utcnow().date()
     request = load_for_change(session, request_id, expected_version)
     require_open(request, "extended")
     rule = deadlines.rule_for(request.jurisdiction)
     if request.is_processor:
-        raise ValidationError("The client decides on extensions for its end users; record its "
-                              "instruction instead.", field="extension")
+        raise ValidationError(
+            "The client decides on extensions for its end users; record its instruction instead.",
+            field="extension",
+        )
     if not rule.extendable:
         raise ValidationError(f"{rule.label} allows no extension.", field="extension")
     if request.extended:
-        raise ValidationError("This request was already extended once; the law allows one extension.",
-                              field="extension")
-    reason = _clean_text(reason, field="extension_reason", label="reason for the extension",
-                         limit=MAX_REASON, required=True)
+        raise ValidationError(
+            "This request was already extended once; the law allows one extension.", field="extension"
+        )
+    reason = _clean_text(
+        reason, field="extension_reason", label="reason for the extension", limit=MAX_REASON, required=True
+    )
     if notified_on is None or notified_on > today:
-        raise ValidationError("Enter the day the subject was told (today or earlier).",
-                              field="extension_notified_on")
+        raise ValidationError(
+            "Enter the day the subject was told (today or earlier).", field="extension_notified_on"
+        )
     if request.due_on is not None and notified_on > request.due_on:
-        raise ValidationError(f"The subject must be told before the first deadline "
-                              f"({request.due_on:%d %b %Y}); it is too late to extend.",
-                              field="extension_notified_on")
-    new_due = deadlines.extended_deadline(request.jurisdiction, received_on=request.received_on,
-                                          clock_started_on=request.clock_started_on)
-    return save_change(session, actor, request, expected_version, action="privacy_request_extended",
-                       kind="extended", text=reason,
-                       changes={"extended": True, "extension_reason": reason,
-                                "extension_notified_on": notified_on, "due_on": new_due},
-                       details={"from": request.due_on.isoformat() if request.due_on else None,
-                                "to": new_due.isoformat(), "notified_on": notified_on.isoformat()})
+        raise ValidationError(
+            f"The subject must be told before the first deadline "
+            f"({request.due_on:%d %b %Y}); it is too late to extend.",
+            field="extension_notified_on",
+        )
+    new_due = deadlines.extended_deadline(
+        request.jurisdiction, received_on=request.received_on, clock_started_on=request.clock_started_on
+    )
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_extended",
+        kind="extended",
+        text=reason,
+        changes={
+            "extended": True,
+            "extension_reason": reason,
+            "extension_notified_on": notified_on,
+            "due_on": new_due,
+        },
+        details={
+            "from": request.due_on.isoformat() if request.due_on else None,
+            "to": new_due.isoformat(),
+            "notified_on": notified_on.isoformat(),
+        },
+    )
 
 
-def acknowledge(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                acknowledged_on: date, today: date | None = None) -> PrivacyRequest:
+def acknowledge(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    acknowledged_on: date,
+    today: date | None = None,
+) -> PrivacyRequest:
     """Record the day receipt was confirmed to the subject (CCPA: within 10 business days)."""
     today = today or utcnow().date()
     request = load_for_change(session, request_id, expected_version)
     if acknowledged_on > today or acknowledged_on < request.received_on:
-        raise ValidationError("The acknowledgement date must be between receipt and today.",
-                              field="acknowledged_on")
-    return save_change(session, actor, request, expected_version, action="privacy_request_acknowledged",
-                       kind="acknowledged", changes={"acknowledged_on": acknowledged_on},
-                       details={"acknowledged_on": acknowledged_on.isoformat()})
+        raise ValidationError(
+            "The acknowledgement date must be between receipt and today.", field="acknowledged_on"
+        )
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_acknowledged",
+        kind="acknowledged",
+        changes={"acknowledged_on": acknowledged_on},
+        details={"acknowledged_on": acknowledged_on.isoformat()},
+    )
 
 
-def add_note(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-             text: str) -> PrivacyRequest:
+def add_note(
+    session: Session, actor: Actor, *, request_id: int, expected_version: int, text: str
+) -> PrivacyRequest:
     request = load_for_change(session, request_id, expected_version)
     text = _clean_text(text, field="note", label="note", limit=MAX_NOTES, required=True)
-    return save_change(session, actor, request, expected_version, action="privacy_request_note_added",
-                       kind="note", changes={}, text=text)
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_note_added",
+        kind="note",
+        changes={},
+        text=text,
+    )
 
 
 # --- processor requests (end users inside a client's Zendesk) --------------------------------------------
 
+
 def _require_processor(request: PrivacyRequest) -> None:
     if not request.is_processor:
-        raise ValidationError("Only requests from end users in a client's Zendesk go to the client.",
-                              field="status")
+        raise ValidationError(
+            "Only requests from end users in a client's Zendesk go to the client.", field="status"
+        )
 
 
-def forward_to_client(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                      note: str = "") -> PrivacyRequest:
+def forward_to_client(
+    session: Session, actor: Actor, *, request_id: int, expected_version: int, note: str = ""
+) -> PrivacyRequest:
     """Record that the request was forwarded to the client, who owns the clock and the decision."""
     request = load_for_change(session, request_id, expected_version)
     _require_processor(request)
     check_transition(request.status, "awaiting_client", is_processor=True)
     note = _clean_text(note, field="forward_note", label="note", limit=MAX_NOTES, required=False)
-    return save_change(session, actor, request, expected_version, action="privacy_request_forwarded",
-                       kind="forwarded_to_client", text=note,
-                       changes={"status": "awaiting_client", "client_forwarded_at": utcnow()},
-                       details={"from": request.status, "to": "awaiting_client"})
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_forwarded",
+        kind="forwarded_to_client",
+        text=note,
+        changes={"status": "awaiting_client", "client_forwarded_at": utcnow()},
+        details={"from": request.status, "to": "awaiting_client"},
+    )
 
 
-def record_client_instruction(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                              instruction: str) -> PrivacyRequest:
+def record_client_instruction(
+    session: Session, actor: Actor, *, request_id: int, expected_version: int, instruction: str
+) -> PrivacyRequest:
     """The client's instruction, recorded before anything is done; work may then start."""
     request = load_for_change(session, request_id, expected_version)
     _require_processor(request)
     if request.status != "awaiting_client" or request.client_forwarded_at is None:
         raise ValidationError("Forward the request to the client first.", field="client_instruction")
-    instruction = _clean_text(instruction, field="client_instruction", label="client's instruction",
-                              limit=MAX_INSTRUCTION, required=True)
-    return save_change(session, actor, request, expected_version,
-                       action="privacy_request_client_instruction", kind="client_instruction",
-                       text=instruction,
-                       changes={"client_instruction": instruction, "client_instruction_at": utcnow(),
-                                "status": "in_progress"},
-                       details={"from": request.status, "to": "in_progress"})
+    instruction = _clean_text(
+        instruction,
+        field="client_instruction",
+        label="client's instruction",
+        limit=MAX_INSTRUCTION,
+        required=True,
+    )
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_client_instruction",
+        kind="client_instruction",
+        text=instruction,
+        changes={
+            "client_instruction": instruction,
+            "client_instruction_at": utcnow(),
+            "status": "in_progress",
+        },
+        details={"from": request.status, "to": "in_progress"},
+    )
 
 
 # --- duplicates -----------------------------------------------------------------------------------------
 
-def merge_duplicate(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                    into_id: int) -> PrivacyRequest:
+
+def merge_duplicate(
+    session: Session, actor: Actor, *, request_id: int, expected_version: int, into_id: int
+) -> PrivacyRequest:
     """Close a duplicate as withdrawn, pointing at the request it was merged into (which gets a note)."""
     request = load_for_change(session, request_id, expected_version)
     require_open(request, "merged")
     target = get_request(session, into_id)
-    if target.id == request.id or target.type != request.type \
-            or target.subject_email.lower() != request.subject_email.lower() or not is_open(target.status):
-        raise ValidationError("Merge only into another open request of the same type for the same email.",
-                              field="merge_into")
+    if (
+        target.id == request.id
+        or target.type != request.type
+        or target.subject_email.lower() != request.subject_email.lower()
+        or not is_open(target.status)
+    ):
+        raise ValidationError(
+            "Merge only into another open request of the same type for the same email.", field="merge_into"
+        )
     check_transition(request.status, "withdrawn", is_processor=request.is_processor)
-    add_event(session, target, actor, "duplicate_merged", text=f"Request #{request.id} merged into this one.",
-              details={"merged_id": request.id})
-    return save_change(session, actor, request, expected_version, action="privacy_request_merged",
-                       kind="merged", changes={"status": "withdrawn", "merged_into_id": target.id},
-                       text=f"Merged into request #{target.id} as a duplicate.",
-                       details={"from": request.status, "to": "withdrawn", "merged_into": target.id})
+    add_event(
+        session,
+        target,
+        actor,
+        "duplicate_merged",
+        text=f"Request #{request.id} merged into this one.",
+        details={"merged_id": request.id},
+    )
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_merged",
+        kind="merged",
+        changes={"status": "withdrawn", "merged_into_id": target.id},
+        text=f"Merged into request #{target.id} as a duplicate.",
+        details={"from": request.status, "to": "withdrawn", "merged_into": target.id},
+    )

@@ -52,5 +52,5 @@ def check_transition(current: str, target: str, *, is_processor: bool) -> None:
         else:
             reason = "that step is not allowed from here"
         raise ValidationError(
-            f"Cannot move from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}: {reason}.",
-            field="status")
+            f"Cannot move from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}: {reason}.", field="status"
+        )

@@ -30,9 +30,11 @@ def subject_contacts(session: Session, request: PrivacyRequest) -> list[Contact]
     matches = [func.lower(Contact.email) == request.subject_email.lower()]
     if request.contact_id is not None:
         matches.append(Contact.id == request.contact_id)
-    return list(session.exec(
-        select(Contact).where(or_(*matches), Contact.anonymized_at.is_(None)).order_by(Contact.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Contact).where(or_(*matches), Contact.anonymized_at.is_(None)).order_by(Contact.id)
+        ).all()
+    )
 
 
 def _clean_field(field: str, value: str) -> str:
@@ -50,8 +52,15 @@ def _clean_field(field: str, value: str) -> str:
     return value
 
 
-def correct_contact(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                    contact_id: int, values: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def correct_contact(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    contact_id: int,
+    values: Mapping[str, str],
+) -> dict[str, dict[str, str]]:
     """Change the subject's contact fields; returns {field: {before, after}} as put on the timeline."""
     request = load_for_change(session, request_id, expected_version)
     require_open(request, "used for a correction")
@@ -60,11 +69,15 @@ def correct_contact(session: Session, actor: Actor, *, request_id: int, expected
         raise ValidationError("Choose one of the subject's contacts.", field="contact")
     unknown = set(values) - set(CORRECTABLE_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be corrected here: {', '.join(sorted(unknown))}.",
-                              field="contact")
+        raise ValidationError(
+            f"These fields cannot be corrected here: {', '.join(sorted(unknown))}.", field="contact"
+        )
     cleaned = {field: _clean_field(field, value) for field, value in values.items()}
-    changes = {field: {"before": getattr(contact, field), "after": after}
-               for field, after in cleaned.items() if getattr(contact, field) != after}
+    changes = {
+        field: {"before": getattr(contact, field), "after": after}
+        for field, after in cleaned.items()
+        if getattr(contact, field) != after
+    }
     if not changes:
         raise ValidationError("Nothing differs from the stored contact; nothing to correct.", field="contact")
     for field, change in changes.items():
@@ -72,14 +85,28 @@ def correct_contact(session: Session, actor: Actor, *, request_id: int, expected
     contact.updated_at = utcnow()
     session.add(contact)
     summary = ", ".join(f"{f}: “{c['before']}” → “{c['after']}”" for f, c in changes.items())
-    save_change(session, actor, request, expected_version, action="privacy_contact_corrected",
-                kind="corrected", changes={}, text=f"Contact #{contact.id} corrected: {summary}.",
-                details={"contact_id": contact.id, "changes": changes})
+    save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_contact_corrected",
+        kind="corrected",
+        changes={},
+        text=f"Contact #{contact.id} corrected: {summary}.",
+        details={"contact_id": contact.id, "changes": changes},
+    )
     return changes
 
 
-def apply_opt_out(session: Session, actor: Actor, *, request_id: int, expected_version: int,
-                  effective_at: datetime | None = None) -> list[int]:
+def apply_opt_out(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    effective_at: datetime | None = None,
+) -> list[int]:
     """Set the marketing opt-out on every contact of the subject; returns the contact ids changed.
 
     A contact already opted out keeps its earlier effective date.
@@ -91,19 +118,28 @@ def apply_opt_out(session: Session, actor: Actor, *, request_id: int, expected_v
     require_open(request, "used for an opt-out")
     contacts = [c for c in subject_contacts(session, request) if not c.marketing_opt_out]
     if not contacts:
-        raise ValidationError("No contact of this subject is left to opt out (none found, or all are "
-                              "opted out already).", field="opt_out")
+        raise ValidationError(
+            "No contact of this subject is left to opt out (none found, or all are opted out already).",
+            field="opt_out",
+        )
     for contact in contacts:
         contact.marketing_opt_out = True
         contact.marketing_opt_out_at = effective_at
         contact.updated_at = utcnow()
         session.add(contact)
     ids = [c.id for c in contacts]
-    save_change(session, actor, request, expected_version, action="privacy_marketing_opt_out",
-                kind="opted_out", changes={},
-                text=f"Marketing opt-out set on contact(s) {', '.join(f'#{i}' for i in ids)}, "
-                     f"effective {effective_at:%Y-%m-%d %H:%M} UTC.",
-                details={"contact_ids": ids, "effective_at": effective_at.isoformat()})
+    save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_marketing_opt_out",
+        kind="opted_out",
+        changes={},
+        text=f"Marketing opt-out set on contact(s) {', '.join(f'#{i}' for i in ids)}, "
+        f"effective {effective_at:%Y-%m-%d %H:%M} UTC.",
+        details={"contact_ids": ids, "effective_at": effective_at.isoformat()},
+    )
     return ids
 
 

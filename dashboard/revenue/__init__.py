@@ -16,7 +16,17 @@ from dashboard.revenue.metrics import (
 )
 
 __all__ = [
-    "CohortCell", "MissingFxRate", "MonthRevenue", "TrialMonth", "cohort_retention", "current_mrr",
-    "fx_rates", "lifetime_value", "monthly_revenue", "reporting_currency", "set_fx_rate", "to_reporting",
+    "CohortCell",
+    "MissingFxRate",
+    "MonthRevenue",
+    "TrialMonth",
+    "cohort_retention",
+    "current_mrr",
+    "fx_rates",
+    "lifetime_value",
+    "monthly_revenue",
+    "reporting_currency",
+    "set_fx_rate",
+    "to_reporting",
     "trial_conversion",
 ]

@@ -18,8 +18,10 @@ from models.types import utcnow
 
 class MissingFxRate(LookupError):
     def __init__(self, currency: str) -> None:
-        self.message = (f"No exchange rate for {currency.upper()} to {reporting_currency().upper()}; "
-                        "an admin can add it on the Sync and settings page.")
+        self.message = (
+            f"No exchange rate for {currency.upper()} to {reporting_currency().upper()}; "
+            "an admin can add it on the Sync and settings page."
+        )
         super().__init__(self.message)
 
 

@@ -25,9 +25,25 @@ def filter_options() -> installations.FilterOptions:
 def installation_frame(filters: installations.InstallationFilters) -> pd.DataFrame:
     with db_session() as session:
         rows = installations.list_installations(session, filters)
-    frame = pd.DataFrame(rows, columns=[
-        "id", "account_id", "company_name", "subdomain", "app", "state", "plan", "paid", "seats",
-        "stripe_subscription_id", "installed_at", "uninstalled_at", "source", "zendesk_installation_id"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "account_id",
+            "company_name",
+            "subdomain",
+            "app",
+            "state",
+            "plan",
+            "paid",
+            "seats",
+            "stripe_subscription_id",
+            "installed_at",
+            "uninstalled_at",
+            "source",
+            "zendesk_installation_id",
+        ],
+    )
     frame["account_link"] = _account_links(frame["account_id"])
     return frame
 
@@ -55,12 +71,16 @@ def reconciliation_frame() -> pd.DataFrame:
     """Every reconciliation row; `at_stake` is the amount in reporting-currency major units, for display."""
     with db_session() as session:
         rows = reconciliation.reconcile(session)
-    frame = pd.DataFrame([{**asdict(row), "category_label": row.category_label} for row in rows],
-                         columns=[*reconciliation.ReconciliationRow.__dataclass_fields__, "category_label"])
+    frame = pd.DataFrame(
+        [{**asdict(row), "category_label": row.category_label} for row in rows],
+        columns=[*reconciliation.ReconciliationRow.__dataclass_fields__, "category_label"],
+    )
     frame["account_link"] = _account_links(frame["account_id"])
     reporting = reporting_currency()
-    frame["at_stake"] = [None if pd.isna(value) else float(to_major(int(value), reporting))
-                         for value in frame["at_stake_minor"]]
+    frame["at_stake"] = [
+        None if pd.isna(value) else float(to_major(int(value), reporting))
+        for value in frame["at_stake_minor"]
+    ]
     return frame
 
 

@@ -34,9 +34,20 @@ def yearly_report_view(by: str) -> tuple[pd.DataFrame, Figure | None]:
     detail = report[report["group"] != "All"]
     if detail.empty:
         return report, None
-    long = detail.melt(id_vars=["year", "group"], value_vars=["received", "completed", "denied"],
-                       var_name="measure", value_name="requests")
-    chart = px.bar(long, x="group", y="requests", color="measure", barmode="group", facet_col="year",
-                   hover_data={"year": True, "group": True, "requests": True},
-                   labels={"group": by.capitalize(), "requests": "Requests", "measure": ""})
+    long = detail.melt(
+        id_vars=["year", "group"],
+        value_vars=["received", "completed", "denied"],
+        var_name="measure",
+        value_name="requests",
+    )
+    chart = px.bar(
+        long,
+        x="group",
+        y="requests",
+        color="measure",
+        barmode="group",
+        facet_col="year",
+        hover_data={"year": True, "group": True, "requests": True},
+        labels={"group": by.capitalize(), "requests": "Requests", "measure": ""},
+    )
     return report, chart

@@ -27,13 +27,16 @@ _COLUMNS = {
 def show_runs(actor: Actor) -> None:
     with db_session() as session:
         kinds = sync_runs.run_kinds(session)
-    kind = st.selectbox("Kind", ["", *kinds], format_func=lambda k: k or "All kinds", key="sync_kind",
-                        bind="query-params")
+    kind = st.selectbox(
+        "Kind", ["", *kinds], format_func=lambda k: k or "All kinds", key="sync_kind", bind="query-params"
+    )
     with db_session() as session:
         rows = sync_runs.recent_runs(session, kind=kind or "")
     if not rows:
-        st.info("No sync or job runs yet. They appear here as soon as a job runs "
-                "(for example `python -m dashboard sync ...`).")
+        st.info(
+            "No sync or job runs yet. They appear here as soon as a job runs "
+            "(for example `python -m dashboard sync ...`)."
+        )
         return
     frame = frame_to_viewer(pd.DataFrame(rows), "started_at", "finished_at")
     failed = int((frame["status"] == "failed").sum())

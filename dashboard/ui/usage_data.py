@@ -88,7 +88,8 @@ def kpi_texts(kpi: overview.Kpi) -> tuple[str, str | None]:
     if kpi.kind == "money":
         currency = reporting_currency()
         return format_money(int(kpi.value), currency), (
-            None if change is None else ("+" if change >= 0 else "") + format_money(int(change), currency))
+            None if change is None else ("+" if change >= 0 else "") + format_money(int(change), currency)
+        )
     if kpi.kind == "ratio":
         return f"{kpi.value:.1%}", None if change is None else f"{change * 100:+.1f} pp"
     return f"{kpi.value:,}", None if change is None else f"{change:+,}"
@@ -129,8 +130,12 @@ def app_filter() -> int | None:
     options: list[int | None] = [None, *names]
     current = st.query_params.get("app")
     chosen = int(current) if current and current.isdigit() and int(current) in names else None
-    app_id = st.selectbox("App", options, index=options.index(chosen),
-                          format_func=lambda value: "All apps" if value is None else names[value])
+    app_id = st.selectbox(
+        "App",
+        options,
+        index=options.index(chosen),
+        format_func=lambda value: "All apps" if value is None else names[value],
+    )
     if app_id is None:
         st.query_params.pop("app", None)
     else:
@@ -138,10 +143,15 @@ def app_filter() -> int | None:
     return app_id
 
 
-def table_with_download(frame: pd.DataFrame, *, name: str, column_config: dict | None = None,
-                        hide_index: bool = True) -> None:
+def table_with_download(
+    frame: pd.DataFrame, *, name: str, column_config: dict | None = None, hide_index: bool = True
+) -> None:
     """A table and a CSV download (built on click, formula-safe) of the same rows."""
     st.dataframe(frame, column_config=column_config, hide_index=hide_index, width="stretch")
     rows = frame if hide_index else frame.reset_index()
-    csv_download(lambda: rows, file_name=f"{name.lower().replace(' ', '-')}.csv", key=f"download-{name}",
-                 label=f"Download {name} (CSV)")
+    csv_download(
+        lambda: rows,
+        file_name=f"{name.lower().replace(' ', '-')}.csv",
+        key=f"download-{name}",
+        label=f"Download {name} (CSV)",
+    )

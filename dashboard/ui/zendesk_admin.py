@@ -34,19 +34,34 @@ def _connections_table(current: list[connections.ConnectionView]) -> None:
     if not current:
         st.info("No Zendesk account connected yet. Add one below with an API token.")
         return
-    frame = frame_to_viewer(pd.DataFrame([{
-        "subdomain": c.subdomain, "email": c.email, "enabled": c.enabled,
-        "token": "stored" if c.has_token else "missing", "last_synced_at": c.last_synced_at,
-        "last_error": c.last_error or "",
-    } for c in current]), "last_synced_at")
-    st.dataframe(frame, hide_index=True, column_config={
-        "subdomain": st.column_config.TextColumn("Subdomain"),
-        "email": st.column_config.TextColumn("API user"),
-        "enabled": st.column_config.CheckboxColumn("Enabled"),
-        "token": st.column_config.TextColumn("Token"),
-        "last_synced_at": st.column_config.DatetimeColumn("Last synced", format="YYYY-MM-DD HH:mm z"),
-        "last_error": st.column_config.TextColumn("Last error", width="large"),
-    })
+    frame = frame_to_viewer(
+        pd.DataFrame(
+            [
+                {
+                    "subdomain": c.subdomain,
+                    "email": c.email,
+                    "enabled": c.enabled,
+                    "token": "stored" if c.has_token else "missing",
+                    "last_synced_at": c.last_synced_at,
+                    "last_error": c.last_error or "",
+                }
+                for c in current
+            ]
+        ),
+        "last_synced_at",
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            "subdomain": st.column_config.TextColumn("Subdomain"),
+            "email": st.column_config.TextColumn("API user"),
+            "enabled": st.column_config.CheckboxColumn("Enabled"),
+            "token": st.column_config.TextColumn("Token"),
+            "last_synced_at": st.column_config.DatetimeColumn("Last synced", format="YYYY-MM-DD HH:mm z"),
+            "last_error": st.column_config.TextColumn("Last error", width="large"),
+        },
+    )
     csv_download(frame, file_name="zendesk-connections.csv", key="zendesk_connections_csv")
 
 
@@ -64,8 +79,9 @@ def _add_form(actor: Actor) -> None:
         if st.form_submit_button("Add connection", type="primary"):
             with errors.reported():
                 with db_session() as session:
-                    added = connections.add_connection(session, actor, subdomain=subdomain, email=email,
-                                                       token=token)
+                    added = connections.add_connection(
+                        session, actor, subdomain=subdomain, email=email, token=token
+                    )
                 st.toast(f"Connected {added.subdomain}.zendesk.com.", icon=":material/check:")
 
 
@@ -88,14 +104,25 @@ def _edit_form(actor: Actor, current: list[connections.ConnectionView]) -> None:
         if st.form_submit_button("Save changes"):
             with errors.reported():
                 with db_session() as session:
-                    connections.update_connection(session, actor, connection_id=chosen, email=email,
-                                                  token=token or None, enabled=enabled)
+                    connections.update_connection(
+                        session,
+                        actor,
+                        connection_id=chosen,
+                        email=email,
+                        token=token or None,
+                        enabled=enabled,
+                    )
                 st.toast(f"Saved {connection.subdomain}.", icon=":material/check:")
 
 
 def _sync_now(actor: Actor, *, enabled: int) -> None:
-    if not st.button("Sync now", icon=":material/sync:", disabled=enabled == 0, key="zendesk_sync_now",
-                     help="Read app installations from every enabled Zendesk account"):
+    if not st.button(
+        "Sync now",
+        icon=":material/sync:",
+        disabled=enabled == 0,
+        key="zendesk_sync_now",
+        help="Read app installations from every enabled Zendesk account",
+    ):
         return
     with st.status(f"Syncing {enabled} Zendesk account(s)…", expanded=True) as status:
         bar = st.progress(0.0)

@@ -14,8 +14,20 @@ from sqlalchemy import Connection, Engine, func, select
 from models import UsageEvent
 
 # Times are naive UTC text ("YYYY-MM-DD HH:MM:SS.ffffff", see sqlparts.utc_text).
-EVENT_COLUMNS = ("event_id", "installation_id", "account_id", "app_id", "feature", "actor_hash",
-                 "occurred_at", "ip_address", "user_agent", "browser", "os", "ingested_at")
+EVENT_COLUMNS = (
+    "event_id",
+    "installation_id",
+    "account_id",
+    "app_id",
+    "feature",
+    "actor_hash",
+    "occurred_at",
+    "ip_address",
+    "user_agent",
+    "browser",
+    "os",
+    "ingested_at",
+)
 EventRow = tuple[str, int, int, int, str, str, str, str | None, str | None, str | None, str | None, str]
 
 _TIME_POSITIONS = (EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("ingested_at"))

@@ -66,8 +66,14 @@ class InstallationDirectory:
 
     def __init__(self, session: Session) -> None:
         rows = session.exec(
-            select(Installation.id, Installation.account_id, Installation.app_id, Installation.state,
-                   Account.zendesk_subdomain, App.slug)
+            select(
+                Installation.id,
+                Installation.account_id,
+                Installation.app_id,
+                Installation.state,
+                Account.zendesk_subdomain,
+                App.slug,
+            )
             .join(Account, Account.id == Installation.account_id)
             .join(App, App.id == Installation.app_id)
             .order_by(Installation.id)
@@ -114,8 +120,10 @@ class EventPreparer:
 
     def prepare(self, record: dict[str, Any]) -> EventRow | str:
         missing = [name for name in REQUIRED if not str(record.get(name) or "").strip()]
-        if not (str(record.get("installation_id") or "").strip()
-                or (str(record.get("subdomain") or "").strip() and str(record.get("app") or "").strip())):
+        if not (
+            str(record.get("installation_id") or "").strip()
+            or (str(record.get("subdomain") or "").strip() and str(record.get("app") or "").strip())
+        ):
             missing.append("installation_id or subdomain+app")
         if missing:
             return f"missing field: {', '.join(missing)}"
@@ -135,12 +143,23 @@ class EventPreparer:
         ip = str(record.get("ip_address") or "").strip() or None
         if ip is not None and not valid_ip(ip):
             return "bad ip_address"
-        user_agent = (str(record.get("user_agent") or "").strip() or None)
+        user_agent = str(record.get("user_agent") or "").strip() or None
         browser, os_name = browser_and_os(user_agent[:500]) if user_agent else (None, None)
         actor_hash = self.actor_hash(ref.account_id, str(record["actor"]).strip())
-        return (event_id, ref.installation_id, ref.account_id, ref.app_id, feature, actor_hash,
-                utc_text(occurred), ip, user_agent[:500] if user_agent else None, browser, os_name,
-                self.ingested_at)
+        return (
+            event_id,
+            ref.installation_id,
+            ref.account_id,
+            ref.app_id,
+            feature,
+            actor_hash,
+            utc_text(occurred),
+            ip,
+            user_agent[:500] if user_agent else None,
+            browser,
+            os_name,
+            self.ingested_at,
+        )
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -169,8 +188,15 @@ def browser_and_os(user_agent: str) -> tuple[str | None, str | None]:
     return (browser[:64] if browser else None), (os_name[:64] if os_name else None)
 
 
-def ingest_events(session: Session, records: Iterable[dict[str, Any]], *, actor: Actor,
-                  now: datetime | None = None, source: str = "api", batch_size: int = 50_000) -> IngestResult:
+def ingest_events(
+    session: Session,
+    records: Iterable[dict[str, Any]],
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    source: str = "api",
+    batch_size: int = 50_000,
+) -> IngestResult:
     """Validate, store and roll up `records`. The caller commits."""
     now = now or datetime.now(UTC)
     preparer = EventPreparer(session, now=now)
@@ -193,9 +219,14 @@ def ingest_events(session: Session, records: Iterable[dict[str, Any]], *, actor:
     if result.inserted:
         result.days = sorted(days)
         refresh_rollups(session, days=result.days)
-    audit.record(session, actor, "usage.ingest", target_type="usage_events", target_id=source,
-                 details={"received": result.received, "inserted": result.inserted,
-                          "rejected": len(result.rejected)})
+    audit.record(
+        session,
+        actor,
+        "usage.ingest",
+        target_type="usage_events",
+        target_id=source,
+        details={"received": result.received, "inserted": result.inserted, "rejected": len(result.rejected)},
+    )
     return result
 
 
@@ -222,12 +253,20 @@ def default_rejects_path(path: Path) -> Path:
 def write_rejects(path: Path, rejected: list[Rejected]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for item in rejected:
-            handle.write(json.dumps({"line": item.line, "reason": item.reason, "record": item.record},
-                                    default=str) + "\n")
+            handle.write(
+                json.dumps({"line": item.line, "reason": item.reason, "record": item.record}, default=str)
+                + "\n"
+            )
 
 
-def ingest_file(session: Session, path: Path, *, actor: Actor, rejects_path: Path | None = None,
-                now: datetime | None = None) -> IngestResult:
+def ingest_file(
+    session: Session,
+    path: Path,
+    *,
+    actor: Actor,
+    rejects_path: Path | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
     """Ingest a JSONL or CSV file; bad rows go to `rejects_path` (default: FILE.rejects.jsonl)."""
     result = ingest_events(session, read_records(path), actor=actor, now=now, source=path.name)
     if result.rejected:

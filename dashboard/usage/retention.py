@@ -43,8 +43,9 @@ def truncate_ip(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-def purge_usage(session: Session, *, actor: Actor, days: int, mode: str,
-                now: datetime | None = None) -> PurgeResult:
+def purge_usage(
+    session: Session, *, actor: Actor, days: int, mode: str, now: datetime | None = None
+) -> PurgeResult:
     """Apply retention to raw events older than `days` days. The caller commits."""
     if mode not in MODES:
         raise ValidationError(f"retention mode must be one of {', '.join(MODES)}", field="mode")
@@ -58,8 +59,13 @@ def purge_usage(session: Session, *, actor: Actor, days: int, mode: str,
         count = connection.execute(statement, bound).rowcount
     else:
         count = _truncate_ips(session, bound)
-    audit.record(session, actor, f"usage.purge.{mode}", target_type="usage_events",
-                 details={"cutoff": cutoff.isoformat(), "events": count})
+    audit.record(
+        session,
+        actor,
+        f"usage.purge.{mode}",
+        target_type="usage_events",
+        details={"cutoff": cutoff.isoformat(), "events": count},
+    )
     return PurgeResult(mode, cutoff, count)
 
 
@@ -68,9 +74,13 @@ def _truncate_ips(session: Session, bound: dict) -> int:
     changed = 0
     last_id = 0
     while True:
-        rows = connection.execute(text(
-            "SELECT id, ip_address FROM usage_events WHERE occurred_at < :cutoff AND ip_address IS NOT NULL "
-            "AND id > :last ORDER BY id LIMIT :batch"), {**bound, "last": last_id, "batch": BATCH}).all()
+        rows = connection.execute(
+            text(
+                "SELECT id, ip_address FROM usage_events WHERE occurred_at < :cutoff AND ip_address IS NOT NULL "
+                "AND id > :last ORDER BY id LIMIT :batch"
+            ),
+            {**bound, "last": last_id, "batch": BATCH},
+        ).all()
         if not rows:
             return changed
         last_id = rows[-1][0]

@@ -41,8 +41,9 @@ class _Where:
     params: dict[str, object] = field(default_factory=dict)
 
     def bind(self, statement: str) -> TextClause:
-        lists = [bindparam(name, expanding=True)
-                 for name, value in self.params.items() if isinstance(value, list)]
+        lists = [
+            bindparam(name, expanding=True) for name, value in self.params.items() if isinstance(value, list)
+        ]
         return text(statement).bindparams(*lists)
 
 
@@ -93,27 +94,48 @@ def rebuild_all(session: Session) -> RollupResult:
     if first is None:
         return RollupResult(0, 0, 0)
     rebuilt = _from_day(as_date(first))
-    scope = _Scope(raw=EVERY_ROW, raw_days=rebuilt, days=EVERY_ROW, months=EVERY_ROW, month_days=EVERY_ROW,
-                   actives_start=None, bulk=True)
+    scope = _Scope(
+        raw=EVERY_ROW,
+        raw_days=rebuilt,
+        days=EVERY_ROW,
+        months=EVERY_ROW,
+        month_days=EVERY_ROW,
+        actives_start=None,
+        bulk=True,
+    )
     active_days = _rebuild(connection, scope)
-    days, months = connection.execute(rebuilt.bind(
-        f"SELECT COUNT(DISTINCT day), COUNT(DISTINCT {month_of(dialect, 'day')}) FROM usage_feature_days "
-        f"{rebuilt.sql}"), rebuilt.params).one()
+    days, months = connection.execute(
+        rebuilt.bind(
+            f"SELECT COUNT(DISTINCT day), COUNT(DISTINCT {month_of(dialect, 'day')}) FROM usage_feature_days "
+            f"{rebuilt.sql}"
+        ),
+        rebuilt.params,
+    ).one()
     return RollupResult(days, months, active_days)
 
 
 def _listed_scope(dialect: str, day_list: list[date], months: list[date]) -> _Scope:
     event_day = utc_day(dialect, "occurred_at")
-    raw = _Where(f"WHERE occurred_at >= :lo AND occurred_at < :hi AND {event_day} IN :days",
-                 {"days": day_list, "lo": time_param(dialect, day_start(day_list[0])),
-                  "hi": time_param(dialect, day_start(day_list[-1] + timedelta(days=1)))})
+    raw = _Where(
+        f"WHERE occurred_at >= :lo AND occurred_at < :hi AND {event_day} IN :days",
+        {
+            "days": day_list,
+            "lo": time_param(dialect, day_start(day_list[0])),
+            "hi": time_param(dialect, day_start(day_list[-1] + timedelta(days=1))),
+        },
+    )
     listed_days = _Where("WHERE day IN :days", {"days": day_list})
     return _Scope(
-        raw=raw, raw_days=listed_days, days=listed_days,
+        raw=raw,
+        raw_days=listed_days,
+        days=listed_days,
         months=_Where("WHERE month IN :months", {"months": months}),
-        month_days=_Where(f"WHERE day >= :lo AND day < :hi AND {month_of(dialect, 'day')} IN :months",
-                          {"months": months, "lo": months[0], "hi": _next_month(months[-1])}),
-        actives_start=day_list[0])
+        month_days=_Where(
+            f"WHERE day >= :lo AND day < :hi AND {month_of(dialect, 'day')} IN :months",
+            {"months": months, "lo": months[0], "hi": _next_month(months[-1])},
+        ),
+        actives_start=day_list[0],
+    )
 
 
 def _rebuild(connection: Connection, scope: _Scope) -> int:
@@ -150,21 +172,30 @@ def _rebuild_day_rollups(connection: Connection, scope: _Scope) -> None:
     for table in ("usage_daily_rollups", "usage_actor_days"):
         _execute(connection, scope.raw_days, f"DELETE FROM {table} {scope.raw_days.sql}")
     _execute(connection, scope.days, f"DELETE FROM usage_feature_days {scope.days.sql}")
-    _execute(connection, scope.raw,
-             "INSERT INTO usage_daily_rollups (day, installation_id, account_id, app_id, feature, events, "
-             f"distinct_actors) SELECT {event_day}, installation_id, account_id, app_id, feature, COUNT(*), "
-             f"COUNT(DISTINCT actor_hash) FROM usage_events {scope.raw.sql} "
-             f"GROUP BY {event_day}, installation_id, account_id, app_id, feature ORDER BY 1, 2, 5")
-    _execute(connection, scope.raw,
-             "INSERT INTO usage_actor_days (day, app_id, account_id, actor_hash) "
-             f"SELECT DISTINCT {event_day}, app_id, account_id, actor_hash FROM usage_events "
-             f"{scope.raw.sql} ORDER BY 1, 2, 3, 4")
+    _execute(
+        connection,
+        scope.raw,
+        "INSERT INTO usage_daily_rollups (day, installation_id, account_id, app_id, feature, events, "
+        f"distinct_actors) SELECT {event_day}, installation_id, account_id, app_id, feature, COUNT(*), "
+        f"COUNT(DISTINCT actor_hash) FROM usage_events {scope.raw.sql} "
+        f"GROUP BY {event_day}, installation_id, account_id, app_id, feature ORDER BY 1, 2, 5",
+    )
+    _execute(
+        connection,
+        scope.raw,
+        "INSERT INTO usage_actor_days (day, app_id, account_id, actor_hash) "
+        f"SELECT DISTINCT {event_day}, app_id, account_id, actor_hash FROM usage_events "
+        f"{scope.raw.sql} ORDER BY 1, 2, 3, 4",
+    )
     # Actors per feature: installations belong to one account and actor hashes are account-scoped,
     # so per-installation distinct counts add up exactly.
-    _execute(connection, scope.days,
-             "INSERT INTO usage_feature_days (day, app_id, feature, events, actors, accounts) "
-             "SELECT day, app_id, feature, SUM(events), SUM(distinct_actors), COUNT(DISTINCT account_id) "
-             f"FROM usage_daily_rollups {scope.days.sql} GROUP BY day, app_id, feature")
+    _execute(
+        connection,
+        scope.days,
+        "INSERT INTO usage_feature_days (day, app_id, feature, events, actors, accounts) "
+        "SELECT day, app_id, feature, SUM(events), SUM(distinct_actors), COUNT(DISTINCT account_id) "
+        f"FROM usage_daily_rollups {scope.days.sql} GROUP BY day, app_id, feature",
+    )
 
 
 def _rebuild_month_rollups(connection: Connection, scope: _Scope) -> None:
@@ -172,19 +203,25 @@ def _rebuild_month_rollups(connection: Connection, scope: _Scope) -> None:
     in_months = scope.month_days.sql
     for table in ("usage_feature_months", "usage_account_months"):
         _execute(connection, scope.months, f"DELETE FROM {table} {scope.months.sql}")
-    _execute(connection, scope.month_days,
-             "INSERT INTO usage_feature_months (month, app_id, feature, events, accounts) "
-             f"SELECT {month}, app_id, feature, SUM(events), COUNT(DISTINCT account_id) "
-             f"FROM usage_daily_rollups {in_months} GROUP BY {month}, app_id, feature")
-    _execute(connection, scope.month_days,
-             "INSERT INTO usage_account_months (month, account_id, app_id, events, active_days, actors) "
-             "SELECT e.month, e.account_id, e.app_id, e.events, e.active_days, COALESCE(a.actors, 0) FROM "
-             f"(SELECT {month} AS month, account_id, app_id, SUM(events) AS events, "
-             f"COUNT(DISTINCT day) AS active_days FROM usage_daily_rollups {in_months} "
-             f"GROUP BY {month}, account_id, app_id) e LEFT JOIN "
-             f"(SELECT {month} AS month, account_id, app_id, COUNT(DISTINCT actor_hash) AS actors "
-             f"FROM usage_actor_days {in_months} GROUP BY {month}, account_id, app_id) a "
-             "ON a.month = e.month AND a.account_id = e.account_id AND a.app_id = e.app_id")
+    _execute(
+        connection,
+        scope.month_days,
+        "INSERT INTO usage_feature_months (month, app_id, feature, events, accounts) "
+        f"SELECT {month}, app_id, feature, SUM(events), COUNT(DISTINCT account_id) "
+        f"FROM usage_daily_rollups {in_months} GROUP BY {month}, app_id, feature",
+    )
+    _execute(
+        connection,
+        scope.month_days,
+        "INSERT INTO usage_account_months (month, account_id, app_id, events, active_days, actors) "
+        "SELECT e.month, e.account_id, e.app_id, e.events, e.active_days, COALESCE(a.actors, 0) FROM "
+        f"(SELECT {month} AS month, account_id, app_id, SUM(events) AS events, "
+        f"COUNT(DISTINCT day) AS active_days FROM usage_daily_rollups {in_months} "
+        f"GROUP BY {month}, account_id, app_id) e LEFT JOIN "
+        f"(SELECT {month} AS month, account_id, app_id, COUNT(DISTINCT actor_hash) AS actors "
+        f"FROM usage_actor_days {in_months} GROUP BY {month}, account_id, app_id) a "
+        "ON a.month = e.month AND a.account_id = e.account_id AND a.app_id = e.app_id",
+    )
 
 
 def _next_month(month: date) -> date:
@@ -216,9 +253,13 @@ def _rebuild_daily_actives(connection: Connection, *, start: date | None) -> int
     rows = _active_rows(steps, events, start=start)
     _execute(connection, replaced, f"DELETE FROM app_daily_actives {replaced.sql}")
     if rows:
-        connection.execute(text(
-            "INSERT INTO app_daily_actives (day, app_id, dau, wau, mau, active_accounts, events) "
-            "VALUES (:day, :app_id, :dau, :wau, :mau, :active_accounts, :events)"), rows)
+        connection.execute(
+            text(
+                "INSERT INTO app_daily_actives (day, app_id, dau, wau, mau, active_accounts, events) "
+                "VALUES (:day, :app_id, :dau, :wau, :mau, :active_accounts, :events)"
+            ),
+            rows,
+        )
     return len(rows)
 
 
@@ -237,9 +278,12 @@ def _spans(connection: Connection, dialect: str, app_expr: str, member: str, nee
 
 def _events_by_app_day(connection: Connection, needed: _Where) -> dict[tuple[int, int], int]:
     n = day_number(connection.dialect.name, "day")
-    rows = connection.execute(needed.bind(
-        f"SELECT app_id, {n}, SUM(events) FROM usage_feature_days {needed.sql} GROUP BY app_id, {n}"),
-        needed.params).all()
+    rows = connection.execute(
+        needed.bind(
+            f"SELECT app_id, {n}, SUM(events) FROM usage_feature_days {needed.sql} GROUP BY app_id, {n}"
+        ),
+        needed.params,
+    ).all()
     events: dict[tuple[int, int], int] = defaultdict(int)
     for app_id, day_n, count in rows:
         events[(app_id, day_n)] += count
@@ -247,8 +291,9 @@ def _events_by_app_day(connection: Connection, needed: _Where) -> dict[tuple[int
     return events
 
 
-def _active_rows(steps: dict[tuple[str, int], dict[int, int]], events: dict[tuple[int, int], int], *,
-                 start: date | None) -> list[dict[str, object]]:
+def _active_rows(
+    steps: dict[tuple[str, int], dict[int, int]], events: dict[tuple[int, int], int], *, start: date | None
+) -> list[dict[str, object]]:
     start_n = (start - EPOCH).days if start else min((day_n for (_, day_n) in events), default=0)
     last_n = max((day_n for (_, day_n) in events), default=start_n - 1)
     app_ids = sorted({app_id for (_, app_id) in steps})
@@ -260,8 +305,14 @@ def _active_rows(steps: dict[tuple[str, int], dict[int, int]], events: dict[tupl
             for name in running:
                 running[name] += steps[(name, app_id)].get(day_n, 0)
             if day_n >= start_n:
-                rows.append({"day": EPOCH + timedelta(days=day_n), "app_id": app_id, **running,
-                             "events": events.get((app_id, day_n), 0)})
+                rows.append(
+                    {
+                        "day": EPOCH + timedelta(days=day_n),
+                        "app_id": app_id,
+                        **running,
+                        "events": events.get((app_id, day_n), 0),
+                    }
+                )
     return rows
 
 
@@ -280,4 +331,3 @@ def _rebuild_cohorts(connection: Connection) -> None:
     any_app = f"SELECT DISTINCT {ALL_APPS} AS app_id, account_id, month FROM usage_account_months"
     for source in (per_app, any_app):
         connection.execute(text(cohort_sql.format(source=source)))
-

@@ -19,8 +19,14 @@ from dashboard.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -45,8 +51,13 @@ def wait_for_http(url: str, timeout: float = 120) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None, *, port: int | None = None,
-                    extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+def start_streamlit(
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> tuple[subprocess.Popen, str]:
     """`./scripts/start` (the README's command) on a free loopback port; returns the process and its URL."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
@@ -54,9 +65,20 @@ def start_streamlit(data_dir: Path, extra_env: dict[str, str] | None = None, *, 
     env.update(extra_env or {})
     log = open(data_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
-        ["./scripts/start", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none", *extra_args],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            "./scripts/start",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            *extra_args,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

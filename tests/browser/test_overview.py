@@ -14,7 +14,8 @@ def test_executive_lands_on_the_overview(console_url: str, page) -> None:
     main.locator("[data-testid='stMetricLabel']").filter(has_text="Overdue privacy requests").wait_for()
     labels = main.locator("[data-testid='stMetricLabel']").all_inner_texts()
     assert {"Active installations", "MAU", "Open privacy requests", "Overdue privacy requests"} <= {
-        label.strip() for label in labels}
+        label.strip() for label in labels
+    }
     assert main.get_by_role("heading", name="Net installs").is_visible()
     assert main.get_by_role("heading", name="Usage trend").is_visible()
     assert "@" not in main.inner_text()

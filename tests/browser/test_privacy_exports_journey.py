@@ -46,11 +46,11 @@ def fake_stripe_world() -> Iterator[FakeStripe]:
 def console(tmp_path_factory: pytest.TempPathFactory, fake_stripe_world: FakeStripe) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("exports-console") / "data"
     data_dir.mkdir()
-    process, base = start_streamlit(data_dir, {"STRIPE_API_KEY": TEST_KEY,
-                                               "STRIPE_API_BASE": fake_stripe_world.url})
+    process, base = start_streamlit(
+        data_dir, {"STRIPE_API_KEY": TEST_KEY, "STRIPE_API_BASE": fake_stripe_world.url}
+    )
     yield base
     stop(process)
-
 
 
 def _open_in_progress_request(page, base: str, kind: str, email: str) -> str:
@@ -111,7 +111,10 @@ def test_plan_confirm_and_run_a_deletion(console, page, fake_stripe_world) -> No
         page.get_by_role("button", name="Download the deletion record (JSON)").click()
     record = json.loads(download.value.path().read_text())
     assert record["request_id"] == int(request_id)
-    assert {s["system"]: s["status"] for s in record["steps"]} == {"store": "done", "stripe": "done",
-                                                                   "zendesk": "skipped"}
+    assert {s["system"]: s["status"] for s in record["steps"]} == {
+        "store": "done",
+        "stripe": "done",
+        "zendesk": "skipped",
+    }
     deleted = [c for c in fake_stripe_world.store["customers"].values() if c.get("deleted")]
     assert [c["email"] for c in deleted] == [DELETION_EMAIL]

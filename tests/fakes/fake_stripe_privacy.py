@@ -17,17 +17,25 @@ def search_customers(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     """Stripe's `email~"x"`: case-insensitive substring match (so near matches come back too)."""
     found = _EMAIL_CLAUSE.search(request.param("query", "") or "")
     if found is None:
-        return stripe_error(400, "Only email~\"...\" queries are supported by the fake.")
+        return stripe_error(400, 'Only email~"..." queries are supported by the fake.')
     needle = found.group(1).replace('\\"', '"').replace("\\\\", "\\").lower()
-    hits = [c for c in fake.store["customers"].values()
-            if not c.get("deleted") and needle in str(c.get("email") or "").lower()]
+    hits = [
+        c
+        for c in fake.store["customers"].values()
+        if not c.get("deleted") and needle in str(c.get("email") or "").lower()
+    ]
     hits.sort(key=lambda c: c["id"])
     limit = min(int(request.param("limit", "10") or 10), 100)
     start = int(request.param("page", "0") or 0)
-    chunk = hits[start:start + limit]
+    chunk = hits[start : start + limit]
     more = start + limit < len(hits)
-    return 200, {"object": "search_result", "url": "/v1/customers/search", "has_more": more,
-                 "next_page": str(start + limit) if more else None, "data": chunk}
+    return 200, {
+        "object": "search_result",
+        "url": "/v1/customers/search",
+        "has_more": more,
+        "next_page": str(start + limit) if more else None,
+        "data": chunk,
+    }
 
 
 @route("DELETE", r"/v1/customers/(?P<id>[^/]+)")
@@ -38,7 +46,13 @@ def delete_customer(fake: FakeStripe, request: Request) -> tuple[int, dict]:
         return stripe_error(404, f"No such customer: '{request.match['id']}'", code="resource_missing")
     for subscription in fake.store["subscriptions"].values():
         if subscription.get("customer") == customer["id"] and subscription["status"] != "canceled":
-            fake.update("subscriptions", subscription["id"], "customer.subscription.deleted",
-                        status="canceled", canceled_at=fake.clock, ended_at=fake.clock)
+            fake.update(
+                "subscriptions",
+                subscription["id"],
+                "customer.subscription.deleted",
+                status="canceled",
+                canceled_at=fake.clock,
+                ended_at=fake.clock,
+            )
     fake.delete("customers", customer["id"])
     return 200, {"id": customer["id"], "object": "customer", "deleted": True}

@@ -69,8 +69,9 @@ class FakeAccount:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
 
-    def fail_next(self, *, status: int | None = None, retry_after: int | None = None,
-                  delay: float = 0.0, times: int = 1) -> None:
+    def fail_next(
+        self, *, status: int | None = None, retry_after: int | None = None, delay: float = 0.0, times: int = 1
+    ) -> None:
         self.faults.extend(Fault(status, retry_after, delay) for _ in range(times))
 
     def authorization_ok(self, header: str | None) -> bool:
@@ -91,7 +92,7 @@ class FakeRequest:
     def paged(self, key: str, items: list[dict[str, Any]]) -> Reply:
         page = int(self.query.get("page", ["1"])[0])
         size = self.fake.page_size
-        chunk = items[(page - 1) * size: page * size]
+        chunk = items[(page - 1) * size : page * size]
         more = page * size < len(items)
         base = f"https://{self.account.subdomain}.zendesk.com{self.path}"
         next_page = f"{base}?page={page + 1}" if more else None
@@ -101,21 +102,40 @@ class FakeRequest:
 Handler = Callable[[FakeRequest], Reply]
 
 
-def installation(*, id: int, app_id: int, enabled: bool = True, plan: str | None = "Team", paid: bool = True,
-                 seats: int | None = None, stripe_subscription_id: str | None = None,
-                 created_at: str = "2026-01-05T10:00:00Z", **extra: Any) -> dict[str, Any]:
+def installation(
+    *,
+    id: int,
+    app_id: int,
+    enabled: bool = True,
+    plan: str | None = "Team",
+    paid: bool = True,
+    seats: int | None = None,
+    stripe_subscription_id: str | None = None,
+    created_at: str = "2026-01-05T10:00:00Z",
+    **extra: Any,
+) -> dict[str, Any]:
     """An installation payload shaped like Zendesk's (see ../shared/reference/zendesk.md)."""
     settings_objects = [{"name": "title", "value": f"App {app_id}"}]
     if seats is not None:
         settings_objects.append({"name": "seats", "value": str(seats)})
     payload = {
-        "id": id, "app_id": app_id, "product": "support", "enabled": enabled,
+        "id": id,
+        "app_id": app_id,
+        "product": "support",
+        "enabled": enabled,
         "settings": {"name": f"App {app_id}", "title": f"App {app_id}"},
-        "settings_objects": settings_objects, "created_at": created_at, "updated_at": created_at,
-        "role_restrictions": None, "group_restrictions": None, "recurring_payment": paid,
-        "plan_information": {"name": plan} if plan else None, "paid": paid,
-        "has_unpaid_subscription": False, "has_incomplete_subscription": False,
-        "stripe_account": "acct_demo", "stripe_subscription_id": stripe_subscription_id,
+        "settings_objects": settings_objects,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "role_restrictions": None,
+        "group_restrictions": None,
+        "recurring_payment": paid,
+        "plan_information": {"name": plan} if plan else None,
+        "paid": paid,
+        "has_unpaid_subscription": False,
+        "has_incomplete_subscription": False,
+        "stripe_account": "acct_demo",
+        "stripe_subscription_id": stripe_subscription_id,
     }
     payload.update(extra)
     return payload
@@ -141,6 +161,7 @@ class FakeZendesk:
         def register(handler: Handler) -> Handler:
             cls._class_routes.append((method.upper(), re.compile(pattern + r"\Z"), handler))
             return handler
+
         return register
 
     def add_route(self, method: str, pattern: str, handler: Handler) -> None:
@@ -154,8 +175,14 @@ class FakeZendesk:
         return None
 
     # -- accounts ---------------------------------------------------------------------------------
-    def add_account(self, subdomain: str, *, email: str = "api@company.test", token: str = "good-token",
-                    installations: list[dict[str, Any]] | None = None) -> FakeAccount:
+    def add_account(
+        self,
+        subdomain: str,
+        *,
+        email: str = "api@company.test",
+        token: str = "good-token",
+        installations: list[dict[str, Any]] | None = None,
+    ) -> FakeAccount:
         account = FakeAccount(subdomain, email, token, list(installations or []))
         self.accounts[subdomain] = account
         return account
@@ -239,8 +266,9 @@ class FakeZendesk:
         route_handler, params = found
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        request = FakeRequest(self, account, method, path, parse_qs(query), params,
-                              json.loads(raw) if raw else None)
+        request = FakeRequest(
+            self, account, method, path, parse_qs(query), params, json.loads(raw) if raw else None
+        )
         self._send(handler, route_handler(request))
 
     @staticmethod

@@ -17,29 +17,61 @@ _ids = count(1000)
 _NOT_FOUND = Reply(404, {"error": "RecordNotFound", "description": "Not found"})
 
 
-def add_user(account: FakeAccount, *, name: str, email: str, user_id: int | None = None,
-             role: str = "end-user") -> dict[str, Any]:
-    user = {"id": user_id or next(_ids), "name": name, "email": email, "role": role, "active": True,
-            "created_at": "2026-01-05T10:00:00Z", "updated_at": "2026-01-05T10:00:00Z", "phone": None,
-            "time_zone": "Berlin", "locale": "en-US", "tags": []}
+def add_user(
+    account: FakeAccount, *, name: str, email: str, user_id: int | None = None, role: str = "end-user"
+) -> dict[str, Any]:
+    user = {
+        "id": user_id or next(_ids),
+        "name": name,
+        "email": email,
+        "role": role,
+        "active": True,
+        "created_at": "2026-01-05T10:00:00Z",
+        "updated_at": "2026-01-05T10:00:00Z",
+        "phone": None,
+        "time_zone": "Berlin",
+        "locale": "en-US",
+        "tags": [],
+    }
     account.records.setdefault("users", []).append(user)
     return user
 
 
-def add_ticket(account: FakeAccount, *, requester: dict[str, Any], subject: str,
-               comments: list[tuple[dict[str, Any], str]],
-               ccs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def add_ticket(
+    account: FakeAccount,
+    *,
+    requester: dict[str, Any],
+    subject: str,
+    comments: list[tuple[dict[str, Any], str]],
+    ccs: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A ticket requested by `requester` with (author, body) comments and CC'd users."""
-    ticket = {"id": next(_ids), "requester_id": requester["id"], "submitter_id": requester["id"],
-              "subject": subject, "description": comments[0][1] if comments else "", "status": "open",
-              "collaborator_ids": [user["id"] for user in ccs or []], "tags": [],
-              "created_at": "2026-02-01T09:00:00Z", "updated_at": "2026-02-02T09:00:00Z"}
+    ticket = {
+        "id": next(_ids),
+        "requester_id": requester["id"],
+        "submitter_id": requester["id"],
+        "subject": subject,
+        "description": comments[0][1] if comments else "",
+        "status": "open",
+        "collaborator_ids": [user["id"] for user in ccs or []],
+        "tags": [],
+        "created_at": "2026-02-01T09:00:00Z",
+        "updated_at": "2026-02-02T09:00:00Z",
+    }
     account.records.setdefault("tickets", []).append(ticket)
     for author, body in comments:
-        account.records.setdefault("comments", []).append({
-            "id": next(_ids), "ticket_id": ticket["id"], "author_id": author["id"], "body": body,
-            "html_body": f"<p>{body}</p>", "public": True, "created_at": "2026-02-01T09:05:00Z",
-            "type": "Comment"})
+        account.records.setdefault("comments", []).append(
+            {
+                "id": next(_ids),
+                "ticket_id": ticket["id"],
+                "author_id": author["id"],
+                "body": body,
+                "html_body": f"<p>{body}</p>",
+                "public": True,
+                "created_at": "2026-02-01T09:05:00Z",
+                "type": "Comment",
+            }
+        )
     return ticket
 
 
@@ -56,8 +88,11 @@ def _search(request: FakeRequest) -> Reply:
     query = request.query.get("query", [""])[0]
     found = re.search(r"email:\"?([^\s\"]+)", query)
     needle = found.group(1).split("@")[0].lower() if found else ""
-    hits = [{**user, "result_type": "user"} for user in _users(request)
-            if needle and needle in str(user.get("email") or "").lower()]
+    hits = [
+        {**user, "result_type": "user"}
+        for user in _users(request)
+        if needle and needle in str(user.get("email") or "").lower()
+    ]
     return request.paged("results", hits)
 
 
@@ -71,8 +106,9 @@ def _requested(request: FakeRequest) -> Reply:
 @FakeZendesk.route("GET", r"/api/v2/tickets/(?P<ticket_id>\d+)/comments\.json")
 def _comments(request: FakeRequest) -> Reply:
     ticket_id = int(request.params["ticket_id"])
-    return request.paged("comments", [c for c in request.account.records.get("comments", [])
-                                      if c["ticket_id"] == ticket_id])
+    return request.paged(
+        "comments", [c for c in request.account.records.get("comments", []) if c["ticket_id"] == ticket_id]
+    )
 
 
 @FakeZendesk.route("GET", r"/api/v2/users/show_many\.json")
@@ -99,5 +135,14 @@ def _permanent_delete(request: FakeRequest) -> Reply:
     if user is None:
         return _NOT_FOUND
     deleted_users.remove(user)
-    return Reply(200, {"deleted_user": {"id": user["id"], "name": "Permanently Deleted User",
-                                        "email": None, "active": False}})
+    return Reply(
+        200,
+        {
+            "deleted_user": {
+                "id": user["id"],
+                "name": "Permanently Deleted User",
+                "email": None,
+                "active": False,
+            }
+        },
+    )
