@@ -24,7 +24,8 @@ GOOD_AND_BAD = (
             "acme,900001,1,2026-01-11,enabled,Team,true,5,",  # line 5: duplicate of line 2
             "globex,900001,,2026-01-10,enabled,Team,true,5,",  # line 6: missing installation_id
             "globex",  # line 7: missing columns
-            f'globex,900001,9,2026-02-01T08:30:00Z,disabled,"{FORMULA.replace(chr(34), chr(34) * 2)}",no,,',  # 8
+            # line 8:
+            f'globex,900001,9,2026-02-01T08:30:00Z,disabled,"{FORMULA.replace(chr(34), chr(34) * 2)}",no,,',
             "initech,900001,4,2026-03-01,uninstalled,,false,3,",  # line 9: good (new account)
         ]
     )

@@ -76,8 +76,9 @@ def _truncate_ips(session: Session, bound: dict) -> int:
     while True:
         rows = connection.execute(
             text(
-                "SELECT id, ip_address FROM usage_events WHERE occurred_at < :cutoff AND ip_address IS NOT NULL "
-                "AND id > :last ORDER BY id LIMIT :batch"
+                "SELECT id, ip_address FROM usage_events "
+                "WHERE occurred_at < :cutoff AND ip_address IS NOT NULL AND id > :last "
+                "ORDER BY id LIMIT :batch"
             ),
             {**bound, "last": last_id, "batch": BATCH},
         ).all()
