@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
+from dashboard import clock
+
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC on the way in and out, on SQLite (which keeps no zone) and PostgreSQL."""
@@ -33,7 +35,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The console clock's instant (dashboard.clock is a leaf module, so the tables may use it)."""
+    return clock.now()
 
 
 def utc_field(*, index: bool = False, nullable: bool = True, default_now: bool = False) -> Any:
