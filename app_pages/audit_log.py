@@ -1,12 +1,11 @@
 """Audit log (privacy officer, admin): who did what, when, to which record. Filters live in the URL."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import audit_query
+from dashboard import audit_query, clock
 from dashboard.identity import role_label
 from dashboard.ui.access import require_page
 from dashboard.ui.audit import audit_filter_options, export_frame
@@ -25,7 +24,7 @@ st.caption(
 
 actions, target_types = audit_filter_options()
 tz_name = viewer_timezone()
-today = datetime.now(ZoneInfo(tz_name)).date()
+today = clock.today(tz_name)
 
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1.5, 1.5, 2.5])
 actor_text = c1.text_input("Actor", key="who", bind="query-params", placeholder="part of an email")

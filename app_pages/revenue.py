@@ -1,10 +1,11 @@
 """Revenue: MRR and ARR, monthly movements, churn and retention, cohorts and trial conversion."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import plotly.express as px
 import streamlit as st
 
+from dashboard import clock
 from dashboard.revenue import MissingFxRate
 from dashboard.revenue.metrics import month_start
 from dashboard.ui.access import require_page
@@ -20,7 +21,7 @@ from dashboard.ui.tables import csv_download
 actor = require_page("revenue")
 st.title("Revenue")
 
-today = datetime.now(UTC).date()
+today = clock.today()
 default_start = month_start(date(today.year - 1, today.month, 1))
 left, right, _ = st.columns([1, 1, 2])
 first = left.date_input("From month", value=default_start, key="from", max_value=today, bind="query-params")

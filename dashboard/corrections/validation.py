@@ -7,13 +7,13 @@ sends the very same request under the same idempotency key.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session
 
+from dashboard import clock
 from dashboard.corrections.rules import (
     CREDIT_OUTCOMES,
     DURATIONS,
@@ -382,7 +382,7 @@ def _change(session: Session, gateway: StripeGateway, form: CorrectionForm, targ
         if price.id == item["price"]["id"]:
             raise ValidationError("The item already has this price.", field="price_id")
         change["price"] = price.id
-    proration_date = form.proration_date or int(time.time())
+    proration_date = form.proration_date or clock.epoch_seconds()
     update = {"items": [change], "proration_behavior": "create_prorations", "proration_date": proration_date}
     preview = gateway.preview_invoice(
         {"subscription": sub["id"], "customer": sub["customer"], "subscription_details": update}

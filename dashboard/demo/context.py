@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 from sqlmodel import SQLModel
 
+from dashboard import clock
+
 
 @dataclass(frozen=True)
 class DemoSize:
@@ -38,7 +40,7 @@ SIZES: dict[str, DemoSize] = {
 
 def default_now() -> datetime:
     """Noon UTC today: demo deadlines ("due today", "overdue") are relative to the day it is seeded."""
-    today = datetime.now(UTC).date()
+    today = clock.today()
     return datetime(today.year, today.month, today.day, 12, 0, tzinfo=UTC)
 
 

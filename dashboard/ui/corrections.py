@@ -7,7 +7,6 @@ or a resubmitted form is the same correction.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import clock
 from dashboard.corrections import targets, workflow
 from dashboard.corrections.rules import (
     CREDIT_OUTCOMES,
@@ -172,7 +172,7 @@ def _open(kind: str, target_id: str, gateway: StripeGateway) -> Opened | None:
     except StripeGatewayError as error:
         st.error(error.message)
         return None
-    opened = Opened(kind, target, uuid.uuid4().hex, int(time.time()))
+    opened = Opened(kind, target, uuid.uuid4().hex, clock.epoch_seconds())
     st.session_state[OPENED_KEY] = opened
     return opened
 

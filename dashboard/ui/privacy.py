@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from dashboard import clock
 from dashboard.errors import ConflictError, ValidationError
 from dashboard.identity import Actor
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
@@ -40,7 +40,7 @@ def jurisdiction_label(value: str) -> str:
 
 def viewer_today() -> date:
     """Today in the viewer's zone: deadlines are dates, and "due today" means the viewer's today."""
-    return datetime.now(ZoneInfo(viewer_timezone())).date()
+    return clock.today(viewer_timezone())
 
 
 class FieldErrors:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import account360, subscriptions
+from dashboard import account360, clock, subscriptions
 from dashboard.money import to_major
 from dashboard.revenue import (
     MonthRevenue,
@@ -53,7 +53,7 @@ def _all_subscriptions() -> list[dict]:
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def subscription_frame(filters: subscriptions.SubscriptionFilters) -> pd.DataFrame:
-    now = datetime.now(UTC)
+    now = clock.now()
     rows = [r for r in _all_subscriptions() if subscriptions.matches(r, filters, now=now)]
     frame = pd.DataFrame(
         rows,
@@ -159,9 +159,7 @@ def account_choices(search: str) -> list[account360.AccountChoice]:
 @st.cache_data(ttl=60, show_spinner="Loading the account…")
 def account_view(account_id: int, masked: bool) -> account360.Account360 | None:
     with db_session() as session:
-        return account360.account_360(
-            session, account_id=account_id, masked=masked, today=datetime.now(UTC).date()
-        )
+        return account360.account_360(session, account_id=account_id, masked=masked, today=clock.today())
 
 
 def clear_stripe_caches() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import overview
+from dashboard import clock, overview
 from dashboard.money import exponent, format_money
 from dashboard.revenue import reporting_currency
 from dashboard.ui.store import db_session
@@ -18,7 +18,7 @@ CACHE_SECONDS = 300
 
 
 def today_utc() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

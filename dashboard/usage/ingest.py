@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, select
 from ua_parser import parse as parse_user_agent
 
-from dashboard import audit
+from dashboard import audit, clock
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
 from dashboard.usage.bulk import EventRow, insert_events
@@ -198,7 +198,7 @@ def ingest_events(
     batch_size: int = 50_000,
 ) -> IngestResult:
     """Validate, store and roll up `records`. The caller commits."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     preparer = EventPreparer(session, now=now)
     result = IngestResult()
     days: set[date] = set()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
-from dashboard import audit
+from dashboard import audit, clock
 from dashboard.errors import ValidationError
 from dashboard.identity import Actor
 from dashboard.usage.sqlparts import day_start, time_param
@@ -51,7 +51,7 @@ def purge_usage(
         raise ValidationError(f"retention mode must be one of {', '.join(MODES)}", field="mode")
     if days < 1:
         raise ValidationError("retention must be at least one day", field="days")
-    cutoff = retention_cutoff(now or datetime.now(UTC), days)
+    cutoff = retention_cutoff(now or clock.now(), days)
     connection = session.connection()
     bound = {"cutoff": time_param(connection.dialect.name, cutoff)}
     if mode == "delete":
