@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401
+from dashboard import clock
 from dashboard import users as users_service
 from dashboard.db import make_engine, migrate
 from dashboard.identity import SYSTEM, Actor
@@ -47,6 +49,26 @@ def pytest_report_header(config: pytest.Config) -> str:
     reachable = "reachable" if _postgres_reachable() else "NOT reachable (its tests will skip, or fail in CI)"
     where = PG_ADMIN_URL.split("@")[-1]
     return f"store backends: {', '.join(_backends())}; PostgreSQL at {where}: {reachable}"
+
+
+@pytest.fixture(autouse=True)
+def clock_held_still() -> Iterator[None]:
+    """Every test reads one instant from the console clock: the moment it started (under `faketime`
+    that is the faked moment), so a test can never straddle midnight between two reads."""
+    clock.set_now(clock.now())
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def freeze() -> Callable[[datetime], datetime]:
+    """Move the console clock to a stated instant for the rest of the test: `freeze(datetime(...))`."""
+
+    def _freeze(instant: datetime) -> datetime:
+        clock.set_now(instant)
+        return instant
+
+    return _freeze
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlmodel import Session, func, select
 
-from dashboard import audit, sync_runs
+from dashboard import audit, clock, sync_runs
 from dashboard.identity import Actor
 from models import AuditEvent, SyncRun, User
 
@@ -75,7 +76,7 @@ def test_users_page_deactivates_and_reactivates(run_page, make_user, session) ->
 
 
 def _audit_rows(session: Session) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     alice, bob = Actor(email="alice@example.com", role="admin"), Actor(email="bob@example.com", role="admin")
     audit.record(session, alice, "user_added", target_type="user", target_id=1, at=now - timedelta(hours=1))
     audit.record(session, bob, "login", target_type="user", target_id=2, at=now - timedelta(hours=2))
@@ -93,24 +94,43 @@ def test_audit_page_filters_from_the_url(run_page, make_user, session) -> None:
     assert str(shown["at"].dt.tz) == "UTC"
 
 
-def test_audit_page_shows_times_in_the_viewers_zone_and_older_dates_on_request(
-    run_page, make_user, session
-) -> None:
-    officer = make_user("privacy_officer")
-    _audit_rows(session)
-    today = datetime.now(UTC).date()
+def _audit_page_in_zone(actor: Actor, zone: str, **query: object):
     from streamlit.testing.v1 import AppTest
 
     from dashboard.settings import PROJECT_ROOT
 
     at = AppTest.from_file(str(PROJECT_ROOT / "app_pages/audit_log.py"), default_timeout=30)
-    at.session_state["actor"] = officer
-    at.session_state["viewer_timezone"] = "Asia/Tokyo"
-    at.query_params["who"] = "bob"
-    at.query_params["dates"] = [str(today - timedelta(days=90)), str(today)]
-    at.run()
-    shown = at.dataframe[0].value
-    assert len(shown) == 2 and str(shown["at"].dt.tz) == "Asia/Tokyo"
+    at.session_state["actor"] = actor
+    at.session_state["viewer_timezone"] = zone
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize(
+    ("instant", "zone", "viewer_today"),
+    [
+        (datetime(2026, 12, 1, 15, 30, tzinfo=UTC), "Asia/Tokyo", date(2026, 12, 2)),  # Tokyo is ahead
+        (datetime(2027, 1, 31, 23, 30, tzinfo=UTC), "Asia/Tokyo", date(2027, 2, 1)),  # and in February
+        (datetime(2027, 3, 1, 5, 0, tzinfo=UTC), "Pacific/Honolulu", date(2027, 2, 28)),  # behind
+    ],
+)
+def test_audit_page_shows_times_in_the_viewers_zone_and_older_dates_on_request(
+    run_page, make_user, session, freeze, instant: datetime, zone: str, viewer_today: date
+) -> None:
+    freeze(instant)
+    officer = make_user("privacy_officer")
+    _audit_rows(session)
+
+    default = _audit_page_in_zone(officer, zone)
+    assert default.date_input(key="dates").value == (viewer_today - timedelta(days=30), viewer_today)
+    assert len(default.dataframe[0].value) == 3  # the two recent rows and the officer's own addition
+
+    asked = _audit_page_in_zone(
+        officer, zone, who="bob", dates=[str(viewer_today - timedelta(days=90)), str(viewer_today)]
+    )
+    shown = asked.dataframe[0].value
+    assert len(shown) == 2 and str(shown["at"].dt.tz) == zone
 
 
 def test_audit_page_with_no_match_says_so(run_page, make_user) -> None:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from dashboard import clock
 from dashboard.navigation import PAGES
 from dashboard.privacy import requests as svc
 from dashboard.settings import PROJECT_ROOT
@@ -71,7 +72,7 @@ def _fill_intake(at, **values):
     [
         ({"intake_email": "maria-at-example"}, "valid email"),
         ({"intake_name": "  "}, "subject's name"),
-        ({"intake_received": date.today() + timedelta(days=30)}, "future"),
+        ({"intake_received": clock.today() + timedelta(days=30)}, "future"),
         ({"intake_notes": "n" * 10_000}, "10,000 characters"),
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,12 +25,13 @@ from models import (
     StripeSubscriptionItem,
 )
 
-NOW = datetime.now(UTC)
+NOW = datetime(2026, 11, 18, 21, 30, tzinfo=UTC)  # late evening UTC: already tomorrow in Tokyo
 
 
 @pytest.fixture
-def billing(engine: Engine) -> None:
+def billing(engine: Engine, freeze) -> None:
     """Two accounts: Acme pays 40.00 USD (past due), Globex pays EUR 50.00 (= 55.00 USD)."""
+    freeze(NOW)
     with Session(engine) as session:
         session.add_all(
             [
@@ -127,7 +128,7 @@ def billing(engine: Engine) -> None:
                     subject_email="anna.smith@acme.example",
                     account_id=1,
                     jurisdiction="gdpr",
-                    received_on=date.today(),
+                    received_on=NOW.date(),
                 ),
             ]
         )

@@ -11,9 +11,8 @@ from dashboard.identity import SYSTEM
 from dashboard.settings import PROJECT_ROOT
 from dashboard.usage.ingest import ingest_events
 from models import Account, MrrChange, PrivacyRequest, StripeSubscription, UsageEvent
-from tests.usage_store import add_installations, event
+from tests.usage_store import NOW, add_installations, event
 
-NOW = datetime.now(UTC)
 TODAY = NOW.date()
 CONTACT_EMAIL = "hannah.contact@acme.example.com"
 USAGE_PAGE = str(PROJECT_ROOT / "app_pages" / "usage.py")
@@ -28,7 +27,8 @@ def _days_ago(days: int, hour: int = 10) -> str:
 
 
 @pytest.fixture
-def usage_store(session: Session) -> Session:
+def usage_store(session: Session, freeze) -> Session:
+    freeze(NOW)  # the store's dates and the pages' "today" are the same day
     add_installations(session)
     records = []
     for days in range(0, 70):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from playwright.sync_api import expect
+
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import shot, sign_in, wait_idle
 
@@ -16,13 +20,13 @@ def test_executive_lands_on_the_overview(console_url: str, page) -> None:
     assert {"Active installations", "MAU", "Open privacy requests", "Overdue privacy requests"} <= {
         label.strip() for label in labels
     }
-    assert main.get_by_role("heading", name="Net installs").is_visible()
-    assert main.get_by_role("heading", name="Usage trend").is_visible()
+    expect(main.get_by_role("heading", name="Net installs")).to_be_visible()
+    expect(main.get_by_role("heading", name="Usage trend")).to_be_visible()
     assert "@" not in main.inner_text()
     shot(page, "overview-executive")
 
     main.get_by_text("Last 90 days").click()
     wait_idle(page)
-    assert "period=90" in page.url
-    assert main.get_by_role("heading", name="Overview").is_visible()
+    expect(page).to_have_url(re.compile(r"period=90"))
+    expect(main.get_by_role("heading", name="Overview")).to_be_visible()
     assert "@" not in main.inner_text()
