@@ -164,6 +164,22 @@ def wait_for_session_cookie(page) -> None:
     page.wait_for_function(f"document.cookie.includes('{COOKIE_NAME}=')")
 
 
+def download(page, button) -> Path:
+    """Click a download button and return the file. A rerun can swap the button's file while the click
+    is on its way (the old one then never arrives), so a click without a download is tried again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(3):
+        wait_idle(page)
+        try:
+            with page.expect_download(timeout=WAIT_MS / 3) as info:
+                button.click()
+            return Path(info.value.path())
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the download button gave no file after three clicks")
+
+
 def click_button(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
     wait_idle(page)

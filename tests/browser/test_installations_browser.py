@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+import re
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.conftest import shot, sign_in, wait_idle
+from tests.browser.conftest import download, shot, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
-def _metric(page, label: str) -> int:
+def _metric_value(page, label: str):
     metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
-    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
+    return metric.locator("[data-testid='stMetricValue']")
+
+
+def _metric(page, label: str) -> int:
+    return int(_metric_value(page, label).inner_text().replace(",", ""))
 
 
 def test_installations_filters_chart_table_and_csv(page, console_url: str) -> None:
@@ -28,20 +33,18 @@ def test_installations_filters_chart_table_and_csv(page, console_url: str) -> No
     total = _metric(page, "Total")
     uninstalled = _metric(page, "Uninstalled")
     assert total > uninstalled > 0
-    assert page.locator("[data-testid='stPlotlyChart']").count() == 1
-    assert page.locator("[data-testid='stDataFrame']").count() == 1
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(1)
+    expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1)
 
     page.get_by_role("combobox", name="State").first.click()  # open the State multiselect
     page.get_by_role("option", name="uninstalled").click()
     page.keyboard.press("Escape")
     wait_idle(page)
-    assert "state=uninstalled" in page.url
-    assert _metric(page, "Total") == uninstalled
+    expect(page).to_have_url(re.compile("state=uninstalled"))
+    expect(_metric_value(page, "Total")).to_have_text(f"{uninstalled:,}")
     shot(page, "installations-uninstalled")
 
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download CSV").click()
-    text = Path(download_info.value.path()).read_text(encoding="utf-8")
+    text = download(page, page.get_by_role("button", name="Download CSV")).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == uninstalled
     assert {row["state"] for row in rows} == {"uninstalled"}
@@ -51,5 +54,5 @@ def test_installations_filters_chart_table_and_csv(page, console_url: str) -> No
     wait_idle(page)
     if page.get_by_label("Password", exact=True).count():
         sign_in(page, shared_link, email, DEMO_PASSWORD)
-    assert "state=uninstalled" in page.url
-    assert _metric(page, "Total") == uninstalled
+    expect(page).to_have_url(re.compile("state=uninstalled"))
+    expect(_metric_value(page, "Total")).to_have_text(f"{uninstalled:,}")

@@ -11,12 +11,14 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 import tests.fakes.fake_stripe_privacy  # noqa: F401  (customer search and delete routes)
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import (
     choose_option,
     click_button,
+    download,
     shot,
     sign_in,
     start_streamlit,
@@ -70,7 +72,7 @@ def _open_in_progress_request(page, base: str, kind: str, email: str) -> str:
     click_button(page, "Change status")
     click_button(page, "Exports and deletions for this request")
     page.get_by_role("heading", name="Exports and deletions").wait_for()
-    assert f"request={request_id}" in page.url
+    expect(page).to_have_url(re.compile(f"request={request_id}"))
     page.get_by_text("Zendesk is not configured here").wait_for()
     return request_id
 
@@ -81,9 +83,7 @@ def test_build_an_export_and_download_it(console, page, fake_stripe_world) -> No
     page.get_by_text(re.compile(r"Export #\d+: incomplete")).wait_for()  # Zendesk not configured
     shot(page, "exports-1-built")
     button = page.get_by_role("button", name=re.compile(r"Download export #\d+"))
-    with page.expect_download() as download:
-        button.click()
-    data = download.value.path().read_bytes()
+    data = download(page, button).read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         customers = archive.read("stripe_customers.csv").decode("utf-8-sig")
@@ -107,9 +107,9 @@ def test_plan_confirm_and_run_a_deletion(console, page, fake_stripe_world) -> No
     click_button(page, "Run the remaining steps")
     page.get_by_role("button", name="Download the deletion record (JSON)").wait_for()
     shot(page, "deletions-2-done")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the deletion record (JSON)").click()
-    record = json.loads(download.value.path().read_text())
+    record = json.loads(
+        download(page, page.get_by_role("button", name="Download the deletion record (JSON)")).read_text()
+    )
     assert record["request_id"] == int(request_id)
     assert {s["system"]: s["status"] for s in record["steps"]} == {
         "store": "done",

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import choose_option, click_button, shot, sign_in, wait_idle
@@ -30,7 +31,7 @@ def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
 
     click_button(page, f"Open request #{request_id}")
     page.get_by_role("heading", name=f"Request #{request_id} · Access").wait_for()
-    assert f"id={request_id}" in page.url
+    expect(page).to_have_url(re.compile(f"id={request_id}"))
 
     page.get_by_role("tab", name="Assign").click()
     choose_option(page, "Assign to", f"{name} (privacy officer)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import shot, sign_in, wait_idle
 
@@ -24,7 +26,9 @@ def test_subscriptions_filter_and_open_account(console_url: str, page) -> None:
     search.press("Enter")
     wait_idle(page)
     page.wait_for_url(re.compile(r"q=a"))
-    assert "status=active" in page.url  # both filters are in the address, so the view can be shared
+    expect(page).to_have_url(
+        re.compile("status=active")
+    )  # both filters are in the address, so the view can be shared
     shot(page, "subscriptions-filtered")
 
     grid = page.locator("[data-testid='stDataFrame']").first
@@ -35,5 +39,5 @@ def test_subscriptions_filter_and_open_account(console_url: str, page) -> None:
     wait_idle(page)
     page.get_by_role("heading", name="Contacts").wait_for()
     page.get_by_role("heading", name="Invoices").wait_for()
-    assert page.locator("[data-testid='stMetric']").filter(has_text="MRR").count() == 1
+    expect(page.locator("[data-testid='stMetric']").filter(has_text="MRR")).to_have_count(1)
     shot(page, "account-360")
