@@ -17,7 +17,16 @@ from models.stripe_mirror import (
     StripeSubscription,
     StripeSubscriptionItem,
 )
-from models.system import AuditChainHead, AuditEvent, FxRate, LoginSession, SyncRun, SyncState, User
+from models.system import (
+    AuditChainHead,
+    AuditEvent,
+    FxRate,
+    LoginSession,
+    LoginThrottle,
+    SyncRun,
+    SyncState,
+    User,
+)
 from models.usage import (
     AppDailyActives,
     UsageAccountMonth,
@@ -41,6 +50,7 @@ __all__ = [
     "FxRate",
     "Installation",
     "LoginSession",
+    "LoginThrottle",
     "MrrChange",
     "PrivacyRequest",
     "PrivacyRequestEvent",

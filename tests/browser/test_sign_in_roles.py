@@ -43,8 +43,9 @@ def test_a_typed_url_of_a_forbidden_page_opens_nothing(page, console_url) -> Non
     wait_for_session_cookie(page)
     page.goto(f"{console_url}/users")
     wait_idle(page)
-    page.get_by_role("heading", name=landing_page("executive").title, level=1).wait_for()
+    page.get_by_text("Your role (Executive) cannot open “Users and roles”.").wait_for()
     assert page.get_by_role("heading", name="Users and roles", level=1).count() == 0
+    assert page.get_by_role("heading", name=landing_page("executive").title, level=1).count() == 0
     assert sorted(_sidebar_links(page)) == sorted(spec.title for spec in pages_for("executive"))
     shot(page, "typed-users-url")
 
