@@ -99,6 +99,47 @@ def test_audit_verify_passes_then_fails_when_a_row_is_altered(cli, session) -> N
     assert "broken at row 1" in broken.output
 
 
+def test_audit_checkpoint_then_verify_detects_a_truncated_and_rewound_log(cli, session, tmp_path) -> None:
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    for n in range(4):
+        cli("users", "add", f"u{n}@example.com", "admin")
+    taken = cli("audit", "checkpoint", "--to", str(checkpoints))
+    assert taken.exit_code == 0 and "Checkpoint of row 4 appended" in taken.output
+    ok = cli("audit", "verify", "--checkpoints", str(checkpoints))
+    assert ok.exit_code == 0 and "4 rows verified, matching 1 checkpoint(s)" in ok.output
+    session.execute(text("DELETE FROM audit_events WHERE id > 2"))
+    kept = session.execute(text("SELECT row_hash FROM audit_events WHERE id = 2")).scalar_one()
+    session.execute(text("UPDATE audit_chain_head SET last_id = 2, last_hash = :h"), {"h": kept})
+    session.commit()
+    assert cli("audit", "verify").exit_code == 0  # the chain alone cannot see it
+    caught = cli("audit", "verify", "--checkpoints", str(checkpoints))
+    assert caught.exit_code == 1 and "row 4, the head at the checkpoint" in caught.output
+
+
+def test_audit_checkpoint_refuses_a_broken_chain_and_verify_a_missing_file(cli, session, tmp_path) -> None:
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    cli("users", "add", "a@example.com", "admin")
+    session.execute(text("UPDATE audit_events SET details = '{}' WHERE id = 1"))
+    session.commit()
+    refused = cli("audit", "checkpoint", "--to", str(checkpoints))
+    assert refused.exit_code == 1 and not checkpoints.exists()
+    missing = cli("audit", "verify", "--checkpoints", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 2 and "is not a file" in missing.output
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY"])
+def test_a_non_demo_store_without_a_key_refuses_every_command(cli, session, monkeypatch, missing) -> None:
+    monkeypatch.delenv(missing)
+    reset_settings_cache()
+    result = cli("users", "add", "a@example.com", "admin")
+    assert result.exit_code == 2 and f"{missing} is not set" in result.output
+    monkeypatch.setenv(missing, "dev-only-secret-key-change-me")
+    reset_settings_cache()
+    result = cli("migrate")
+    assert result.exit_code == 2 and f"{missing} is the old built-in public value" in result.output
+    assert _users(session) == {}
+
+
 def test_seed_demo_refuses_a_store_with_data(cli, session) -> None:
     cli("users", "add", "a@example.com", "admin")
     result = cli("seed-demo", "--size", "small")

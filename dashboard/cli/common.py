@@ -12,13 +12,20 @@ from sqlmodel import Session
 from dashboard.db import make_engine, migrate, session_scope
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
+from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 
 CLI_ACTOR = Actor(email="cli", role="system")
 
 
 def engine(*, migrated: bool = True) -> Engine:
-    eng = make_engine(get_settings().effective_database_url)
+    """The configured store; exit 2 when it is not the demo store and a key is missing (dashboard/keys.py)."""
+    settings = get_settings()
+    try:
+        settings.keys  # noqa: B018  (loading them is the check)
+    except MissingKeyError as error:
+        fail(str(error), code=2)
+    eng = make_engine(settings.effective_database_url)
     if migrated:
         migrate(eng)
     return eng
