@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from dashboard import sessions
+from dashboard import clock, sessions
 from dashboard.cli import app
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
-from models import Account, AuditEvent, LoginSession, User
+from models import Account, AuditEvent, LoginSession, UsageEvent, User
 
 runner = CliRunner()
 
@@ -138,6 +139,63 @@ def test_a_non_demo_store_without_a_key_refuses_every_command(cli, session, monk
     result = cli("migrate")
     assert result.exit_code == 2 and f"{missing} is the old built-in public value" in result.output
     assert _users(session) == {}
+
+
+def _plain(output: str) -> str:
+    """The words of a message, without the box and line breaks Typer draws around errors."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def _usage_events(session: Session) -> int:
+    session.rollback()
+    return session.exec(select(func.count()).select_from(UsageEvent)).one()
+
+
+@pytest.fixture
+def old_usage(session: Session) -> int:
+    """Five events, three of them older than 30 days before the frozen clock."""
+    from dashboard.identity import SYSTEM
+    from dashboard.usage.ingest import ingest_events
+    from tests.usage_store import NOW, add_installations, event
+
+    add_installations(session)
+    days = ["2026-10-20", "2026-10-21", "2026-10-22", "2026-11-20", "2026-11-21"]
+    records = [event(f"e{n}", f"{day}T10:00:00Z", f"u{n}", installation_id="1") for n, day in enumerate(days)]
+    ingest_events(session, records, actor=SYSTEM, now=NOW)
+    session.commit()
+    return len(records)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "0"], "between 1 and 36500 days, not 0"),
+        (["--days", "1000000"], "between 1 and 36500 days, not 1000000"),
+        (["--days", "-5"], "not -5"),
+        (["--days", "ninety"], "unable to parse string as an integer"),
+        (["--mode", "shred"], "'shred' is not one of"),
+    ],
+)
+def test_purge_usage_refuses_bad_arguments_with_exit_2_and_deletes_nothing(
+    cli, session, old_usage, args, message
+) -> None:
+    with clock.frozen_at(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+        result = cli("purge", "usage", *args)
+    assert result.exit_code == 2 and message in _plain(result.output)
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert _usage_events(session) == old_usage
+
+
+def test_purge_usage_dry_run_says_what_would_go_then_the_real_run_deletes_it(cli, session, old_usage) -> None:
+    with clock.frozen_at(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+        dry = cli("purge", "usage", "--days", "30", "--dry-run")
+        assert dry.exit_code == 0, dry.output
+        assert "Deleting raw usage events before 2026-10-23 (keeping 30 days)." in dry.output
+        assert "Dry run: 3 raw events would change; nothing was changed." in dry.output
+        assert _usage_events(session) == old_usage
+        done = cli("purge", "usage", "--days", "30")
+    assert done.exit_code == 0 and "3 raw events before 2026-10-23 deleted." in done.output
+    assert _usage_events(session) == old_usage - 3
 
 
 def test_seed_demo_refuses_a_store_with_data(cli, session) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from dashboard import audit, audit_checkpoints, clock, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
-from dashboard.cli.common import CLI_ACTOR, engine, fail, unit_of_work
+from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, unit_of_work
 from dashboard.db import is_empty
 from models.system import ROLES
 
@@ -129,8 +129,12 @@ def audit_checkpoint(
 
 
 @purge_app.command("sessions")
-def purge_sessions() -> None:
+def purge_sessions(dry_run: DryRun = False) -> None:
     """Delete ended sign-in sessions (signed out, revoked, idle, expired); sign-ins stay in the audit log."""
+    typer.echo("Deleting sign-in sessions that are signed out, revoked, idle or past their lifetime.")
     with unit_of_work() as session:
-        deleted = sessions.purge_ended_sessions(session, CLI_ACTOR)
-    typer.echo(f"{deleted} ended session(s) deleted.")
+        deleted = sessions.purge_ended_sessions(session, CLI_ACTOR, dry_run=dry_run)
+    if dry_run:
+        typer.echo(f"Dry run: {deleted} ended session(s) would be deleted; nothing was deleted.")
+    else:
+        typer.echo(f"{deleted} ended session(s) deleted.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -16,6 +17,8 @@ from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 
 CLI_ACTOR = Actor(email="cli", role="system")
+# Every destructive command takes it: count and show what would go, change nothing.
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing")]
 
 
 def engine(*, migrated: bool = True) -> Engine:
