@@ -198,10 +198,38 @@ def test_purge_usage_dry_run_says_what_would_go_then_the_real_run_deletes_it(cli
     assert _usage_events(session) == old_usage - 3
 
 
-def test_seed_demo_refuses_a_store_with_data(cli, session) -> None:
-    cli("users", "add", "a@example.com", "admin")
-    result = cli("seed-demo", "--size", "small")
+@pytest.fixture
+def demo_cli(monkeypatch, tmp_path):
+    """The CLI on the demo store (the default SQLite file in DATA_DIR), and an engine on that file."""
+    from dashboard.db import make_engine, migrate
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    reset_settings_cache()
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'console.sqlite3'}")
+    migrate(engine)
+    yield (lambda *args: runner.invoke(app, list(args))), engine
+    engine.dispose()
+    reset_settings_cache()
+
+
+def test_seed_demo_into_a_store_with_data_but_no_users_refuses_cleanly(demo_cli) -> None:
+    invoke, engine = demo_cli
+    with Session(engine) as session:
+        session.add(Account(company_name="Already here", zendesk_subdomain="here"))
+        session.commit()
+    result = invoke("seed-demo", "--size", "small")
     assert result.exit_code == 1 and "already has data" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not an IntegrityError
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Account)).one() == 1
+        assert session.exec(select(func.count()).select_from(User)).one() == 0
+
+
+def test_seed_demo_refuses_a_store_that_is_not_the_demo_store(cli, session) -> None:
+    result = cli("seed-demo", "--size", "small")
+    assert result.exit_code == 2 and "only into the demo store" in _plain(result.output)
+    assert session.exec(select(func.count()).select_from(User)).one() == 0
     assert session.exec(select(func.count()).select_from(Account)).one() == 0
 
 

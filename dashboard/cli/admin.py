@@ -14,6 +14,7 @@ from dashboard import audit, audit_checkpoints, clock, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
 from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, unit_of_work
 from dashboard.db import is_empty
+from dashboard.settings import get_settings
 from models.system import ROLES
 
 RoleName = StrEnum("RoleName", {role: role for role in ROLES})
@@ -35,9 +36,15 @@ def migrate() -> None:
 def seed_demo(
     size: Annotated[DemoSizeName, typer.Option(help="small (seconds) or large")] = DemoSizeName.small,
 ) -> None:
-    """Fill an empty store with deterministic demo data."""
+    """Fill the empty demo store with deterministic demo data (its logins have the README's password)."""
     from dashboard.demo import seed_demo as run_seed
 
+    if not get_settings().is_demo_store:
+        fail(
+            "Demo data goes only into the demo store (the default SQLite file with AUTO_SEED_DEMO on): "
+            "it adds logins whose password is in the README.",
+            code=2,
+        )
     eng = engine()
     if not is_empty(eng):
         fail("The store already has data; demo data goes only into an empty store.")
