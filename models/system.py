@@ -101,6 +101,19 @@ class SyncRun(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=4000)
 
 
+class JobLock(SQLModel, table=True):
+    """Who runs a job now. On SQLite the row is the lock; on PostgreSQL an advisory lock is, and the row
+    only says who holds it."""
+
+    __tablename__ = "job_locks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=320)
+    host: str = Field(max_length=255)
+    pid: int
+    acquired_at: datetime = utc_field(default_now=True, nullable=False)
+
+
 class SyncState(SQLModel, table=True):
     """Small key/value store for cursors (e.g. the last Stripe event seen)."""
 

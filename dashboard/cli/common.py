@@ -13,6 +13,7 @@ from sqlmodel import Session
 from dashboard.db import make_engine, migrate, session_scope
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
+from dashboard.jobs import JobLocked
 from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 
@@ -37,6 +38,18 @@ def engine(*, migrated: bool = True) -> Engine:
 def fail(message: str, code: int = 1) -> None:
     typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+JOB_LOCKED_EXIT = 3
+
+
+@contextmanager
+def exclusive_job() -> Iterator[None]:
+    """A job whose lock another copy holds ends at once with the holder named, and exit code 3."""
+    try:
+        yield
+    except JobLocked as error:
+        fail(str(error), code=JOB_LOCKED_EXIT)
 
 
 @contextmanager

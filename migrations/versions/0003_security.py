@@ -1,4 +1,4 @@
-"""security: login throttles for unknown emails
+"""security: login throttles for unknown emails, job locks
 
 Revision ID: 0003
 Revises: 0001 (re-point to 0002 when the correction-states revision is merged)
@@ -26,7 +26,16 @@ def upgrade() -> None:
     sa.Column('locked_until', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('email_hash')
     )
+    op.create_table('job_locks',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('pid', sa.Integer(), nullable=False),
+    sa.Column('acquired_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('job_locks')
     op.drop_table('login_throttles')
