@@ -191,7 +191,7 @@ def test_purge_usage_dry_run_says_what_would_go_then_the_real_run_deletes_it(cli
         dry = cli("purge", "usage", "--days", "30", "--dry-run")
         assert dry.exit_code == 0, dry.output
         assert "Deleting raw usage events before 2026-10-23 (keeping 30 days)." in dry.output
-        assert "Dry run: 3 raw events would change; nothing was changed." in dry.output
+        assert "Dry run: 3 raw events would change and 0 ingest rejects file(s)" in _plain(dry.output)
         assert _usage_events(session) == old_usage
         done = cli("purge", "usage", "--days", "30")
     assert done.exit_code == 0 and "3 raw events before 2026-10-23 deleted." in done.output
