@@ -54,4 +54,6 @@ def test_wrong_password_is_refused(page, console_url) -> None:
     email, _ = DEMO_USERS["admin"]
     sign_in(page, console_url, email, "not the password")
     page.get_by_text("Wrong email or password.").wait_for()
+    # Started as the README says, with no key set: the demo store generated its keys and says so.
+    page.get_by_text("Demo store — logins in the README.").wait_for()
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
