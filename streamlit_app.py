@@ -3,11 +3,14 @@
 import streamlit as st
 
 from dashboard.identity import role_label
-from dashboard.navigation import PAGES, landing_page, sections_for
+from dashboard.navigation import PAGES, can_open, landing_page, sections_for
+from dashboard.ui.access import refusal_page
 from dashboard.ui.login import show_sign_in, sign_out, signed_in_actor
 from dashboard.ui.session_cookie import cookie_written, write_pending_cookie
+from dashboard.ui.store import get_engine
 
 st.set_page_config(page_title="Apps Console", page_icon=":material/dashboard:", layout="wide")
+get_engine()  # a non-demo store without its keys stops here with the reason (dashboard/keys.py)
 
 actor = signed_in_actor()
 write_pending_cookie()  # keeps local sign-in across reloads and shared links (dashboard/sessions.py)
@@ -38,6 +41,13 @@ navigation[landing.section].append(
         visibility="hidden",
     )
 )
+# A page the role may not open answers at its address with the refusal (hidden, so not in the sidebar),
+# instead of Streamlit's "Page not found" running the landing page with the address's parameters.
+navigation[landing.section] += [
+    st.Page(refusal_page(actor, spec), title=spec.title, url_path=spec.key, visibility="hidden")
+    for spec in PAGES
+    if not can_open(actor.role, spec.key)
+]
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):

@@ -6,6 +6,7 @@ Opened as ?id=<account id> from any table row; without an id, pick an account.
 import pandas as pd
 import streamlit as st
 
+from dashboard.ids import parse_id
 from dashboard.masking import should_mask
 from dashboard.ui.access import require_page
 from dashboard.ui.stripe_data import account_choices, account_view, major, money_format, money_frame
@@ -59,13 +60,13 @@ def section(
 
 
 raw_id = st.query_params.get("id", "")
-if not raw_id.isdigit():
+account_id = parse_id(raw_id)
+if account_id is None:
     st.title("Account")
     if raw_id:
-        st.error("The account id in the link is not a number.")
+        st.error("No such account.")
     pick_account()
     st.stop()
-account_id = int(raw_id)
 view = account_view(account_id, masked)
 if view is None:
     st.title("Account")

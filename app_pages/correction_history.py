@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.corrections.history import HistoryFilters, list_corrections
 from dashboard.corrections.rules import KIND_LABELS, REASON_CATEGORIES, STATUS_LABELS
+from dashboard.ids import parse_id
 from dashboard.money import format_money
 from dashboard.ui.access import require_page
 from dashboard.ui.corrections import outcome_banner, retry, stripe_gateway
@@ -36,14 +37,14 @@ requested_by = cols[3].text_input(
 )
 since = cols[4].date_input("From", key="since", value=None, bind="query-params")
 until = cols[5].date_input("To", key="until", value=None, bind="query-params")
-if account and not account.isdigit():
-    st.error("The account id is a number.")
+if account and parse_id(account) is None:
+    st.error("No such account.")
     st.stop()
 
 filters = HistoryFilters(
     statuses=tuple(statuses),
     kinds=tuple(kinds),
-    account_id=int(account) if account else None,
+    account_id=parse_id(account),
     requested_by=requested_by,
     since=since,
     until=until,

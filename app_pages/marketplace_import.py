@@ -1,5 +1,7 @@
 """Marketplace import: upload the developer portal's installations CSV, preview, import the good rows."""
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -22,13 +24,23 @@ file_error = st.empty()
 if upload is None:
     st.stop()
 
-try:
-    with db_session() as session:
-        parsed = mi.parse_export(session, upload.getvalue())
-        plan = mi.plan_import(session, parsed)
-except ValidationError as error:
-    file_error.error(error.message)
-    st.stop()
+PARSED_KEY = "marketplace_import_parsed"  # (file digest, parsed, plan): reruns do not read the file again
+data = upload.getvalue()
+digest = hashlib.sha256(data).hexdigest()
+if st.session_state.get(PARSED_KEY, (None,))[0] != digest:
+    bar = st.progress(0.0, text="Reading the file…")
+    try:
+        with db_session() as session:
+            parsed = mi.parse_export(session, data, progress=lambda done: bar.progress(done, "Reading…"))
+            bar.progress(1.0, text="Comparing with the stored installations…")
+            plan = mi.plan_import(session, parsed)
+    except ValidationError as error:
+        bar.empty()
+        file_error.error(error.message)
+        st.stop()
+    bar.empty()
+    st.session_state[PARSED_KEY] = (digest, parsed, plan)
+_, parsed, plan = st.session_state[PARSED_KEY]
 
 actions = mi.action_counts(plan)
 figures = {mi.ACTION_LABELS[name]: count for name, count in actions.items()}
@@ -75,6 +87,7 @@ to_write = actions["new"] + actions["update"]
 if st.button(f"Import {to_write:,} new or changed row(s)", type="primary", disabled=to_write == 0):
     with db_session() as session:
         report = mi.apply_import(session, actor, parsed, file_name=upload.name)
+    del st.session_state[PARSED_KEY]  # the preview is computed again against the new rows
     clear_installation_caches()
     st.toast(
         f"Imported: {report.created} new, {report.updated} changed, {len(report.rejected)} rejected.",

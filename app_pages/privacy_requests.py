@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.csv_export import frame_to_csv
 from dashboard.errors import ConflictError, ValidationError
+from dashboard.ids import parse_id
 from dashboard.privacy import queue, requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
@@ -25,10 +26,11 @@ actor = require_page("privacy")
 
 opened = st.query_params.get("id")
 if opened is not None:
-    if opened.isdigit():
-        show_request(actor, int(opened))
+    request_id = parse_id(opened)
+    if request_id is None:
+        st.error("No such request.")
     else:
-        st.error("The request number in the address is not a number.")
+        show_request(actor, request_id)
     st.stop()
 
 st.title("Privacy requests")

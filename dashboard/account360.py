@@ -6,6 +6,7 @@ of people are masked; company-level data and money are not personal and stay as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -201,19 +202,42 @@ def _usage(session: Session, account_id: int, apps: dict[int, str], today: date)
     ]
 
 
+WITHHELD = "•••"
+
+
+def _withheld(value: Any) -> str:
+    return WITHHELD if value not in (None, "") else ""
+
+
+# Per section, the columns that are about a person (or free text that may be) and how each is masked
+# for executives. Company data, ids, states and money stay as they are.
+PERSONAL_COLUMNS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "contacts": {"name": mask_name, "email": mask_email, "phone": mask_phone, "job_title": _withheld},
+    "customers": {"name": mask_name, "email": mask_email},  # a billing name can be a person's
+    "subscriptions": {"email": mask_email},
+    "payments": {"card_brand": _withheld, "card_last4": _withheld},
+    "privacy_requests": {
+        "subject_name": mask_name,
+        "subject_email": mask_email,
+        "created_by": mask_email,
+        "extension_reason": _withheld,
+        "client_instruction": _withheld,
+        "denial_reason": _withheld,
+        "appeal_info": _withheld,
+    },
+    "billing_corrections": {
+        "requested_by": mask_email,
+        "decided_by": mask_email,
+        "reason_text": _withheld,
+        "decision_reason": _withheld,
+        "error_message": _withheld,
+    },
+    "audit": {"actor": mask_email, "details": lambda _details: {}},
+}
+
+
 def _mask(view: Account360) -> None:
-    for row in view.contacts:
-        row.update(
-            name=mask_name(row["name"]), email=mask_email(row["email"]), phone=mask_phone(row["phone"])
-        )
-    for row in [*view.customers, *view.subscriptions]:
-        row["email"] = mask_email(row.get("email"))
-    for row in view.customers:  # a billing name can be a person's
-        row["name"] = mask_name(row["name"])
-    for row in view.privacy_requests:
-        row.update(
-            subject_name=mask_name(row["subject_name"]), subject_email=mask_email(row["subject_email"])
-        )
-    for row in view.audit:
-        row["actor"] = mask_email(row["actor"])
-        row["details"] = {}
+    view.account["owner"] = mask_name(view.account["owner"])  # a staff member
+    for section, columns in PERSONAL_COLUMNS.items():
+        for row in getattr(view, section):
+            row.update({name: mask(row[name]) for name, mask in columns.items() if name in row})

@@ -1,11 +1,16 @@
-"""The append-only audit log, chained by hashes so that an altered or missing row is detected.
+"""The append-only audit log, a keyed hash chain: an altered, inserted or missing row is detected.
 
-`record()` adds its row to the caller's session: it commits (or rolls back) with the change it records.
+Each row's `row_hash` is HMAC-SHA256 with `AUDIT_KEY` (kept outside the store) over its content and the
+previous row's hash, so someone who can write to the store but does not hold the key cannot forge or
+re-chain rows. Truncation from the end is caught by checkpoints kept outside the store
+(`dashboard.audit_checkpoints`). `record()` adds its row to the caller's session: it commits (or rolls
+back) with the change it records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +19,18 @@ from typing import Any
 from sqlmodel import Session, select
 
 from dashboard.identity import Actor
+from dashboard.settings import get_settings
 from models import AuditChainHead, AuditEvent
 from models.types import utcnow
 
 GENESIS_HASH = "0" * 64
 
 
-def _row_digest(event: AuditEvent) -> str:
+def audit_key() -> bytes:
+    return get_settings().keys.audit_key
+
+
+def _row_digest(event: AuditEvent, key: bytes) -> str:
     content = {
         "id": event.id,
         "at": event.at.isoformat(),
@@ -34,7 +44,7 @@ def _row_digest(event: AuditEvent) -> str:
         "prev_hash": event.prev_hash,
     }
     blob = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hmac.new(key, blob.encode(), hashlib.sha256).hexdigest()
 
 
 def _locked_head(session: Session) -> AuditChainHead:
@@ -72,7 +82,7 @@ def record(
         prev_hash=head.last_hash,
         row_hash="",
     )
-    event.row_hash = _row_digest(event)
+    event.row_hash = _row_digest(event, audit_key())
     head.last_id = event.id
     head.last_hash = event.row_hash
     session.add(event)
@@ -93,7 +103,8 @@ class ChainReport:
 
 
 def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
-    """Walk the chain in id order and report the first row whose hash or link does not hold."""
+    """Walk the chain in id order and report the first row whose keyed hash or link does not hold."""
+    key = audit_key()
     expected_prev, expected_id, checked = GENESIS_HASH, 1, 0
     last_id = 0
     while True:
@@ -107,7 +118,7 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
                 return ChainReport(checked, expected_id, f"row {expected_id} is missing")
             if row.prev_hash != expected_prev:
                 return ChainReport(checked, row.id, f"row {row.id} does not link to the row before it")
-            if _row_digest(row) != row.row_hash:
+            if not hmac.compare_digest(_row_digest(row, key), row.row_hash):
                 return ChainReport(checked, row.id, f"row {row.id} was altered after it was written")
             expected_prev, expected_id, checked = row.row_hash, row.id + 1, checked + 1
             last_id = row.id

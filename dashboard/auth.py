@@ -5,17 +5,21 @@ Every attempt, good or bad, is audited in the same transaction as the counters i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, func, select
+from sqlalchemy import ColumnElement, case, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
 
 from dashboard import audit
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
-from models import User
+from models import LoginThrottle, User
 from models.types import utcnow
 
 _hasher = PasswordHasher()
@@ -62,54 +66,120 @@ def failure_delay(consecutive_failures: int) -> float:
     return min(settings.login_failure_delay_seconds * 2**exponent, settings.login_failure_delay_max_seconds)
 
 
+GENERIC_REFUSAL = "Wrong email or password."
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """The failure counter an attempt charges: the user's row, or a throttle row for an email with no
+    local account. Both are counted and locked the same way, so the answers cannot tell them apart."""
+
+    model: type[User] | type[LoginThrottle]
+    where: ColumnElement[bool]
+
+
+def email_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _counter_for(session: Session, user: User | None, email: str) -> _Counter:
+    if user is not None:
+        return _Counter(User, User.id == user.id)
+    key = email_key(email)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.execute(insert(LoginThrottle).values(email_hash=key, failed_logins=0).on_conflict_do_nothing())
+    return _Counter(LoginThrottle, LoginThrottle.email_hash == key)
+
+
+def _reserve_attempt(session: Session, counter: _Counter, now: datetime) -> int | None:
+    """Count this attempt before its password is checked, atomically: the number of consecutive failures
+    including this one, or None while the counter is locked. The update holds the row's lock (the write
+    lock on SQLite) until the caller commits, so parallel attempts are counted one after the other and
+    no more than `login_max_failures` passwords are ever checked before the lock."""
+    model = counter.model
+    not_locked = or_(col(model.locked_until).is_(None), col(model.locked_until) <= now)
+    after_a_lock = case((col(model.locked_until).is_(None), model.failed_logins + 1), else_=1)
+    statement = (
+        update(model)
+        .where(counter.where, not_locked)
+        .values(failed_logins=after_a_lock, locked_until=None)
+        .returning(model.failed_logins)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def _set_counter(session: Session, counter: _Counter, **values: object) -> None:
+    session.execute(update(counter.model).where(counter.where).values(**values))
+
+
+def _locked_until(session: Session, counter: _Counter) -> datetime:
+    return session.execute(select(counter.model.locked_until).where(counter.where)).scalar_one()
+
+
 def login_with_password(
     session: Session, email: str, password: str, *, now: datetime | None = None
 ) -> LoginResult:
-    """Check a local login. Lockout after `login_max_failures` failures for `login_lockout_minutes`."""
+    """Check a local login. Lockout after `login_max_failures` failures for `login_lockout_minutes`.
+
+    An unknown email, an SSO-only user and a deactivated user with the right password all get the same
+    answer, wait and lockout as a wrong password: nothing tells whether an account exists or a password
+    was right, except a successful sign-in.
+    """
     settings = get_settings()
     now = now or utcnow()
     user = find_user(session, email)
-    generic = "Wrong email or password."
-    if user is None or user.password_hash is None:
-        password_matches(_DUMMY_HASH, password)
-        audit.record(
-            session,
-            Actor(email=email.strip().lower()[:320], role="unknown"),
-            "login_failed",
-            target_type="user",
-            details={"reason": "unknown user"},
-        )
-        return LoginResult(None, generic, failure_delay(1))
-    who = actor_for(user)
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(session, who, "login_refused_locked", target_type="user", target_id=user.id)
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+    who = actor_for(user) if user is not None else Actor(email=email.strip().lower()[:320], role="unknown")
+    target = user.id if user is not None else ""
+    counter = _counter_for(session, user, email)
+    failures = _reserve_attempt(session, counter, now)
+    if failures is None:
+        audit.record(session, who, "login_refused_locked", target_type="user", target_id=target)
+        minutes = max(1, int((_locked_until(session, counter) - now).total_seconds() // 60) + 1)
         return LoginResult(
             None,
             f"Too many failed attempts. Try again in {minutes} minute(s).",
             failure_delay(settings.login_max_failures),
         )
-    if not password_matches(user.password_hash, password):
-        user.failed_logins += 1
-        details = {"reason": "wrong password", "failures": user.failed_logins}
-        message, delay = generic, failure_delay(user.failed_logins)
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-            details["locked_until"] = user.locked_until.isoformat()
-            message = f"Too many failed attempts. Locked for {settings.login_lockout_minutes} minutes."
+    password_hash = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    right = password_matches(password_hash, password) and password_hash is not _DUMMY_HASH
+    if right and user.active:
+        _set_counter(session, counter, failed_logins=0, locked_until=None)
+        user.last_login_at = now
         session.add(user)
-        audit.record(session, who, "login_failed", target_type="user", target_id=user.id, details=details)
-        return LoginResult(None, message, delay)
-    if not user.active:
-        audit.record(session, who, "login_refused_inactive", target_type="user", target_id=user.id)
-        return LoginResult(None, "This account is deactivated. Ask an administrator.")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
-    audit.record(session, who, "login", target_type="user", target_id=user.id, details={"method": "password"})
-    return LoginResult(who, "Signed in.")
+        audit.record(
+            session, who, "login", target_type="user", target_id=user.id, details={"method": "password"}
+        )
+        return LoginResult(who, "Signed in.")
+    return _refuse(session, counter, who, target, failures=failures, reason=_reason(user, right), now=now)
+
+
+def _reason(user: User | None, right_password: bool) -> str:
+    if user is None or user.password_hash is None:
+        return "unknown user"
+    return "deactivated" if right_password else "wrong password"
+
+
+def _refuse(
+    session: Session,
+    counter: _Counter,
+    who: Actor,
+    target: str | int,
+    *,
+    failures: int,
+    reason: str,
+    now: datetime,
+) -> LoginResult:
+    settings = get_settings()
+    details: dict[str, object] = {"reason": reason, "failures": failures}
+    message = GENERIC_REFUSAL
+    if failures >= settings.login_max_failures:
+        locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+        _set_counter(session, counter, locked_until=locked_until)
+        details["locked_until"] = locked_until.isoformat()
+        message = f"Too many failed attempts. Locked for {settings.login_lockout_minutes} minutes."
+    action = "login_refused_inactive" if reason == "deactivated" else "login_failed"
+    audit.record(session, who, action, target_type="user", target_id=target, details=details)
+    return LoginResult(None, message, failure_delay(failures))
 
 
 def login_with_oidc_email(session: Session, email: str | None) -> LoginResult:

@@ -13,10 +13,14 @@ log = logging.getLogger(__name__)
 
 
 def prepare_store(settings: Settings) -> Engine:
-    """Engine for the configured store, migrated to head; the default SQLite store is seeded when empty."""
+    """Engine for the configured store, migrated to head; the default SQLite store is seeded when empty.
+
+    Raises `MissingKeyError` before touching the store when it is not the demo store and a key is missing.
+    """
+    settings.keys  # noqa: B018  (loading them is the check)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
-    if settings.uses_default_store and settings.auto_seed_demo and is_empty(engine):
+    if settings.is_demo_store and is_empty(engine):
         from dashboard.demo import seed_demo
 
         log.info("Empty default store: seeding the small demo data set")

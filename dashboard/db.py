@@ -8,8 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, inspect
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, event, inspect, literal, select
+from sqlmodel import Session, SQLModel, create_engine
 
 from dashboard.settings import PROJECT_ROOT
 
@@ -51,11 +51,20 @@ def migrate(engine: Engine) -> None:
 
 
 def is_empty(engine: Engine) -> bool:
-    """True when the store has no tables yet, or no users (a freshly migrated, unseeded store)."""
-    if not inspect(engine).has_table("users"):
-        return True
+    """True when the store has no tables yet, or not one row in any of them (freshly migrated).
+
+    Not only the users: a store with accounts or events but no users is not empty, and the demo data,
+    which brings its own ids, would collide with them.
+    """
+    import models  # noqa: F401  (registers every table)
+
+    existing = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
-        return conn.exec_driver_sql("SELECT COUNT(*) FROM users").scalar_one() == 0
+        return not any(
+            conn.execute(select(literal(1)).select_from(table).limit(1)).first()
+            for table in SQLModel.metadata.sorted_tables
+            if table.name in existing
+        )
 
 
 @contextmanager

@@ -6,7 +6,10 @@ Columns (header names, any order; extra columns are ignored):
             stripe_subscription_id, uninstalled_at
 Dates are ISO 8601 (`2026-03-01` or `2026-03-01T10:00:00Z`; no zone means UTC).
 
-Bad rows are reported with their line number (header = line 1) and the good rows still go in.
+Bad rows are reported with their line number (header = line 1) and the good rows still go in. Any
+cell is refused with a reason rather than crashing: numbers are ASCII digits up to the store's integer
+(2,147,483,647), dates must stay in range when moved to UTC, a cell over the csv module's 128 KB limit
+rejects its row.
 Re-importing the same file changes nothing. Cells are stored as the plain text they are: nothing is
 evaluated, and a cell like `=HYPERLINK(...)` stays that string. Rows the Zendesk sync already owns
 are left to the sync (the API is fresher than an export).
@@ -16,17 +19,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, SQLModel, select
 
 from dashboard import audit
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
+from dashboard.ids import MAX_ID, parse_id
 from dashboard.zendesk_connections import SUBDOMAIN_RE
-from dashboard.zendesk_sync import account_for_subdomain, company_app_ids
+from dashboard.zendesk_sync import company_app_ids
 from models import Account, Installation
 
 SOURCE = "marketplace_csv"
@@ -116,12 +122,11 @@ def _int(cells: dict[str, str | None], name: str, *, required: bool) -> int | No
         if required:
             raise RowError(f"{name} is empty")
         return None
-    try:
-        value = int(raw)
-    except ValueError as error:
-        raise RowError(f"{name} is not a whole number: {raw!r}") from error
-    if value < 0:
-        raise RowError(f"{name} is negative: {raw!r}")
+    if not (raw.isascii() and raw.isdigit()):
+        raise RowError(f"{name} is not a whole number: {raw[:40]!r}")
+    value = parse_id(raw)
+    if value is None:
+        raise RowError(f"{name} is larger than {MAX_ID:,}: {raw[:40]!r}")
     return value
 
 
@@ -134,9 +139,9 @@ def _date(cells: dict[str, str | None], name: str) -> datetime | None:
             day = date.fromisoformat(raw)
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise RowError(f"{name} is not a date (YYYY-MM-DD): {raw!r}") from error
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as error:  # OverflowError: year 1 or 9999 moved out of range
+        raise RowError(f"{name} is not a date (YYYY-MM-DD): {raw[:40]!r}") from error
 
 
 def _bounded(cells: dict[str, str | None], name: str, limit: int) -> str:
@@ -176,7 +181,10 @@ def _read_csv(data: bytes) -> csv.DictReader:
     except UnicodeDecodeError as error:
         raise ValidationError("The file is not UTF-8 text (save it as CSV UTF-8).", field="file") from error
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise ValidationError(f"The header row cannot be read: {error}.", field="file") from error
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise ValidationError(f"The header lacks the column(s): {', '.join(missing)}.", field="file")
@@ -184,14 +192,22 @@ def _read_csv(data: bytes) -> csv.DictReader:
     return reader
 
 
-def parse_export(session: Session, data: bytes) -> ParsedImport:
-    """Check every row; good rows and rejected rows (with line numbers) come back, nothing is written."""
+def parse_export(
+    session: Session, data: bytes, *, progress: Callable[[float], None] | None = None
+) -> ParsedImport:
+    """Check every row; good rows and rejected rows (with line numbers) come back, nothing is written.
+    `progress` hears the share of lines read, every 5,000 rows."""
     reader = _read_csv(data)
+    lines = max(data.count(b"\n"), 1)
     app_ids = company_app_ids(session)
     parsed = ParsedImport()
     first_line: dict[tuple[str, int, int], int] = {}
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in _rows(reader):
+        if progress is not None and line % 5000 == 0:
+            progress(min(line / lines, 1.0))
+        if isinstance(cells, RejectedRow):
+            parsed.rejected.append(cells)
+            continue
         raw = {
             name: (value if isinstance(value, str) else "")
             for name, value in cells.items()
@@ -211,6 +227,21 @@ def parse_export(session: Session, data: bytes) -> ParsedImport:
     return parsed
 
 
+def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str | None, Any] | RejectedRow]]:
+    """Each record with its line number; one the csv module cannot read (a cell over its 128 KB limit)
+    as a RejectedRow, and reading goes on with the next."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield start, RejectedRow(start, f"the row cannot be read: {error}", {})
+            continue
+        yield reader.line_num, cells
+
+
 def _parse_row(cells: dict[str | None, Any], line: int, app_ids: dict[int, int]) -> ImportRow:
     missing = [name for name in REQUIRED_COLUMNS if not _text(cells, name)]
     if missing:
@@ -219,7 +250,7 @@ def _parse_row(cells: dict[str | None, Any], line: int, app_ids: dict[int, int])
         raise RowError("more cells than columns in the header")
     subdomain = _text(cells, "subdomain").lower()
     if not SUBDOMAIN_RE.match(subdomain):
-        raise RowError(f"subdomain is not a Zendesk subdomain: {subdomain!r}")
+        raise RowError(f"subdomain is not a Zendesk subdomain: {subdomain[:40]!r}")
     zendesk_app_id = _int(cells, "app_id", required=True)
     if zendesk_app_id not in app_ids:
         raise RowError(f"unknown app: {zendesk_app_id} is not one of the company's apps")
@@ -245,6 +276,41 @@ def _existing(session: Session, rows: list[ImportRow]) -> dict[tuple[str, int, i
         ).all():
             found[(subdomain, installation.app_id, installation.zendesk_installation_id)] = installation
     return found
+
+
+def _accounts_for(session: Session, subdomains: set[str]) -> dict[str, int]:
+    """Account id per subdomain, the missing accounts created (named after their subdomain) in one go:
+    an import of 100k rows does not query or flush once per row."""
+    found = _account_ids(session, sorted(subdomains))
+    missing = sorted(subdomains - found.keys())
+    defaults = _column_defaults(Account)
+    _insert_rows(session, Account, [{**defaults, "company_name": n, "zendesk_subdomain": n} for n in missing])
+    return found | _account_ids(session, missing)
+
+
+def _account_ids(session: Session, subdomains: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(subdomains), 500):
+        chunk = subdomains[start : start + 500]
+        query = select(Account.zendesk_subdomain, Account.id).where(Account.zendesk_subdomain.in_(chunk))
+        found.update(session.exec(query).all())
+    return found
+
+
+def _column_defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """Every column's default as the model declares it (factories called once), without the id."""
+    return {
+        name: info.get_default(call_default_factory=True)
+        for name, info in model.model_fields.items()
+        if name != "id"
+    }
+
+
+def _insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Plain executemany inserts: building one ORM object per row costs ~0.25 ms (100k rows: 25 s)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(table), rows[start : start + 5000])
 
 
 def _describe(value: Any) -> str:
@@ -294,22 +360,30 @@ def apply_import(
     if actor.role not in ("admin", "account_manager", "system"):
         raise PermissionDenied("Only account managers and admins import installations.")
     existing = _existing(session, parsed.rows)
-    counts = {"new": 0, "update": 0, "unchanged": 0, "kept_from_sync": 0}
+    new_rows = [r for r in parsed.rows if (r.subdomain, r.app_id, r.installation_id) not in existing]
+    accounts = _accounts_for(session, {row.subdomain for row in new_rows})
+    defaults = _column_defaults(Installation)
+    _insert_rows(
+        session,
+        Installation,
+        [
+            {
+                **defaults,
+                "account_id": accounts[row.subdomain],
+                "app_id": row.app_id,
+                "zendesk_installation_id": row.installation_id,
+                "source": SOURCE,
+                **row.values,
+            }
+            for row in new_rows
+        ],
+    )
+    counts = {"new": len(new_rows), "update": 0, "unchanged": 0, "kept_from_sync": 0}
     for row in parsed.rows:
         current = existing.get((row.subdomain, row.app_id, row.installation_id))
         if current is None:
-            account = account_for_subdomain(session, row.subdomain)
-            session.add(
-                Installation(
-                    account_id=account.id,
-                    app_id=row.app_id,
-                    zendesk_installation_id=row.installation_id,
-                    source=SOURCE,
-                    **row.values,
-                )
-            )
-            counts["new"] += 1
-        elif current.source != SOURCE:
+            continue
+        if current.source != SOURCE:
             counts["kept_from_sync"] += 1
         elif _diff(current, row.values):
             for name, value in row.values.items():

@@ -1,4 +1,4 @@
-"""Encryption of stored secrets (Zendesk API tokens) with Fernet, keyed from `settings.secret_key`.
+"""Encryption of stored secrets (Zendesk API tokens) with Fernet, keyed from `SECRET_KEY` (dashboard/keys.py).
 
 Changing `secret_key` makes stored tokens unreadable: they must then be entered again.
 """
@@ -20,7 +20,7 @@ class SecretUnreadable(Exception):
 
 
 def _fernet() -> Fernet:
-    secret = get_settings().secret_key.get_secret_value().encode()
+    secret = get_settings().keys.secret_key
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(_PURPOSE + secret).digest()))
 
 

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from dashboard import audit, auth
 from dashboard.identity import Actor
@@ -100,10 +100,13 @@ def revoke_user_sessions(
     return session.execute(statement).rowcount
 
 
-def purge_ended_sessions(session: Session, actor: Actor, *, now: datetime | None = None) -> int:
+def purge_ended_sessions(
+    session: Session, actor: Actor, *, now: datetime | None = None, dry_run: bool = False
+) -> int:
     """Delete sessions that can no longer be used (signed out, revoked, idle or past their lifetime).
 
-    Sign-ins and sign-outs stay in the audit log, so nothing is lost; returns how many were deleted.
+    Sign-ins and sign-outs stay in the audit log, so nothing is lost; returns how many were deleted
+    (a dry run: how many would be, and nothing is deleted or audited).
     """
     now = now or utcnow()
     idle_since = now - timedelta(minutes=get_settings().session_idle_minutes)
@@ -112,6 +115,8 @@ def purge_ended_sessions(session: Session, actor: Actor, *, now: datetime | None
         col(LoginSession.expires_at) <= now,
         col(LoginSession.last_seen_at) <= idle_since,
     )
+    if dry_run:
+        return session.exec(select(func.count()).select_from(LoginSession).where(ended)).one()
     deleted = session.execute(delete(LoginSession).where(ended)).rowcount
     audit.record(
         session, actor, "sessions.purge", target_type="login_sessions", details={"deleted": deleted}, at=now

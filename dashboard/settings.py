@@ -5,8 +5,9 @@ Secrets are `SecretStr`, so they never show up in a repr, a log line or a traceb
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from pydantic_settings import (
@@ -15,6 +16,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from dashboard.keys import Keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
@@ -39,8 +43,10 @@ class Settings(BaseSettings):
     zendesk_timeout_seconds: float = 15.0
     zendesk_ratelimit_budget_seconds: int = 120  # longest wait on 429s per account before giving up
 
-    # Key used to encrypt stored Zendesk tokens and to hash usage actor ids.
-    secret_key: SecretStr = SecretStr("dev-only-secret-key-change-me")
+    # Keys (dashboard/keys.py; read them through `settings.keys`): stored Zendesk tokens, the audit
+    # chain, usage actor ids. Unset on the demo store = generated into DATA_DIR/keys; required elsewhere.
+    secret_key: SecretStr | None = None
+    audit_key: SecretStr | None = None
     usage_actor_hash_key: SecretStr | None = None
     usage_retention_days: int = 90
     usage_retention_mode: str = "delete"  # delete | truncate_ip
@@ -78,6 +84,18 @@ class Settings(BaseSettings):
     @property
     def uses_default_store(self) -> bool:
         return not self.database_url.get_secret_value()
+
+    @property
+    def is_demo_store(self) -> bool:
+        """The embedded SQLite file seeded with demo data: the only store that may run without keys."""
+        return self.uses_default_store and self.auto_seed_demo
+
+    @cached_property
+    def keys(self) -> Keys:
+        """The three secret keys; raises `MissingKeyError` on a non-demo store without them."""
+        from dashboard.keys import load_keys
+
+        return load_keys(self)
 
     @property
     def exports_dir(self) -> Path:

@@ -4,21 +4,25 @@ Only the company's own apps (App.zendesk_app_id) are kept. An installation that 
 from Zendesk is marked uninstalled with the date, never deleted. Each account is fetched first and
 written inside its own savepoint, so one account failing (bad token, 429 past the budget, timeout)
 is reported for that account and the others still sync. One SyncRun row per run holds per-account
-outcomes; the caller owns the transaction.
+outcomes. `sync_installations` runs in the caller's transaction; `run_zendesk_sync` (the CLI's and the
+Sync page's entry) takes the job's lock and records a failed run even when that transaction rolls back.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from dashboard import audit
+from dashboard.db import session_scope
 from dashboard.identity import Actor
+from dashboard.jobs import RunStatus, close_abandoned_runs, describe_error, job_lock, record_failed_run
 from dashboard.settings import get_settings
 from dashboard.zendesk_connections import ConnectionCredentials, enabled_credentials
 from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, ZendeskInstallation
@@ -26,6 +30,8 @@ from models import Account, App, Installation, SyncRun, ZendeskConnection
 from models.types import utcnow
 
 SYNC_KIND = "zendesk"
+ZENDESK_JOB = "sync zendesk"
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (done, total, subdomain being synced)
 
 
@@ -48,6 +54,7 @@ class SyncResult:
     run_id: int
     status: str
     outcomes: list[AccountOutcome] = field(default_factory=list)
+    error: str | None = None  # a failure of the whole run, not of one account
 
     @property
     def failed(self) -> list[AccountOutcome]:
@@ -185,11 +192,11 @@ def _sync_one(
     return outcome
 
 
-def _run_status(outcomes: list[AccountOutcome]) -> str:
+def _run_status(outcomes: list[AccountOutcome]) -> RunStatus:
     failed = sum(not outcome.ok for outcome in outcomes)
     if failed == 0:
-        return "succeeded"
-    return "failed" if failed == len(outcomes) else "partial"
+        return RunStatus.SUCCEEDED
+    return RunStatus.FAILED if failed == len(outcomes) else RunStatus.PARTIAL
 
 
 def _record_on_connection(
@@ -216,7 +223,7 @@ def sync_installations(
 ) -> SyncResult:
     """Sync every enabled connection; returns the run with one outcome per Zendesk account."""
     now = now or utcnow()
-    run = SyncRun(kind=SYNC_KIND, status="running", started_at=now, triggered_by=actor.email)
+    run = SyncRun(kind=SYNC_KIND, status=RunStatus.RUNNING, started_at=now, triggered_by=actor.email)
     session.add(run)
     session.flush()
     app_ids = company_app_ids(session)
@@ -247,6 +254,27 @@ def sync_installations(
     session.add(run)
     audit.record(session, actor, "zendesk_sync", target_type="sync_run", target_id=run.id, details=totals)
     return SyncResult(run.id, run.status, outcomes)
+
+
+def run_zendesk_sync(
+    engine: Engine, gateway: ZendeskGateway, *, actor: Actor, progress: Progress | None = None
+) -> SyncResult:
+    """`sync_installations` in its own transaction, one run at a time (`JobLocked` otherwise); when it
+    fails unexpectedly (a database error, a bug), the failed run and its audit row are still recorded."""
+    with job_lock(engine, ZENDESK_JOB, holder=actor.email):
+        close_abandoned_runs(engine, (SYNC_KIND,))
+        started = utcnow()
+        try:
+            with session_scope(engine) as session:
+                return sync_installations(session, gateway, actor=actor, progress=progress, now=started)
+        except BaseException as error:
+            log.exception("Zendesk sync failed unexpectedly")
+            run_id = record_failed_run(
+                engine, kind=SYNC_KIND, action="zendesk_sync", actor=actor, started_at=started, error=error
+            )
+            if not isinstance(error, Exception):
+                raise
+            return SyncResult(run_id, RunStatus.FAILED, [], error=describe_error(error))
 
 
 def gateway_from_settings() -> ZendeskGateway:

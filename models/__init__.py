@@ -17,7 +17,17 @@ from models.stripe_mirror import (
     StripeSubscription,
     StripeSubscriptionItem,
 )
-from models.system import AuditChainHead, AuditEvent, FxRate, LoginSession, SyncRun, SyncState, User
+from models.system import (
+    AuditChainHead,
+    AuditEvent,
+    FxRate,
+    JobLock,
+    LoginSession,
+    LoginThrottle,
+    SyncRun,
+    SyncState,
+    User,
+)
 from models.usage import (
     AppDailyActives,
     UsageAccountMonth,
@@ -40,7 +50,9 @@ __all__ = [
     "DataExport",
     "FxRate",
     "Installation",
+    "JobLock",
     "LoginSession",
+    "LoginThrottle",
     "MrrChange",
     "PrivacyRequest",
     "PrivacyRequestEvent",

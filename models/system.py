@@ -31,6 +31,17 @@ class User(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
 
 
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins for an email that has no local password, counted exactly like a user's, so an
+    unknown email is answered with the same waits and lockout as a real one (no account enumeration)."""
+
+    __tablename__ = "login_throttles"
+
+    email_hash: str = Field(primary_key=True, max_length=64)  # SHA-256 of the lower-cased email
+    failed_logins: int = 0
+    locked_until: datetime | None = utc_field()
+
+
 class LoginSession(SQLModel, table=True):
     """A local sign-in kept across browser reloads. Only the SHA-256 of the browser's token is stored."""
 
@@ -88,6 +99,19 @@ class SyncRun(SQLModel, table=True):
     counts: dict[str, Any] = json_field()
     message: str = Field(default="", max_length=4000)
     error: str | None = Field(default=None, max_length=4000)
+
+
+class JobLock(SQLModel, table=True):
+    """Who runs a job now. On SQLite the row is the lock; on PostgreSQL an advisory lock is, and the row
+    only says who holds it."""
+
+    __tablename__ = "job_locks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=320)
+    host: str = Field(max_length=255)
+    pid: int
+    acquired_at: datetime = utc_field(default_now=True, nullable=False)
 
 
 class SyncState(SQLModel, table=True):

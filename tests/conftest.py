@@ -24,6 +24,16 @@ from dashboard.db import make_engine, migrate
 from dashboard.identity import SYSTEM, Actor
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
 
+# Test stores are not the demo store, so they need the three keys (dashboard/keys.py); fixed values keep
+# the demo data's hashes reproducible across runs and backends.
+TEST_KEYS = {
+    "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+    "AUDIT_KEY": "test-audit-key-not-for-production-0123456789",
+    "USAGE_ACTOR_HASH_KEY": "test-usage-key-not-for-production-0123456789",
+}
+for _name, _value in TEST_KEYS.items():
+    os.environ.setdefault(_name, _value)
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "correct horse battery staple"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import streamlit as st
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard import sessions, users
 from dashboard.navigation import landing_page
-from dashboard.settings import PROJECT_ROOT
+from dashboard.settings import PROJECT_ROOT, reset_settings_cache
 from models import AuditEvent
 from tests.conftest import TEST_PASSWORD
 
@@ -147,3 +148,24 @@ def test_a_live_session_token_signs_the_tab_in_and_an_ended_one_does_not(app_env
     assert [b.label for b in at.button] == ["Sign in"]
     assert "actor" not in at.session_state and "session_token" not in at.session_state
     assert 'console_session=; Path=/; SameSite=Strict; Max-Age=0"' in at.get("html")[0].proto.body
+
+
+def test_only_the_demo_store_says_its_logins_are_in_the_readme(app_env, monkeypatch, tmp_path) -> None:
+    at = _app().run()
+    assert not at.info  # the test store is not the demo store
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "demo"))
+    monkeypatch.setattr("dashboard.bootstrap.is_empty", lambda _engine: False)  # no seeding needed here
+    reset_settings_cache()
+    st.cache_resource.clear()
+    at = _app().run()
+    assert [i.value for i in at.info] == ["Demo store — logins in the README."]
+
+
+def test_a_non_demo_store_without_its_audit_key_shows_why_and_nothing_else(app_env, monkeypatch) -> None:
+    monkeypatch.delenv("AUDIT_KEY")
+    reset_settings_cache()
+    at = _app().run()
+    assert not at.exception
+    assert [e.value[:22] for e in at.error] == ["AUDIT_KEY is not set. "]
+    assert not at.text_input and not at.button

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from itertools import pairwise
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from dashboard import auth, users
 from dashboard.identity import SYSTEM
@@ -89,6 +90,55 @@ def test_lock_ends_after_the_lockout_period(session, make_user) -> None:
     assert user.locked_until is None and user.failed_logins == 0
 
 
+def _answers(session: Session, email: str, password: str, times: int) -> list[tuple[str, float]]:
+    answers = []
+    for _ in range(times):
+        result = auth.login_with_password(session, email, password)
+        session.commit()
+        answers.append((result.message, result.delay_seconds))
+    return answers
+
+
+def test_unknown_and_known_emails_get_identical_answers_waits_and_lockout(session, make_user) -> None:
+    make_user("admin")
+    known = make_user("executive")
+    sso_only = make_user("executive", password=None)
+    deactivated = make_user("account_manager")
+    users.set_active(session, SYSTEM, user_id=deactivated.user_id, active=False)
+    session.commit()
+    times = get_settings().login_max_failures + 2
+    expected = _answers(session, known.email, "wrong password!", times)
+    assert "Locked for" in expected[times - 3][0] and "Try again in" in expected[-1][0]
+    assert len({delay for _message, delay in expected}) > 1  # the waits grow
+    assert _answers(session, "nobody@example.com", "wrong password!", times) == expected
+    assert _answers(session, sso_only.email, "wrong password!", times) == expected
+    assert _answers(session, deactivated.email, TEST_PASSWORD, times) == expected
+
+
+def test_parallel_wrong_passwords_are_all_counted_and_lock_the_account(engine, session, make_user) -> None:
+    actor = make_user("executive")
+    limit = get_settings().login_max_failures
+
+    def attempt(_: int) -> str:
+        with Session(engine) as own:
+            result = auth.login_with_password(own, actor.email, "wrong password!")
+            own.commit()
+            return result.message
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        messages = list(pool.map(attempt, range(20)))
+    user = session.get(User, actor.user_id)
+    session.refresh(user)
+    checked = session.exec(
+        select(func.count()).where(AuditEvent.action == "login_failed", AuditEvent.target_id == str(user.id))
+    ).one()
+    refused = session.exec(select(func.count()).where(AuditEvent.action == "login_refused_locked")).one()
+    assert user.locked_until is not None and user.locked_until > utcnow()
+    assert user.failed_logins == checked == limit  # every checked password counted; no more were checked
+    assert refused == 20 - limit and len(messages) == 20
+    assert not auth.login_with_password(session, actor.email, TEST_PASSWORD).ok
+
+
 def test_success_resets_the_failure_count(session, make_user) -> None:
     actor = make_user("admin")
     _fail(session, actor.email, get_settings().login_max_failures - 1)
@@ -124,7 +174,8 @@ def test_deactivated_user_cannot_sign_in(session, make_user) -> None:
     session.commit()
     result = auth.login_with_password(session, actor.email, TEST_PASSWORD)
     session.commit()
-    assert not result.ok and "deactivated" in result.message
+    # The same answer as a wrong password: a deactivated account does not confirm its password.
+    assert not result.ok and result.message == auth.GENERIC_REFUSAL and result.delay_seconds > 0
     assert _actions(session)[-1] == "login_refused_inactive"
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from dashboard import sessions
+from dashboard import clock, sessions
 from dashboard.cli import app
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
-from models import Account, AuditEvent, LoginSession, User
+from models import Account, AuditEvent, LoginSession, UsageEvent, User
 
 runner = CliRunner()
 
@@ -99,10 +100,136 @@ def test_audit_verify_passes_then_fails_when_a_row_is_altered(cli, session) -> N
     assert "broken at row 1" in broken.output
 
 
-def test_seed_demo_refuses_a_store_with_data(cli, session) -> None:
+def test_audit_checkpoint_then_verify_detects_a_truncated_and_rewound_log(cli, session, tmp_path) -> None:
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    for n in range(4):
+        cli("users", "add", f"u{n}@example.com", "admin")
+    taken = cli("audit", "checkpoint", "--to", str(checkpoints))
+    assert taken.exit_code == 0 and "Checkpoint of row 4 appended" in taken.output
+    ok = cli("audit", "verify", "--checkpoints", str(checkpoints))
+    assert ok.exit_code == 0 and "4 rows verified, matching 1 checkpoint(s)" in ok.output
+    session.execute(text("DELETE FROM audit_events WHERE id > 2"))
+    kept = session.execute(text("SELECT row_hash FROM audit_events WHERE id = 2")).scalar_one()
+    session.execute(text("UPDATE audit_chain_head SET last_id = 2, last_hash = :h"), {"h": kept})
+    session.commit()
+    assert cli("audit", "verify").exit_code == 0  # the chain alone cannot see it
+    caught = cli("audit", "verify", "--checkpoints", str(checkpoints))
+    assert caught.exit_code == 1 and "row 4, the head at the checkpoint" in caught.output
+
+
+def test_audit_checkpoint_refuses_a_broken_chain_and_verify_a_missing_file(cli, session, tmp_path) -> None:
+    checkpoints = tmp_path / "checkpoints.jsonl"
     cli("users", "add", "a@example.com", "admin")
-    result = cli("seed-demo", "--size", "small")
+    session.execute(text("UPDATE audit_events SET details = '{}' WHERE id = 1"))
+    session.commit()
+    refused = cli("audit", "checkpoint", "--to", str(checkpoints))
+    assert refused.exit_code == 1 and not checkpoints.exists()
+    missing = cli("audit", "verify", "--checkpoints", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 2 and "is not a file" in missing.output
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY"])
+def test_a_non_demo_store_without_a_key_refuses_every_command(cli, session, monkeypatch, missing) -> None:
+    monkeypatch.delenv(missing)
+    reset_settings_cache()
+    result = cli("users", "add", "a@example.com", "admin")
+    assert result.exit_code == 2 and f"{missing} is not set" in result.output
+    monkeypatch.setenv(missing, "dev-only-secret-key-change-me")
+    reset_settings_cache()
+    result = cli("migrate")
+    assert result.exit_code == 2 and f"{missing} is the old built-in public value" in result.output
+    assert _users(session) == {}
+
+
+def _plain(output: str) -> str:
+    """The words of a message, without the box and line breaks Typer draws around errors."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def _usage_events(session: Session) -> int:
+    session.rollback()
+    return session.exec(select(func.count()).select_from(UsageEvent)).one()
+
+
+@pytest.fixture
+def old_usage(session: Session) -> int:
+    """Five events, three of them older than 30 days before the frozen clock."""
+    from dashboard.identity import SYSTEM
+    from dashboard.usage.ingest import ingest_events
+    from tests.usage_store import NOW, add_installations, event
+
+    add_installations(session)
+    days = ["2026-10-20", "2026-10-21", "2026-10-22", "2026-11-20", "2026-11-21"]
+    records = [event(f"e{n}", f"{day}T10:00:00Z", f"u{n}", installation_id="1") for n, day in enumerate(days)]
+    ingest_events(session, records, actor=SYSTEM, now=NOW)
+    session.commit()
+    return len(records)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "0"], "between 1 and 36500 days, not 0"),
+        (["--days", "1000000"], "between 1 and 36500 days, not 1000000"),
+        (["--days", "-5"], "not -5"),
+        (["--days", "ninety"], "unable to parse string as an integer"),
+        (["--mode", "shred"], "'shred' is not one of"),
+    ],
+)
+def test_purge_usage_refuses_bad_arguments_with_exit_2_and_deletes_nothing(
+    cli, session, old_usage, args, message
+) -> None:
+    with clock.frozen_at(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+        result = cli("purge", "usage", *args)
+    assert result.exit_code == 2 and message in _plain(result.output)
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert _usage_events(session) == old_usage
+
+
+def test_purge_usage_dry_run_says_what_would_go_then_the_real_run_deletes_it(cli, session, old_usage) -> None:
+    with clock.frozen_at(datetime(2026, 11, 22, 12, tzinfo=UTC)):
+        dry = cli("purge", "usage", "--days", "30", "--dry-run")
+        assert dry.exit_code == 0, dry.output
+        assert "Deleting raw usage events before 2026-10-23 (keeping 30 days)." in dry.output
+        assert "Dry run: 3 raw events would change and 0 ingest rejects file(s)" in _plain(dry.output)
+        assert _usage_events(session) == old_usage
+        done = cli("purge", "usage", "--days", "30")
+    assert done.exit_code == 0 and "3 raw events before 2026-10-23 deleted." in done.output
+    assert _usage_events(session) == old_usage - 3
+
+
+@pytest.fixture
+def demo_cli(monkeypatch, tmp_path):
+    """The CLI on the demo store (the default SQLite file in DATA_DIR), and an engine on that file."""
+    from dashboard.db import make_engine, migrate
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    reset_settings_cache()
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'console.sqlite3'}")
+    migrate(engine)
+    yield (lambda *args: runner.invoke(app, list(args))), engine
+    engine.dispose()
+    reset_settings_cache()
+
+
+def test_seed_demo_into_a_store_with_data_but_no_users_refuses_cleanly(demo_cli) -> None:
+    invoke, engine = demo_cli
+    with Session(engine) as session:
+        session.add(Account(company_name="Already here", zendesk_subdomain="here"))
+        session.commit()
+    result = invoke("seed-demo", "--size", "small")
     assert result.exit_code == 1 and "already has data" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not an IntegrityError
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Account)).one() == 1
+        assert session.exec(select(func.count()).select_from(User)).one() == 0
+
+
+def test_seed_demo_refuses_a_store_that_is_not_the_demo_store(cli, session) -> None:
+    result = cli("seed-demo", "--size", "small")
+    assert result.exit_code == 2 and "only into the demo store" in _plain(result.output)
+    assert session.exec(select(func.count()).select_from(User)).one() == 0
     assert session.exec(select(func.count()).select_from(Account)).one() == 0
 
 

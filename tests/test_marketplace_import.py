@@ -132,3 +132,43 @@ def test_import_is_audited_and_limited_to_account_managers(session: Session, app
     assert (event.details["new"], event.details["rejected"]) == (3, 5)
     with pytest.raises(PermissionDenied):
         mi.apply_import(session, make_user("executive"), mi.parse_export(session, GOOD_AND_BAD.encode()))
+
+
+def _count(session: Session, model) -> int:
+    session.rollback()
+    return len(session.exec(select(model)).all())
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            "acme,900001," + "1" + "0" * 30 + ",2026-01-10,enabled,Team,true,5,",
+            "installation_id is larger than",
+        ),
+        ("acme,900001,7,2026-01-10,enabled,Team,true,1" + "0" * 20 + ",", "seats is larger than"),
+        ("acme,900001,7,2026-01-10,enabled,Team,true,²,", "seats is not a whole number"),
+        ("acme,900001,7,2026-01-10,enabled,Team,true," + "9" * 5000 + ",", "seats is larger than"),
+        ("acme,900001,7,0001-01-01T00:00:00+05:00,enabled,Team,true,5,", "installed_at is not a date"),
+        ("acme,900001,7,9999-12-31T23:00:00-05:00,enabled,Team,true,5,", "installed_at is not a date"),
+        ('acme,900001,7,2026-01-10,enabled,"' + "x" * 200_000 + '",true,5,', "the row cannot be read"),
+    ],
+    ids=["id 10^30", "seats 10^20", "seats ²", "seats 5000 digits", "year 1", "year 9999", "cell 200 KB"],
+)
+def test_hostile_cells_are_rejected_in_the_preview_and_nothing_is_written(
+    session: Session, apps: None, row: str, reason: str
+) -> None:
+    data = (HEADER + row + "\nacme,900001,8,2026-01-10,enabled,Team,true,5,\n").encode()
+    parsed = mi.parse_export(session, data)
+    assert [r.line for r in parsed.rejected] == [2] and reason in parsed.rejected[0].reason
+    assert [r.installation_id for r in parsed.rows] == [8]  # the next row is still read
+    assert [c.action for c in mi.plan_import(session, parsed)] == ["new"]
+    before = _count(session, Installation)
+    report = mi.apply_import(session, SYSTEM, parsed, file_name="x.csv")
+    session.commit()
+    assert report.created == 1 and _count(session, Installation) == before + 1
+
+
+def test_a_header_the_csv_module_cannot_read_is_refused(session: Session, apps: None) -> None:
+    with pytest.raises(ValidationError, match="header row cannot be read"):
+        mi.parse_export(session, ('"' + "h" * 200_000 + '"\n').encode())

@@ -317,3 +317,43 @@ def test_purge_exports_command_deletes_expired_files(
     assert not path.exists()
     session.refresh(export)
     assert export.status == "expired"
+
+
+def test_an_interrupted_build_and_its_parts_are_purged_after_a_day(
+    session, make_user, fake_stripe, fake_zendesk, exports_dir
+):
+    world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example")])
+    officer = make_user("privacy_officer")
+    request = open_request(session, officer, world.people[0])
+    export = service.start_export(session, officer, request_id=request.id)
+    session.commit()
+
+    def crash_before_the_store(source: str):
+        if source == "store":
+            raise KeyboardInterrupt  # the tab closed, the process died: collect never finished
+        return lambda *_args: None
+
+    with pytest.raises(KeyboardInterrupt):
+        service.collect(
+            session,
+            officer,
+            export_id=export.id,
+            systems=systems_for(world, fake_stripe, fake_zendesk),
+            progress_for=crash_before_the_store,
+        )
+    session.rollback()
+    parts = exports_dir / f"export-{export.id}"
+    assert (parts / "stripe.json").exists() and (parts / "zendesk.json").exists()
+    session.refresh(export)
+    assert export.status == "building" and export.expires_at is None
+
+    assert service.purge_expired(session, officer, now=utcnow() + timedelta(hours=23)) == []
+    a_day_later = utcnow() + service.STALE_BUILD_AFTER + timedelta(minutes=1)
+    assert service.purge_expired(session, officer, now=a_day_later, dry_run=True) == [export.id]
+    assert (parts / "stripe.json").exists()
+    assert service.purge_expired(session, officer, now=a_day_later) == [export.id]
+    session.commit()
+    assert not parts.exists()
+    assert export.status == "expired" and export.deleted_at == a_day_later
+    purged = session.exec(select(AuditEvent).where(AuditEvent.action == "data_export_purged")).one()
+    assert purged.details["reason"] == "stale build"

@@ -80,6 +80,34 @@ def test_page_without_sign_in_shows_only_a_prompt(run_page) -> None:
         assert len(at.main.children) == 1
 
 
+@SQLITE_ONLY
+def test_a_user_deactivated_meanwhile_cannot_keep_a_page_open(run_page, make_user, session) -> None:
+    from dashboard import users
+    from dashboard.identity import SYSTEM
+
+    make_user("admin")
+    actor = make_user("account_manager")
+    assert not run_page(_spec("installations").file, actor).warning
+    users.set_active(session, SYSTEM, user_id=actor.user_id, active=False)
+    session.commit()
+    at = run_page(_spec("installations").file, actor)  # the session still holds the old actor
+    assert [w.value for w in at.warning] == ["Please sign in."]
+    assert len(at.main.children) == 1 and "actor" not in at.session_state
+
+
+@SQLITE_ONLY
+def test_a_role_changed_meanwhile_is_refused_the_old_roles_page(run_page, make_user, session) -> None:
+    from dashboard import users
+    from dashboard.identity import SYSTEM
+
+    make_user("admin")
+    actor = make_user("account_manager")
+    users.set_role(session, SYSTEM, user_id=actor.user_id, role="executive")
+    session.commit()
+    at = run_page(_spec("installations").file, actor)
+    assert [e.value for e in at.error] == ["Your role (Executive) cannot open “Installations”."]
+
+
 def _signed_in_app(actor) -> AppTest:
     at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=60)
     at.session_state["actor"] = actor

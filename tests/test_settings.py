@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from dashboard import keys
 from dashboard import settings as settings_module
 from dashboard.bootstrap import prepare_store
 from dashboard.settings import Settings
@@ -59,3 +60,32 @@ def test_default_store_is_a_sqlite_file_in_the_data_folder(monkeypatch, tmp_path
     settings = Settings()
     assert settings.uses_default_store
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'console.sqlite3'}"
+
+
+def test_the_demo_store_generates_its_keys_once_into_the_data_folder(monkeypatch, tmp_path) -> None:
+    for name in ("SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(data_dir=tmp_path / "data")
+    assert settings.is_demo_store
+    first = settings.keys
+    folder = tmp_path / "data" / "keys"
+    assert sorted(p.name for p in folder.iterdir()) == ["audit_key", "secret_key", "usage_actor_hash_key"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in folder.iterdir())
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert len({first.secret_key, first.audit_key, first.usage_actor_hash_key}) == 3
+    assert Settings(data_dir=tmp_path / "data").keys == first  # read back, not generated again
+    assert first.secret_key != keys.BUILT_IN_SECRET_KEY.encode()
+
+
+@pytest.mark.parametrize(
+    "store", [{"database_url": "postgresql://console@127.0.0.1/console"}, {"auto_seed_demo": False}]
+)
+def test_a_non_demo_store_refuses_to_start_without_keys(monkeypatch, tmp_path, store) -> None:
+    for name in ("SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(data_dir=tmp_path / "data", **store)
+    with pytest.raises(keys.MissingKeyError, match="SECRET_KEY is not set"):
+        prepare_store(settings)
+    assert not (tmp_path / "data").exists()  # nothing generated, no store created
+    with pytest.raises(keys.MissingKeyError, match="is the old built-in public value"):
+        keys.load_keys(Settings(data_dir=tmp_path / "data", secret_key=keys.BUILT_IN_SECRET_KEY, **store))

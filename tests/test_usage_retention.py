@@ -10,7 +10,7 @@ from dashboard.identity import SYSTEM
 from dashboard.usage.ingest import ingest_events
 from dashboard.usage.retention import purge_usage, truncate_ip
 from dashboard.usage.rollup import rebuild_all
-from models import AppDailyActives, UsageDailyRollup, UsageEvent
+from models import AppDailyActives, AuditEvent, UsageDailyRollup, UsageEvent
 from tests.usage_store import NOW, add_installations, event, rollup_rows
 
 LATER = NOW  # with 30 days of retention, the cutoff is the start of Oct 23 (UTC)
@@ -95,3 +95,25 @@ def test_truncate_ip_networks() -> None:
     assert truncate_ip("192.0.2.155") == "192.0.2.0"
     assert truncate_ip("2001:db8:1:2:3::9") == "2001:db8:1::"
     assert truncate_ip("garbage") == ""
+
+
+@pytest.mark.parametrize("days", [0, -1, 36_501, 1_000_000, 10**30])
+def test_out_of_range_days_are_refused_and_nothing_changes(session: Session, days: int) -> None:
+    _setup(session)
+    with pytest.raises(ValidationError, match="between 1 and 36500 days"):
+        purge_usage(session, actor=SYSTEM, days=days, mode="delete", now=LATER)
+    session.rollback()
+    assert len(session.exec(select(UsageEvent)).all()) == 5
+
+
+@pytest.mark.parametrize(("mode", "changed"), [("delete", 3), ("truncate_ip", 3)])
+def test_a_dry_run_counts_what_would_change_and_changes_nothing(session: Session, mode, changed) -> None:
+    _setup(session)
+    before = [(e.id, e.ip_address) for e in session.exec(select(UsageEvent).order_by(UsageEvent.id)).all()]
+    audit_rows = session.exec(select(AuditEvent)).all()
+    result = purge_usage(session, actor=SYSTEM, days=30, mode=mode, now=LATER, dry_run=True)
+    session.commit()
+    assert result.dry_run and result.events == changed
+    after = [(e.id, e.ip_address) for e in session.exec(select(UsageEvent).order_by(UsageEvent.id)).all()]
+    assert after == before and session.exec(select(AuditEvent)).all() == audit_rows
+    assert purge_usage(session, actor=SYSTEM, days=30, mode=mode, now=LATER).events == changed

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlmodel import Session
 
-from dashboard import audit, sessions, users
+from dashboard import audit, audit_checkpoints, clock, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
-from dashboard.cli.common import CLI_ACTOR, engine, fail, unit_of_work
+from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, unit_of_work
 from dashboard.db import is_empty
+from dashboard.settings import get_settings
 from models.system import ROLES
 
 RoleName = StrEnum("RoleName", {role: role for role in ROLES})
@@ -34,9 +36,15 @@ def migrate() -> None:
 def seed_demo(
     size: Annotated[DemoSizeName, typer.Option(help="small (seconds) or large")] = DemoSizeName.small,
 ) -> None:
-    """Fill an empty store with deterministic demo data."""
+    """Fill the empty demo store with deterministic demo data (its logins have the README's password)."""
     from dashboard.demo import seed_demo as run_seed
 
+    if not get_settings().is_demo_store:
+        fail(
+            "Demo data goes only into the demo store (the default SQLite file with AUTO_SEED_DEMO on): "
+            "it adds logins whose password is in the README.",
+            code=2,
+        )
     eng = engine()
     if not is_empty(eng):
         fail("The store already has data; demo data goes only into an empty store.")
@@ -86,22 +94,54 @@ def users_deactivate(email: str) -> None:
         typer.echo(f"{email} is deactivated.")
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit hash chain; exit 1 and name the first broken row if any row was altered or removed."""
-    with unit_of_work() as session:
-        report = audit.verify_chain(session)
+def _verified_chain(session: Session) -> int:
+    """Rows in the intact chain; exit 1 naming the first broken row."""
+    report = audit.verify_chain(session)
     if not report.ok:
         fail(
             f"Audit chain broken at row {report.broken_at_id}: {report.problem} "
             f"({report.rows_checked} rows verified before it)."
         )
-    typer.echo(f"Audit chain intact: {report.rows_checked} rows verified.")
+    return report.rows_checked
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoints: Annotated[
+        Path | None, typer.Option(help="Checkpoint file written by `audit checkpoint` (detects truncation)")
+    ] = None,
+) -> None:
+    """Check the keyed audit chain, and with --checkpoints that every checkpointed head is still there;
+    exit 1 naming the first problem."""
+    with unit_of_work() as session:
+        pinned = audit_checkpoints.read_checkpoints(checkpoints) if checkpoints else []
+        rows = _verified_chain(session)
+        problem = audit_checkpoints.check_checkpoints(session, pinned)
+    if problem:
+        fail(f"Audit log does not match the checkpoints in {checkpoints}: {problem}.")
+    suffix = f", matching {len(pinned)} checkpoint(s)" if checkpoints else ""
+    typer.echo(f"Audit chain intact: {rows} rows verified{suffix}.")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    to: Annotated[Path, typer.Option(help="File to append the signed checkpoint to (append-only storage)")],
+) -> None:
+    """Verify the chain, then append a signed checkpoint of its head to a file outside the store."""
+    with unit_of_work() as session:
+        _verified_chain(session)
+        checkpoint = audit_checkpoints.current_checkpoint(session, at=clock.now())
+    audit_checkpoints.append_checkpoint(to, checkpoint)
+    typer.echo(f"Checkpoint of row {checkpoint.last_id} appended to {to}.")
 
 
 @purge_app.command("sessions")
-def purge_sessions() -> None:
+def purge_sessions(dry_run: DryRun = False) -> None:
     """Delete ended sign-in sessions (signed out, revoked, idle, expired); sign-ins stay in the audit log."""
+    typer.echo("Deleting sign-in sessions that are signed out, revoked, idle or past their lifetime.")
     with unit_of_work() as session:
-        deleted = sessions.purge_ended_sessions(session, CLI_ACTOR)
-    typer.echo(f"{deleted} ended session(s) deleted.")
+        deleted = sessions.purge_ended_sessions(session, CLI_ACTOR, dry_run=dry_run)
+    if dry_run:
+        typer.echo(f"Dry run: {deleted} ended session(s) would be deleted; nothing was deleted.")
+    else:
+        typer.echo(f"{deleted} ended session(s) deleted.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -12,13 +13,23 @@ from sqlmodel import Session
 from dashboard.db import make_engine, migrate, session_scope
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
+from dashboard.jobs import JobLocked
+from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 
 CLI_ACTOR = Actor(email="cli", role="system")
+# Every destructive command takes it: count and show what would go, change nothing.
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing")]
 
 
 def engine(*, migrated: bool = True) -> Engine:
-    eng = make_engine(get_settings().effective_database_url)
+    """The configured store; exit 2 when it is not the demo store and a key is missing (dashboard/keys.py)."""
+    settings = get_settings()
+    try:
+        settings.keys  # noqa: B018  (loading them is the check)
+    except MissingKeyError as error:
+        fail(str(error), code=2)
+    eng = make_engine(settings.effective_database_url)
     if migrated:
         migrate(eng)
     return eng
@@ -27,6 +38,18 @@ def engine(*, migrated: bool = True) -> Engine:
 def fail(message: str, code: int = 1) -> None:
     typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+JOB_LOCKED_EXIT = 3
+
+
+@contextmanager
+def exclusive_job() -> Iterator[None]:
+    """A job whose lock another copy holds ends at once with the holder named, and exit code 3."""
+    try:
+        yield
+    except JobLocked as error:
+        fail(str(error), code=JOB_LOCKED_EXIT)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dashboard.cli import sync_app
-from dashboard.cli.common import CLI_ACTOR, engine, fail
+from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.stripe_sync import run_stripe_sync
 
@@ -21,13 +21,14 @@ def sync_stripe(
         gateway = StripeGateway.from_settings()
     except StripeGatewayError as error:
         fail(error.message, code=2)
-    result = run_stripe_sync(
-        engine(),
-        gateway,
-        full=full,
-        actor=CLI_ACTOR,
-        progress=lambda message, _fraction: typer.echo(f"  {message}"),
-    )
+    with exclusive_job():
+        result = run_stripe_sync(
+            engine(),
+            gateway,
+            full=full,
+            actor=CLI_ACTOR,
+            progress=lambda message, _fraction: typer.echo(f"  {message}"),
+        )
     if result.message:
         typer.echo(result.message)
     for resource, counts in result.counts.items():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from dashboard.cli import sync_app
-from dashboard.cli.common import CLI_ACTOR, unit_of_work
-from dashboard.zendesk_sync import gateway_from_settings, sync_installations
+from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
+from dashboard.zendesk_sync import gateway_from_settings, run_zendesk_sync
 
 
 @sync_app.command("zendesk")
@@ -17,8 +17,10 @@ def sync_zendesk() -> None:
         if subdomain:
             typer.echo(f"  [{done + 1}/{total}] {subdomain}")
 
-    with unit_of_work() as session:
-        result = sync_installations(session, gateway_from_settings(), actor=CLI_ACTOR, progress=show)
+    with exclusive_job():
+        result = run_zendesk_sync(engine(), gateway_from_settings(), actor=CLI_ACTOR, progress=show)
+    if result.error:
+        fail(f"Zendesk sync run {result.run_id} failed: {result.error}")
     for outcome in result.outcomes:
         mark = "ok " if outcome.ok else "ERR"
         typer.echo(f"{mark} {outcome.subdomain}: {outcome.message}")

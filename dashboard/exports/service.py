@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from dashboard import audit
@@ -309,14 +310,32 @@ def download(
     return f"privacy-request-{export.request_id}-export-{export.id}.zip", data
 
 
-def purge_expired(session: Session, actor: Actor, *, now: datetime | None = None) -> list[int]:
-    """Delete the files of every export past its expiry; returns the export ids purged."""
+# A build still "building" this long after it started was interrupted (a crash, a closed tab): its parts
+# (stripe.json, zendesk.json: personal data) would otherwise stay on disk with no expiry.
+STALE_BUILD_AFTER = timedelta(days=1)
+
+
+def purgeable(session: Session, *, now: datetime) -> list[DataExport]:
+    """Exports whose files must go: past their expiry, or builds interrupted `STALE_BUILD_AFTER` ago."""
+    stale_build = and_(DataExport.status == "building", DataExport.created_at <= now - STALE_BUILD_AFTER)
+    return list(
+        session.exec(
+            select(DataExport)
+            .where(DataExport.deleted_at.is_(None), or_(DataExport.expires_at <= now, stale_build))
+            .order_by(DataExport.id)
+        ).all()
+    )
+
+
+def purge_expired(
+    session: Session, actor: Actor, *, now: datetime | None = None, dry_run: bool = False
+) -> list[int]:
+    """Delete the files of every purgeable export; returns their ids (a dry run deletes nothing)."""
     now = now or utcnow()
-    due = session.exec(
-        select(DataExport).where(DataExport.deleted_at.is_(None), DataExport.expires_at <= now)
-    ).all()
-    for export in due:
-        _purge(session, actor, export, now)
+    due = purgeable(session, now=now)
+    if not dry_run:
+        for export in due:
+            _purge(session, actor, export, now)
     return [export.id for export in due]
 
 
@@ -325,6 +344,7 @@ def _purge(session: Session, actor: Actor, export: DataExport, now: datetime) ->
     if path is not None:
         path.unlink(missing_ok=True)
     shutil.rmtree(exports_dir() / f"export-{export.id}", ignore_errors=True)
+    reason = "stale build" if export.status == "building" else "expired"
     export.status, export.deleted_at = "expired", now
     session.add(export)
     audit.record(
@@ -335,6 +355,7 @@ def _purge(session: Session, actor: Actor, export: DataExport, now: datetime) ->
         target_id=export.id,
         details={
             "request_id": export.request_id,
+            "reason": reason,
             "expired_at": export.expires_at.isoformat() if export.expires_at else None,
         },
     )

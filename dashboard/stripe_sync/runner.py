@@ -9,6 +9,7 @@ functions take the Engine: a run spans many transactions by design.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from dashboard import audit
 from dashboard.db import session_scope
 from dashboard.identity import SYSTEM, Actor
+from dashboard.jobs import RunStatus, close_abandoned_runs, describe_error, job_lock
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.stripe_sync.apply import RESOURCE_ORDER, PageApplier, SyncCounts, mark_deleted, unseen_ids
 from dashboard.stripe_sync.linking import link_customers
@@ -25,8 +27,11 @@ from models import SyncRun, SyncState
 from models.types import utcnow
 
 CURSOR_KEY = "stripe.events_cursor"
+STRIPE_JOB = "sync stripe"
+STRIPE_KINDS = ("stripe_full", "stripe_incremental")
 EVENT_RETENTION = timedelta(days=30)
 Progress = Callable[[str, float], None]
+log = logging.getLogger(__name__)
 
 # Event type prefix -> resource. Longest prefixes first ("customer.subscription." before "customer.").
 EVENT_RESOURCES = (
@@ -69,7 +74,24 @@ def run_stripe_sync(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> SyncResult:
-    """Sync the mirror from Stripe. Incremental unless `full`, or unless there is no usable cursor."""
+    """Sync the mirror from Stripe. Incremental unless `full`, or unless there is no usable cursor.
+
+    One run at a time (`JobLocked` otherwise), and the run's end is recorded whatever happens.
+    """
+    with job_lock(engine, STRIPE_JOB, holder=actor.email):
+        close_abandoned_runs(engine, STRIPE_KINDS)
+        return _locked_run(engine, gateway, full=full, actor=actor, progress=progress, now=now)
+
+
+def _locked_run(
+    engine: Engine,
+    gateway: StripeGateway,
+    *,
+    full: bool,
+    actor: Actor,
+    progress: Progress | None,
+    now: datetime | None,
+) -> SyncResult:
     now = now or utcnow()
     report = progress or (lambda _message, _fraction: None)
     cursor = _read_cursor(engine)
@@ -92,6 +114,13 @@ def run_stripe_sync(
             _incremental_sync(engine, gateway, cursor, counts, report, now)
     except StripeGatewayError as error:
         return _finish_run(engine, run_id, kind, actor, counts, message, error=error.message)
+    except BaseException as error:  # a bug, a database error, an unexpected shape, Ctrl-C: still recorded
+        log.exception("Stripe sync run %s failed unexpectedly", run_id)
+        unexpected = f"Unexpected error: {describe_error(error)}"
+        result = _finish_run(engine, run_id, kind, actor, counts, message, error=unexpected)
+        if not isinstance(error, Exception):
+            raise
+        return result
     report("Done.", 1.0)
     return _finish_run(engine, run_id, kind, actor, counts, message, error=None)
 
@@ -201,7 +230,7 @@ def _write_cursor(session, cursor: tuple[datetime, list[str]]) -> None:
 
 def _start_run(engine: Engine, kind: str, actor: Actor, message: str) -> int:
     with session_scope(engine) as session:
-        run = SyncRun(kind=kind, status="running", triggered_by=actor.email, message=message)
+        run = SyncRun(kind=kind, status=RunStatus.RUNNING, triggered_by=actor.email, message=message)
         session.add(run)
         session.flush()
         return run.id
@@ -217,7 +246,7 @@ def _finish_run(
     *,
     error: str | None,
 ) -> SyncResult:
-    status = "failed" if error else "succeeded"
+    status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
     with session_scope(engine) as session:
         run = session.get(SyncRun, run_id)
         run.status, run.finished_at, run.counts, run.error = status, utcnow(), counts.as_dict(), error

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import streamlit as st
 
+from dashboard import auth
 from dashboard.identity import Actor, role_label
-from dashboard.navigation import can_open, page
+from dashboard.navigation import PageSpec, can_open, page
+from dashboard.ui.store import db_session
 
 ACTOR_KEY = "actor"
 
@@ -22,13 +27,35 @@ def set_actor(actor: Actor | None) -> None:
         st.session_state[ACTOR_KEY] = actor
 
 
+def _stored_actor() -> Actor | None:
+    """The session's actor as the users table has them now (None once deactivated or removed)."""
+    cached = current_actor()
+    if cached is None:
+        return None
+    with db_session() as session:
+        fresh = auth.refresh_actor(session, cached)
+    set_actor(fresh)
+    return fresh
+
+
+def show_refusal(actor: Actor, spec: PageSpec) -> None:
+    """The refusal, and nothing else: the address's parameters are dropped so no other page reads them."""
+    st.query_params.clear()
+    st.error(f"Your role ({role_label(actor.role)}) cannot open “{spec.title}”.")
+
+
+def refusal_page(actor: Actor, spec: PageSpec) -> Callable[[], None]:
+    """What the navigation registers at a page's address for a role that may not open it."""
+    return partial(show_refusal, actor, spec)
+
+
 def require_page(key: str) -> Actor:
-    """Stop the script unless the signed-in user's role may open page `key`."""
-    actor = current_actor()
+    """Stop the script unless the signed-in user, re-read from the store, may open page `key`."""
+    actor = _stored_actor()
     if actor is None:
         st.warning("Please sign in.")
         st.stop()
     if not can_open(actor.role, key):
-        st.error(f"Your role ({role_label(actor.role)}) cannot open “{page(key).title}”.")
+        show_refusal(actor, page(key))
         st.stop()
     return actor

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import auth, sessions, users
 from dashboard.identity import Actor
+from dashboard.settings import get_settings
 from dashboard.ui import session_cookie
 from dashboard.ui.access import current_actor, set_actor
 from dashboard.ui.store import db_session
@@ -94,6 +95,8 @@ def _show_oidc_sign_in() -> None:
 
 
 def _show_password_form() -> None:
+    if get_settings().is_demo_store:
+        st.info("Demo store — logins in the README.", icon=":material/info:")
     with st.form("sign_in", border=True):
         email = st.text_input("Email", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")

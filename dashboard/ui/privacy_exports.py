@@ -17,6 +17,7 @@ from dashboard.exports import service
 from dashboard.exports.parts import Progress
 from dashboard.exports.systems import SYSTEM_LABELS, Systems, systems_from_settings
 from dashboard.identity import Actor
+from dashboard.ids import parse_id
 from dashboard.privacy.requests import get_request
 from dashboard.stripe_gateway import StripeGatewayError
 from dashboard.ui.store import db_session
@@ -322,10 +323,10 @@ def show_page(actor: Actor) -> None:
     with db_session() as session:
         choices = service.request_choices(session)
     raw = st.query_params.get("request")
-    if raw is not None and not raw.isdigit():
-        st.error("The request number in the address is not a number.")
+    chosen = parse_id(raw)
+    if raw is not None and chosen is None:
+        st.error("No such request.")
         return
-    chosen = int(raw) if raw else None
     options = list(choices) if chosen is None or chosen in choices else [chosen, *choices]
     if not options:
         st.info("There is no open access, portability or deletion request.")

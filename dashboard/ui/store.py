@@ -11,12 +11,22 @@ from sqlmodel import Session
 
 from dashboard.bootstrap import prepare_store
 from dashboard.db import session_scope
+from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 
 
 @st.cache_resource(show_spinner="Preparing the store…")
-def get_engine() -> Engine:
+def _prepared_engine() -> Engine:
     return prepare_store(get_settings())
+
+
+def get_engine() -> Engine:
+    """The store; on a non-demo store without its keys, the reason instead of any page (then stop)."""
+    try:
+        return _prepared_engine()
+    except MissingKeyError as error:
+        st.error(str(error))
+        st.stop()
 
 
 @contextmanager

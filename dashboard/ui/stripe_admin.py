@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import sync_runs
 from dashboard.identity import Actor
+from dashboard.jobs import JobLocked
 from dashboard.revenue.fx import list_fx_rates, reporting_currency, set_fx_rate
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.stripe_sync import run_stripe_sync, unlinked_customers
@@ -41,7 +42,12 @@ def _sync_now(actor: Actor) -> None:
         def report(message: str, fraction: float) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
-        result = run_stripe_sync(get_engine(), gateway, full=full, actor=actor, progress=report)
+        try:
+            result = run_stripe_sync(get_engine(), gateway, full=full, actor=actor, progress=report)
+        except JobLocked as error:
+            status.update(label="Another Stripe sync is running", state="error")
+            st.error(str(error))
+            return
         if result.message:
             st.write(result.message)
         if result.status == "succeeded":

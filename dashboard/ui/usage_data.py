@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import clock, overview
+from dashboard.ids import parse_id
 from dashboard.money import exponent, format_money
 from dashboard.revenue import reporting_currency
 from dashboard.ui.store import db_session
@@ -129,7 +130,7 @@ def app_filter() -> int | None:
     names = {app_id: name for app_id, name in app_names().items() if app_id != metrics.ALL_APPS}
     options: list[int | None] = [None, *names]
     current = st.query_params.get("app")
-    chosen = int(current) if current and current.isdigit() and int(current) in names else None
+    chosen = parse_id(current) if parse_id(current) in names else None
     app_id = st.selectbox(
         "App",
         options,

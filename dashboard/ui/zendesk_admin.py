@@ -7,12 +7,13 @@ import streamlit as st
 
 from dashboard import zendesk_connections as connections
 from dashboard.identity import Actor
+from dashboard.jobs import JobLocked
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.installations_data import clear_installation_caches
-from dashboard.ui.store import db_session
+from dashboard.ui.store import db_session, get_engine
 from dashboard.ui.tables import csv_download
 from dashboard.ui.timezones import frame_to_viewer, to_viewer
-from dashboard.zendesk_sync import gateway_from_settings, latest_run, sync_installations
+from dashboard.zendesk_sync import gateway_from_settings, latest_run, run_zendesk_sync
 
 
 def show_zendesk(actor: Actor) -> None:
@@ -130,8 +131,14 @@ def _sync_now(actor: Actor, *, enabled: int) -> None:
         def progress(done: int, total: int, subdomain: str) -> None:
             bar.progress(done / total if total else 1.0, text=f"{subdomain}…" if subdomain else "Done")
 
-        with db_session() as session:
-            result = sync_installations(session, gateway_from_settings(), actor=actor, progress=progress)
+        try:
+            result = run_zendesk_sync(get_engine(), gateway_from_settings(), actor=actor, progress=progress)
+        except JobLocked as error:
+            status.update(label="Another Zendesk sync is running", state="error")
+            st.error(str(error))
+            return
+        if result.error:
+            st.error(result.error)
         for outcome in result.outcomes:
             (st.write if outcome.ok else st.error)(f"{outcome.subdomain}: {outcome.message}")
         state = "complete" if result.status == "succeeded" else "error"

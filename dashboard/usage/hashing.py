@@ -9,10 +9,8 @@ from dashboard.settings import get_settings
 
 
 def actor_hash_key() -> bytes:
-    """The secret HMAC key: `USAGE_ACTOR_HASH_KEY`, else the console's `SECRET_KEY`."""
-    settings = get_settings()
-    secret = settings.usage_actor_hash_key or settings.secret_key
-    return secret.get_secret_value().encode()
+    """The secret HMAC key `USAGE_ACTOR_HASH_KEY` (dashboard/keys.py)."""
+    return get_settings().keys.usage_actor_hash_key
 
 
 def hash_actor(key: bytes, *, account_id: int, actor: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -17,15 +18,34 @@ from dashboard.errors import ValidationError
 from dashboard.identity import Actor
 from dashboard.usage.sqlparts import day_start, time_param
 
-MODES = ("delete", "truncate_ip")
+
+class RetentionMode(StrEnum):
+    DELETE = "delete"
+    TRUNCATE_IP = "truncate_ip"
+
+
+MAX_RETENTION_DAYS = 36_500  # a hundred years: beyond it the cutoff is before any event can be
 BATCH = 10_000
 
 
 @dataclass(frozen=True)
 class PurgeResult:
-    mode: str
+    mode: RetentionMode
     cutoff: datetime
-    events: int
+    events: int  # changed, or (dry run) that would change
+    dry_run: bool = False
+
+
+def validate_retention(days: int, mode: str) -> RetentionMode:
+    """The mode, once `days` and `mode` are both valid; otherwise ValidationError, before any query."""
+    if mode not in set(RetentionMode):
+        choices = ", ".join(RetentionMode)
+        raise ValidationError(f"retention mode must be one of {choices}, not {mode!r}", field="mode")
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ValidationError(
+            f"retention must be between 1 and {MAX_RETENTION_DAYS} days, not {days}", field="days"
+        )
+    return RetentionMode(mode)
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime:
@@ -44,32 +64,43 @@ def truncate_ip(address: str) -> str:
 
 
 def purge_usage(
-    session: Session, *, actor: Actor, days: int, mode: str, now: datetime | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    days: int,
+    mode: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
 ) -> PurgeResult:
-    """Apply retention to raw events older than `days` days. The caller commits."""
-    if mode not in MODES:
-        raise ValidationError(f"retention mode must be one of {', '.join(MODES)}", field="mode")
-    if days < 1:
-        raise ValidationError("retention must be at least one day", field="days")
+    """Apply retention to raw events older than `days` days (a dry run only counts). The caller commits."""
+    retention_mode = validate_retention(days, mode)
     cutoff = retention_cutoff(now or clock.now(), days)
     connection = session.connection()
     bound = {"cutoff": time_param(connection.dialect.name, cutoff)}
-    if mode == "delete":
-        statement = text("DELETE FROM usage_events WHERE occurred_at < :cutoff")
-        count = connection.execute(statement, bound).rowcount
+    if retention_mode is RetentionMode.DELETE:
+        count = _delete_events(session, bound, dry_run=dry_run)
     else:
-        count = _truncate_ips(session, bound)
-    audit.record(
-        session,
-        actor,
-        f"usage.purge.{mode}",
-        target_type="usage_events",
-        details={"cutoff": cutoff.isoformat(), "events": count},
-    )
-    return PurgeResult(mode, cutoff, count)
+        count = _truncate_ips(session, bound, dry_run=dry_run)
+    if not dry_run:
+        audit.record(
+            session,
+            actor,
+            f"usage.purge.{retention_mode}",
+            target_type="usage_events",
+            details={"cutoff": cutoff.isoformat(), "events": count},
+        )
+    return PurgeResult(retention_mode, cutoff, count, dry_run)
 
 
-def _truncate_ips(session: Session, bound: dict) -> int:
+def _delete_events(session: Session, bound: dict, *, dry_run: bool) -> int:
+    connection = session.connection()
+    if dry_run:
+        statement = text("SELECT COUNT(*) FROM usage_events WHERE occurred_at < :cutoff")
+        return connection.execute(statement, bound).scalar_one()
+    return connection.execute(text("DELETE FROM usage_events WHERE occurred_at < :cutoff"), bound).rowcount
+
+
+def _truncate_ips(session: Session, bound: dict, *, dry_run: bool) -> int:
     connection = session.connection()
     changed = 0
     last_id = 0
@@ -86,6 +117,6 @@ def _truncate_ips(session: Session, bound: dict) -> int:
             return changed
         last_id = rows[-1][0]
         updates = [{"id": row_id, "ip": truncate_ip(ip)} for row_id, ip in rows if truncate_ip(ip) != ip]
-        if updates:
+        if updates and not dry_run:
             connection.execute(text("UPDATE usage_events SET ip_address = :ip WHERE id = :id"), updates)
-            changed += len(updates)
+        changed += len(updates)

@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 # Generous: the suite must pass on a machine kept busy by other work. Checks wait for what they check.
 WAIT_MS = 90_000
+# The keys the test process sets for its own stores (tests/conftest.py); the README's quick start has none.
+KEY_VARIABLES = ("SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY")
 
 pytestmark = pytest.mark.browser
 
@@ -59,10 +61,11 @@ def start_streamlit(
     *,
     port: int | None = None,
     extra_args: tuple[str, ...] = (),
+    unset: tuple[str, ...] = ("DATABASE_URL",),
 ) -> tuple[subprocess.Popen, str]:
     """`./scripts/start` (the README's command) on a free loopback port; returns the process and its URL."""
     port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update({"DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
     log = open(data_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed with the process)
@@ -104,7 +107,7 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The console exactly as the README starts it: default SQLite store, seeded on first start."""
     data_dir = tmp_path_factory.mktemp("console") / "data"
     data_dir.mkdir()
-    process, base = start_streamlit(data_dir)
+    process, base = start_streamlit(data_dir, unset=("DATABASE_URL", *KEY_VARIABLES))
     yield base
     stop(process)
 

@@ -43,8 +43,9 @@ def test_a_typed_url_of_a_forbidden_page_opens_nothing(page, console_url) -> Non
     wait_for_session_cookie(page)
     page.goto(f"{console_url}/users")
     wait_idle(page)
-    page.get_by_role("heading", name=landing_page("executive").title, level=1).wait_for()
+    page.get_by_text("Your role (Executive) cannot open “Users and roles”.").wait_for()
     assert page.get_by_role("heading", name="Users and roles", level=1).count() == 0
+    assert page.get_by_role("heading", name=landing_page("executive").title, level=1).count() == 0
     assert sorted(_sidebar_links(page)) == sorted(spec.title for spec in pages_for("executive"))
     shot(page, "typed-users-url")
 
@@ -53,4 +54,6 @@ def test_wrong_password_is_refused(page, console_url) -> None:
     email, _ = DEMO_USERS["admin"]
     sign_in(page, console_url, email, "not the password")
     page.get_by_text("Wrong email or password.").wait_for()
+    # Started as the README says, with no key set: the demo store generated its keys and says so.
+    page.get_by_text("Demo store — logins in the README.").wait_for()
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
