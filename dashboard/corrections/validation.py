@@ -23,7 +23,7 @@ from dashboard.corrections.rules import (
 )
 from dashboard.corrections.targets import Target, open_target
 from dashboard.errors import ValidationError
-from dashboard.money import format_money, to_minor
+from dashboard.money import format_money, parse_amount
 from dashboard.stripe_gateway import StripeGateway
 from models import StripeCoupon, StripePrice
 
@@ -89,7 +89,7 @@ def check_locally(form: CorrectionForm) -> None:
     if len(form.reason_text) > MAX_REASON:
         raise ValidationError(f"The reason is limited to {MAX_REASON:,} characters.", field="reason_text")
     if form.kind in ("refund", "credit_note"):
-        typed_amount(form.amount, form.currency)
+        parse_amount(form.amount, form.currency)
     if form.kind == "apply_discount":
         _check_new_coupon(form)
     if form.kind == "remove_discount" and not form.discount_id:
@@ -100,20 +100,6 @@ def check_locally(form: CorrectionForm) -> None:
         raise ValidationError("The quantity must be at least 1.", field="quantity")
     if form.kind == "change_price" and not form.price_id:
         raise ValidationError("Choose the new price.", field="price_id")
-
-
-def typed_amount(text: str, currency: str, *, field: str = "amount") -> int:
-    """A typed major-unit amount in exact minor units; refused unless positive and well-formed."""
-    try:
-        value = Decimal((text or "").strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValidationError("Type an amount such as 12.50.", field=field) from None
-    if not value.is_finite() or value <= 0:
-        raise ValidationError("The amount must be more than zero.", field=field)
-    try:
-        return to_minor(value, currency or "usd")
-    except ValueError as error:
-        raise ValidationError(str(error), field=field) from None
 
 
 def _percent(text: str) -> Decimal:
@@ -138,7 +124,7 @@ def _check_new_coupon(form: CorrectionForm) -> None:
     if form.percent_off.strip():
         _percent(form.percent_off)
     else:
-        typed_amount(form.amount_off, form.currency, field="amount_off")
+        parse_amount(form.amount_off, form.currency, field="amount_off")
     if form.duration not in DURATIONS:
         raise ValidationError("Choose once, repeating or forever.", field="duration")
     if form.duration == "repeating" and not (form.duration_in_months or 0) >= 1:
@@ -173,7 +159,7 @@ def _same_currency(form: CorrectionForm, target: Target) -> str:
 def _refund(_session: Session, _gateway: StripeGateway, form: CorrectionForm, target: Target) -> Checked:
     charge = target.object
     currency = _same_currency(form, target)
-    amount = typed_amount(form.amount, currency)
+    amount = parse_amount(form.amount, currency)
     if charge.get("status") != "succeeded":
         raise ValidationError(
             f"This payment is {charge.get('status')}; only successful payments can be refunded.",
@@ -196,7 +182,7 @@ def _refund(_session: Session, _gateway: StripeGateway, form: CorrectionForm, ta
 def _credit_note(_session: Session, gateway: StripeGateway, form: CorrectionForm, target: Target) -> Checked:
     invoice = target.object
     currency = _same_currency(form, target)
-    amount = typed_amount(form.amount, currency)
+    amount = parse_amount(form.amount, currency)
     if invoice.get("status") not in CREDITABLE_INVOICE:
         raise ValidationError(
             f"This invoice is {invoice.get('status')}; credit notes need an open or paid invoice.",
@@ -307,7 +293,7 @@ def _apply_discount(
             _same_currency(form, target)
         terms = {
             "percent_off": _percent(form.percent_off) if form.percent_off.strip() else None,
-            "amount_off": typed_amount(form.amount_off, currency, field="amount_off")
+            "amount_off": parse_amount(form.amount_off, currency, field="amount_off")
             if form.amount_off.strip()
             else None,
             "duration": form.duration,
