@@ -9,6 +9,8 @@ from dashboard.identity import Actor
 from models.billing import CorrectionStatus
 
 CORRECTION_ROLES = frozenset({"account_manager", "admin"})
+# Settling an unknown correction creates nothing new, so the scheduled job (role `system`) may too.
+SETTLING_ROLES = CORRECTION_ROLES | {"system"}
 
 REASON_CATEGORIES = {
     "billing_error": "Billing error",
@@ -48,6 +50,11 @@ FULL_DISCOUNT = Decimal(100)
 def require_corrector(actor: Actor) -> None:
     if actor.role not in CORRECTION_ROLES:
         raise PermissionDenied("Only account managers and admins can work on billing corrections.")
+
+
+def require_settler(actor: Actor) -> None:
+    if actor.role not in SETTLING_ROLES:
+        raise PermissionDenied("Only account managers, admins and the scheduled job can check corrections.")
 
 
 def needs_approval(

@@ -36,7 +36,14 @@ from dashboard import audit
 from dashboard.corrections.execution import Answer, attempt, related, update_mirror
 from dashboard.corrections.form import Checked, CorrectionForm
 from dashboard.corrections.kinds import KINDS
-from dashboard.corrections.rules import COUNTED, OUTSTANDING, SENDABLE, needs_approval, require_corrector
+from dashboard.corrections.rules import (
+    COUNTED,
+    OUTSTANDING,
+    SENDABLE,
+    needs_approval,
+    require_corrector,
+    require_settler,
+)
 from dashboard.corrections.validation import check
 from dashboard.db import session_scope
 from dashboard.errors import ConflictError, PermissionDenied, ValidationError
@@ -461,7 +468,7 @@ def check_now(
 ) -> BillingCorrection:
     """Settle an unknown correction (or one stuck in sending): find its result in Stripe and record
     it, or send it again under the same key when it is not there."""
-    require_corrector(actor)
+    require_settler(actor)
     return _carry_out(engine, gateway, actor, correction_id, settling=True)
 
 
