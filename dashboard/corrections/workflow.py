@@ -336,6 +336,10 @@ def _stale(correction: BillingCorrection) -> bool:
     )
 
 
+def _settleable(correction: BillingCorrection) -> bool:
+    return correction.status == CorrectionStatus.UNKNOWN or _stale(correction)
+
+
 def _claim(session: Session, actor: Actor, correction: BillingCorrection, *, settling: bool) -> Claim | None:
     """Commit `sending` with this send's key; None when another caller got there first."""
     if settling:
@@ -368,7 +372,7 @@ def _claim(session: Session, actor: Actor, correction: BillingCorrection, *, set
     return Claim(correction, key, look_first)
 
 
-def _result_values(claim: Claim, answer: Answer) -> dict[str, Any]:
+def _result_values(answer: Answer) -> dict[str, Any]:
     if answer.status == CorrectionStatus.EXECUTED and answer.outcome is not None:
         return {
             "status": CorrectionStatus.EXECUTED,
@@ -390,7 +394,7 @@ def _result_values(claim: Claim, answer: Answer) -> dict[str, Any]:
 def _record(session: Session, actor: Actor, claim: Claim, answer: Answer) -> BillingCorrection:
     """Write down what Stripe said (its own response first; the mirror re-read comes later)."""
     correction_id = claim.correction.id or 0
-    values = _result_values(claim, answer)
+    values = _result_values(answer)
     if not _transition(
         session,
         correction_id,
@@ -425,11 +429,7 @@ def _carry_out(
 ) -> BillingCorrection:
     with session_scope(engine) as session:
         correction = get_correction(session, correction_id)
-        allowed = (
-            correction.status == CorrectionStatus.UNKNOWN or _stale(correction)
-            if settling
-            else (correction.status in SENDABLE)
-        )
+        allowed = _settleable(correction) if settling else correction.status in SENDABLE
         claim = _claim(session, actor, correction, settling=settling) if allowed else None
     if claim is None:
         with Session(engine, expire_on_commit=False) as session:
@@ -522,10 +522,10 @@ def _waiting(engine: Engine) -> tuple[list[int], list[int], int]:
             )
             .order_by(BillingCorrection.id)
         ).all()
-        settle = [r.id for r in rows if r.status == CorrectionStatus.UNKNOWN or _stale(r)]
-        mirror = [r.id for r in rows if r.status == CorrectionStatus.EXECUTED]
+        settle = [r.id or 0 for r in rows if _settleable(r)]
+        mirror = [r.id or 0 for r in rows if r.status == CorrectionStatus.EXECUTED]
         fresh = sum(1 for r in rows if r.status == CorrectionStatus.SENDING and not _stale(r))
-    return [i for i in settle if i], [i for i in mirror if i], fresh
+    return settle, mirror, fresh
 
 
 def resolve_all(engine: Engine, gateway: StripeGateway, actor: Actor) -> ResolveReport:
