@@ -3,7 +3,9 @@
 import streamlit as st
 
 from dashboard.corrections.history import approval_queue
-from dashboard.corrections.rules import CREDIT_OUTCOMES, KIND_LABELS, REASON_CATEGORIES
+from dashboard.corrections.kinds import KIND_LABELS
+from dashboard.corrections.kinds.credit_note import CREDIT_OUTCOMES
+from dashboard.corrections.rules import REASON_CATEGORIES
 from dashboard.money import format_money
 from dashboard.settings import get_settings
 from dashboard.ui.access import require_page
@@ -20,7 +22,7 @@ st.caption(
     f"Corrections above {threshold} or giving a 100% discount wait here. "
     "You cannot decide on your own requests."
 )
-outcome_banner()
+outcome_banner(actor)
 
 with db_session() as session:
     queue = approval_queue(session)

@@ -4,20 +4,22 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.corrections.history import HistoryFilters, list_corrections
-from dashboard.corrections.rules import KIND_LABELS, REASON_CATEGORIES, STATUS_LABELS
+from dashboard.corrections.kinds import KIND_LABELS
+from dashboard.corrections.rules import REASON_CATEGORIES, STATUS_LABELS
 from dashboard.ids import parse_id
 from dashboard.money import format_money
 from dashboard.ui.access import require_page
-from dashboard.ui.corrections import outcome_banner, retry, stripe_gateway
+from dashboard.ui.corrections import check_now_button, outcome_banner, retry, stripe_gateway
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
 from dashboard.ui.stripe_data import major, money_format
 from dashboard.ui.tables import csv_download
 from dashboard.ui.timezones import frame_to_viewer
+from models.billing import CorrectionStatus
 
 actor = require_page("correction-history")
 st.title("Corrections history")
-outcome_banner()
+outcome_banner(actor)
 
 cols = st.columns([2, 2, 1, 2, 1, 1])
 statuses = cols[0].multiselect(
@@ -133,7 +135,24 @@ csv_download(
     key="corrections_csv",
 )
 
-failed = [int(i) for i, s in zip(frame["id"], frame["status"], strict=True) if s == STATUS_LABELS["failed"]]
+unsettled = [row for row in rows if row["status"] in (CorrectionStatus.UNKNOWN, CorrectionStatus.SENDING)]
+if unsettled:
+    st.subheader("Checking with Stripe")
+for row in unsettled:
+    with st.container(border=True):
+        st.warning(
+            f"#{row['id']} · {KIND_LABELS[row['kind']]} · "
+            f"{format_money(row['amount'], row['currency'] or 'usd')} · {STATUS_LABELS[row['status']]}. "
+            f"Checking with Stripe… {row['error_message'] or ''}",
+            icon=":material/help:",
+        )
+        check_now_button(actor, row["id"], key=f"check_{row['id']}")
+
+failed = [
+    int(i)
+    for i, s in zip(frame["id"], frame["status"], strict=True)
+    if s == STATUS_LABELS[CorrectionStatus.FAILED]
+]
 if failed:
     st.subheader("Retry a failed correction")
     errors = FieldErrors()

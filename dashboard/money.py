@@ -1,12 +1,21 @@
-"""Money is integer minor units with a currency code. These helpers convert only for display and FX."""
+"""Money is integer minor units with a currency code.
+
+`parse_amount` is the one parser of typed amounts in the console and `format_money` the one formatter;
+the other helpers convert only for display and FX.
+"""
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal
+
+from dashboard.errors import ValidationError
 
 # ISO 4217 exponents that differ from 2 (Stripe's zero-decimal currencies among them).
 _EXPONENTS = {"jpy": 0, "krw": 0, "vnd": 0, "clp": 0, "isk": 0, "huf": 2, "bhd": 3, "kwd": 3, "jod": 3}
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$"}
+# Twelve digits before the point: far above any amount Stripe accepts, far below anything absurd.
+MAX_WHOLE_DIGITS = 12
 
 
 def exponent(currency: str) -> int:
@@ -17,13 +26,39 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exponent(currency))
 
 
-def to_minor(amount_major: Decimal | str | int, currency: str) -> int:
-    """Exact conversion of a typed amount; raises ValueError if it has more decimals than the currency."""
-    value = Decimal(str(amount_major))
-    scaled = value.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency.upper()} amounts have at most {exponent(currency)} decimals")
-    return int(scaled)
+def accepted_form(currency: str) -> str:
+    """How an amount in `currency` must be typed, in words, with an example."""
+    digits = exponent(currency)
+    code = currency.upper()
+    if digits == 0:
+        return f"whole {code} in plain digits, e.g. 1250 ({code} has no decimals; no separators)"
+    example = "12." + "5" + "0" * (digits - 1)
+    return (
+        f"digits with a dot before at most {digits} decimals, e.g. {example} {code} "
+        "(no commas, spaces or thousands separators)"
+    )
+
+
+def _pattern(currency: str) -> re.Pattern[str]:
+    digits = exponent(currency)
+    fraction = rf"(?:\.[0-9]{{1,{digits}}})?" if digits else ""
+    return re.compile(rf"[0-9]{{1,{MAX_WHOLE_DIGITS}}}{fraction}")
+
+
+def parse_amount(text: str, currency: str, *, field: str = "amount") -> int:
+    """A typed major-unit amount as exact minor units of `currency`, or a ValidationError on `field`.
+
+    Only ASCII digits, at most one dot and at most the currency's minor digits: "1,50", "1.234,50",
+    "١٢", "1e3", " 12 " are refused rather than guessed at. Zero is refused too.
+    """
+    if not currency:
+        raise ValidationError("The currency is missing.", field="currency")
+    if not _pattern(currency).fullmatch(text or ""):
+        raise ValidationError(f"Type the amount as {accepted_form(currency)}.", field=field)
+    amount = int(Decimal(text).scaleb(exponent(currency)))  # exact: the pattern allows no more decimals
+    if amount <= 0:
+        raise ValidationError("The amount must be more than zero.", field=field)
+    return amount
 
 
 def format_money(amount_minor: int | None, currency: str) -> str:

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
 
     export_expiry_days: int = 7
     correction_approval_threshold_minor: int = 50_000  # in the reporting currency
+    # The threshold also applies to the sum of an account's corrections over this many days.
+    correction_approval_window_days: int = 30
     privacy_default_deadline_days: int = 30
 
     @classmethod

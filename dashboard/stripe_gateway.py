@@ -179,6 +179,11 @@ class StripeGateway:
             if item.get("charge") == charge_id
         ]
 
+    def invoice_credit_notes(self, invoice_id: str) -> list[dict]:
+        return [
+            item for page in self.list_pages("credit_notes", params={"invoice": invoice_id}) for item in page
+        ]
+
     def delete_customer(self, customer_id: str) -> bool:
         """Delete a customer (Stripe cancels its subscriptions; invoices stay). False: it was already gone.
 
@@ -249,10 +254,14 @@ class StripeGateway:
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _write(self, call: Callable[[dict[str, Any]], Any], *, idempotency_key: str) -> dict:
-        """Run a create/update with an idempotency key: a retried or repeated request acts once."""
+        """Run a create/update with an idempotency key, sent once (no network retries inside
+        stripe-python): a refusal then means Stripe said no, and anything else is for the caller to
+        settle by looking in Stripe and resending under the same key. A 429 is retried here (Stripe
+        did nothing)."""
         if not idempotency_key:
             raise ValueError("every Stripe write needs an idempotency key")
-        return self._call(lambda: call({"idempotency_key": idempotency_key})).to_dict()
+        options = {"idempotency_key": idempotency_key, "max_network_retries": 0}
+        return self._call(lambda: call(options)).to_dict()
 
     def _call(self, call: Callable[[], Any]) -> Any:
         for attempt in range(RATE_LIMIT_RETRIES + 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index
@@ -10,16 +11,18 @@ from sqlmodel import Field, SQLModel
 
 from models.types import json_field, utc_field
 
-CORRECTION_KINDS = (
-    "refund",
-    "credit_note",
-    "apply_discount",
-    "remove_discount",
-    "change_quantity",
-    "change_price",
-    "void_invoice",
-)
-CORRECTION_STATUSES = ("draft", "pending_approval", "approved", "executed", "failed", "rejected")
+
+class CorrectionStatus(StrEnum):
+    """Where a correction is. `sending` is committed, with its key, before Stripe is called."""
+
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    SENDING = "sending"  # committed before the call; the call may be in flight, or its answer lost
+    EXECUTED = "executed"  # Stripe did it (its answer, or the object found in Stripe afterwards)
+    FAILED = "failed"  # Stripe said no: nothing happened, a person may send it again
+    UNKNOWN = "unknown"  # no answer, or an answer not recorded: resolved by looking in Stripe first
+    REJECTED = "rejected"
 
 
 class BillingCorrection(SQLModel, table=True):
@@ -30,7 +33,7 @@ class BillingCorrection(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=24, index=True)
-    status: str = Field(default="draft", max_length=24)
+    status: str = Field(default=CorrectionStatus.DRAFT, max_length=24)
     account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
     customer_id: str | None = Field(default=None, max_length=64)
     subscription_id: str | None = Field(default=None, max_length=64)
@@ -51,7 +54,15 @@ class BillingCorrection(SQLModel, table=True):
     decided_at: datetime | None = utc_field()
     decision_reason: str | None = Field(default=None, max_length=2000)
     executed_at: datetime | None = utc_field()
-    attempts: int = 0
+    attempts: int = 0  # sends to Stripe (a look for the result without a send is not one)
+    # The idempotency key of the current send, committed with `sending` before the call; resending an
+    # unknown correction reuses it, a failed one gets a new one (Stripe would replay the refusal).
+    sending_key: str | None = Field(default=None, max_length=96)
+    sending_at: datetime | None = utc_field()
+    checked_at: datetime | None = utc_field()  # last time the console looked for the result in Stripe
+    # When the mirror was refreshed after execution (the write's answer is recorded first; the re-read
+    # of the charge / invoice is separate and retried by `corrections resolve` while this is empty).
+    mirrored_at: datetime | None = utc_field()
     stripe_result_id: str | None = Field(default=None, max_length=64)
     result: dict[str, Any] = json_field()
     error_message: str | None = Field(default=None, max_length=2000)

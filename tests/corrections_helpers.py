@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 import tests.fakes.fake_stripe_corrections  # noqa: F401  (registers the correction routes)
-from dashboard.corrections.targets import open_target
-from dashboard.corrections.validation import CorrectionForm
+from dashboard.corrections.form import CorrectionForm
+from dashboard.corrections.validation import open_target
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync.apply import PageApplier, SyncCounts
 from models import Account, BillingCorrection, FxRate, StripeCustomer, StripeSubscription

@@ -109,6 +109,44 @@ def test_refund_form_executes_and_links_to_the_account(session, run_page, fake_s
     assert [c.status for c in corrections(session)] == ["executed"]
 
 
+@pytest.mark.parametrize("typed", ["1,50", "١٢", " 12 "])
+def test_refund_form_refuses_amounts_not_typed_as_digits_and_a_dot(
+    session, run_page, fake_stripe, business, manager, typed
+):
+    at = open_form(run_page, manager, business, "refund", business.charge["id"])
+    at.text_input(key="corr_amount").set_value(typed)
+    fill_reason(at)
+    at = submit(at)
+    assert any("e.g. 12.50 EUR" in e for e in errors_of(at)), errors_of(at)
+    assert_nothing_happened(session, fake_stripe)
+
+
+def test_submit_button_repeats_the_amount(run_page, fake_stripe, business, manager):
+    at = open_form(run_page, manager, business, "refund", business.charge["id"])
+    at.text_input(key="corr_amount").set_value("1.50").run()
+    assert at.button(key="corr_submit").label == "Refund €1.50"
+
+
+def test_a_lost_answer_shows_unknown_and_check_now_finds_the_refund(
+    session, run_page, fake_stripe, business, manager
+):
+    at = open_form(run_page, manager, business, "refund", business.charge["id"])
+    at.text_input(key="corr_amount").set_value("30.00")
+    fill_reason(at)
+    fake_stripe.lose_response_next(r"POST /v1/refunds")
+    at = submit(at)
+    assert any("Checking with Stripe" in w.value for w in at.warning)
+    [unknown] = corrections(session)
+    assert unknown.status == "unknown"
+
+    at = at.button(key=f"check_{unknown.id}").click().run()
+
+    assert any("executed" in s.value for s in at.success)
+    assert len(refunds_of(fake_stripe, business.charge["id"])) == 1 and posts(fake_stripe) == 1
+    history = run_page("app_pages/correction_history.py", manager)
+    assert not history.warning  # nothing left to check
+
+
 def test_credit_note_form_refuses_more_than_the_invoice_and_a_missing_outcome(
     session, run_page, fake_stripe, business, manager
 ):

@@ -7,6 +7,7 @@ Never wrong: over-refunds, stale forms, bad states are refused before any write 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -69,7 +70,7 @@ def test_partial_refund_goes_through_below_threshold_and_updates_the_mirror(
     session.expire_all()
     assert session.get(StripeRefund, refund["id"]).amount == 3000
     assert session.get(StripePayment, business.charge["id"]).amount_refunded == 3000
-    assert actions(session)[-2:] == ["correction.requested", "correction.executed"]
+    assert actions(session)[-3:] == ["correction.requested", "correction.sending", "correction.executed"]
 
 
 def test_double_submit_of_the_same_form_refunds_once(
@@ -88,15 +89,14 @@ def test_double_submit_of_the_same_form_refunds_once(
 def test_double_click_on_execute_refunds_once(
     session, engine, fake_stripe, stripe_gateway, business, manager
 ):
-    with workflow.session_scope(engine) as s:
-        stored = workflow.create_correction(s, stripe_gateway, manager, refund_form(stripe_gateway, business))
+    stored = workflow.store(engine, stripe_gateway, manager, refund_form(stripe_gateway, business))
     fake_stripe.hang_next(r"POST /v1/refunds", seconds=0.5)  # the first click is still in flight
     slow = StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=0, timeout=5)
     results: list[object] = []
 
     def click() -> None:
         try:
-            results.append(workflow.run(engine, slow, manager, correction_id=stored.id).status)
+            results.append(workflow.send(engine, slow, manager, correction_id=stored.id).status)
         except ConflictError as error:
             results.append(error)
 
@@ -106,49 +106,61 @@ def test_double_click_on_execute_refunds_once(
     for thread in clicks:
         thread.join()
 
-    assert results == ["executed", "executed"]
+    # the second click found it claimed: it sent nothing and showed it as being sent (or done)
+    assert sorted(results) == ["executed", "sending"] or results == ["executed", "executed"]
     assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
     assert fake_stripe.calls["POST /v1/refunds"] == 1
-    assert corrections(session)[0].attempts == 1
+    [row] = corrections(session)
+    assert row.attempts == 1 and row.status == "executed"
 
 
-def test_retry_after_a_timeout_reuses_the_key_and_refunds_once(
+def test_a_timeout_is_unknown_and_checking_finds_the_refund_without_sending_again(
     session, engine, fake_stripe, business, manager
 ):
     impatient = StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=0, timeout=0.5)
     fake_stripe.hang_next(r"POST /v1/refunds", seconds=1.0)  # Stripe refunds, the answer comes too late
 
     timed_out = workflow.submit(engine, impatient, manager, refund_form(impatient, business))
-    assert timed_out.status == "failed" and "Could not reach Stripe" in timed_out.error_message
-    retried = workflow.run(engine, impatient, manager, correction_id=timed_out.id)
+    assert timed_out.status == "unknown" and "did not arrive" in timed_out.error_message
+    time.sleep(0.8)  # meanwhile Stripe finished the refund
+    settled = workflow.check_now(engine, impatient, manager, correction_id=timed_out.id)
 
-    assert retried.status == "executed" and retried.attempts == 2
+    assert settled.status == "executed" and settled.result["found_in_stripe"] is True
     [refund] = refunds_of(fake_stripe, business.charge["id"])
-    assert retried.stripe_result_id == refund["id"]
-    assert fake_stripe.calls["POST /v1/refunds"] == 2  # two requests, one refund (same idempotency key)
+    assert settled.stripe_result_id == refund["id"]
+    assert fake_stripe.calls["POST /v1/refunds"] == 1  # found, not sent again
 
 
-def test_a_500_then_success_gives_one_refund(engine, fake_stripe, stripe_gateway, business, manager):
-    fake_stripe.fail_next(r"POST /v1/refunds", status=500)
+def test_a_500_on_the_write_is_unknown_then_sent_again_under_the_same_key(
+    session, engine, fake_stripe, stripe_gateway, business, manager
+):
+    fake_stripe.fail_next(r"POST /v1/refunds", status=500)  # Stripe may or may not have acted
 
-    done = workflow.submit(engine, stripe_gateway, manager, refund_form(stripe_gateway, business))
+    unknown = workflow.submit(engine, stripe_gateway, manager, refund_form(stripe_gateway, business))
+    assert unknown.status == "unknown" and refunds_of(fake_stripe, business.charge["id"]) == []
+    settled = workflow.check_now(engine, stripe_gateway, manager, correction_id=unknown.id)
 
-    assert done.status == "executed" and done.attempts == 1
+    assert settled.status == "executed" and settled.result["found_in_stripe"] is False
+    assert settled.sending_key == unknown.sending_key == unknown.idempotency_key
     assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
 
 
-def test_persistent_failure_ends_failed_with_the_message_and_can_be_retried(
+def test_a_refusal_ends_failed_with_the_message_and_can_be_sent_again(
     session, engine, fake_stripe, stripe_gateway, business, manager
 ):
-    fake_stripe.fail_next(r"POST /v1/refunds", status=500, times=10)
+    fake_stripe.fail_next(r"POST /v1/refunds", status=400, times=10)
 
     failed = workflow.submit(engine, stripe_gateway, manager, refund_form(stripe_gateway, business))
 
-    assert failed.status == "failed" and failed.error_message == "Stripe failed (500): Injected fault 500"
+    assert (
+        failed.status == "failed"
+        and failed.error_message == "Stripe rejected the request: Injected fault 400"
+    )
     assert refunds_of(fake_stripe, business.charge["id"]) == []
     assert actions(session)[-1] == "correction.failed"
     fake_stripe._faults.clear()
-    assert workflow.run(engine, stripe_gateway, manager, correction_id=failed.id).status == "executed"
+    again = workflow.send(engine, stripe_gateway, manager, correction_id=failed.id)
+    assert again.status == "executed" and again.sending_key == f"{failed.idempotency_key}:2"
     assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
 
 
@@ -225,7 +237,12 @@ def test_above_threshold_waits_for_someone_else(
     )
     assert done.status == "executed" and done.decided_by == approver.email
     assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
-    assert actions(session)[-3:] == ["correction.requested", "correction.approved", "correction.executed"]
+    assert actions(session)[-4:] == [
+        "correction.requested",
+        "correction.approved",
+        "correction.sending",
+        "correction.executed",
+    ]
 
 
 def test_rejection_is_recorded_and_never_executes(
@@ -239,7 +256,7 @@ def test_rejection_is_recorded_and_never_executes(
 
     assert rejected.status == "rejected" and rejected.decision_reason == "No ticket for this"
     with pytest.raises(ConflictError):
-        workflow.run(engine, stripe_gateway, manager, correction_id=waiting.id)
+        workflow.send(engine, stripe_gateway, manager, correction_id=waiting.id)
     assert posts(fake_stripe) == 0 and actions(session)[-1] == "correction.rejected"
 
 
@@ -277,11 +294,10 @@ def test_credit_note_on_paid_invoice_refunds_and_mirrors(
         amount="25.00",
         credit_outcome="refund",
     )
-    with workflow.session_scope(engine) as s:
-        stored = workflow.create_correction(s, stripe_gateway, admin, form)
+    stored = workflow.store(engine, stripe_gateway, admin, form)
     assert stored.params["preview"]["total"] == 2500
 
-    done = workflow.run(engine, stripe_gateway, admin, correction_id=stored.id)
+    done = workflow.send(engine, stripe_gateway, admin, correction_id=stored.id)
 
     assert done.status == "executed"
     session.expire_all()

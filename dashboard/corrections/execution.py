@@ -1,137 +1,67 @@
-"""Sending a stored correction to Stripe and writing what came back into the mirror.
+"""One attempt at a claimed correction in Stripe, and what its answer means. No store access here.
 
-Each Stripe write carries the correction's idempotency key (a suffix per step when a correction takes
-two writes), so any retry, by stripe-python or by a person, is the same request to Stripe.
+Each write carries the key the claim committed (a suffix per step when a correction takes two
+writes). An attempt that may follow an earlier, unanswered one looks for the result in Stripe first
+(the kind's `find`, by the `console_correction_id` metadata) and sends only when it is not there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from dashboard.stripe_gateway import StripeGateway
+from dashboard.corrections.kinds import KINDS, Outcome
+from dashboard.corrections.kinds.base import Mirror
+from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.stripe_sync.apply import PageApplier, SyncCounts
 from models import BillingCorrection
+from models.billing import CorrectionStatus
 from models.types import utcnow
 
 
-@dataclass
-class Outcome:
-    """The id to show (refund, credit note, subscription or invoice) and the objects for the mirror."""
+@dataclass(frozen=True)
+class Answer:
+    """What an attempt established: executed (with the result), failed (Stripe said no) or unknown."""
 
-    result_id: str
-    summary: dict[str, Any]
-    mirror: dict[str, list[dict]] = field(default_factory=dict)
-
-
-def perform(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    return _PERFORM[correction.kind](gateway, correction)
+    status: CorrectionStatus
+    outcome: Outcome | None = None
+    error: StripeGatewayError | None = None
+    found: bool = False  # the result was already in Stripe; nothing was sent this time
 
 
-def update_mirror(session: Session, outcome: Outcome) -> None:
+def said_no(error: StripeGatewayError) -> bool:
+    """Stripe answered and refused the write, so it did nothing (400, 402, 404, 429...).
+
+    No answer, a 5xx (Stripe may have acted), a 409 (a request with this key is in flight) or an
+    idempotency refusal (the key was used before) leave the outcome unknown.
+    """
+    status = error.status
+    return status is not None and 400 <= status < 500 and status != 409 and error.kind != "idempotency"
+
+
+def attempt(gateway: StripeGateway, correction: BillingCorrection, *, key: str, look_first: bool) -> Answer:
+    kind = KINDS[correction.kind]
+    if look_first:
+        try:
+            found = kind.find(gateway, correction)
+        except StripeGatewayError as error:
+            return Answer(CorrectionStatus.UNKNOWN, error=error)
+        if found is not None:
+            return Answer(CorrectionStatus.EXECUTED, outcome=found, found=True)
+    try:
+        return Answer(CorrectionStatus.EXECUTED, outcome=kind.send(gateway, correction, key))
+    except StripeGatewayError as error:
+        status = CorrectionStatus.FAILED if said_no(error) else CorrectionStatus.UNKNOWN
+        return Answer(status, error=error)
+
+
+def related(gateway: StripeGateway, correction: BillingCorrection) -> Mirror:
+    """The objects to re-read for the mirror after the result is recorded (the charge, the invoice)."""
+    return KINDS[correction.kind].related(gateway, correction)
+
+
+def update_mirror(session: Session, mirror: Mirror) -> None:
     applier = PageApplier(session, SyncCounts(), now=utcnow())
-    for resource, objects in outcome.mirror.items():
+    for resource, objects in mirror.items():
         applier.apply(resource, objects)
-
-
-def _metadata(correction: BillingCorrection) -> dict[str, str]:
-    return {"console_correction_id": str(correction.id)}
-
-
-def _refund(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    params = {**correction.params["refund"], "metadata": _metadata(correction)}
-    refund = gateway.create_refund(params, idempotency_key=correction.idempotency_key)
-    charge = gateway.retrieve("charges", refund["charge"])
-    return Outcome(
-        refund["id"],
-        {"refund": refund["id"], "amount": refund["amount"], "status": refund["status"]},
-        {"refunds": [refund], "charges": [charge]},
-    )
-
-
-def _credit_note(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    params = {**correction.params["credit_note"], "metadata": _metadata(correction)}
-    note = gateway.create_credit_note(params, idempotency_key=correction.idempotency_key)
-    mirror: dict[str, list[dict]] = {
-        "credit_notes": [note],
-        "invoices": [gateway.retrieve("invoices", note["invoice"])],
-    }
-    refund_ids = [
-        r["refund"] if isinstance(r["refund"], str) else r["refund"]["id"] for r in note.get("refunds") or []
-    ]
-    if refund_ids:
-        refunds = [gateway.retrieve("refunds", refund_id) for refund_id in refund_ids]
-        mirror["refunds"] = refunds
-        mirror["charges"] = [gateway.retrieve("charges", r["charge"]) for r in refunds if r.get("charge")]
-    return Outcome(
-        note["id"], {"credit_note": note["id"], "total": note.get("total"), "refunds": refund_ids}, mirror
-    )
-
-
-def _subscription_update(
-    gateway: StripeGateway,
-    correction: BillingCorrection,
-    params: dict[str, Any],
-    mirror: dict[str, list[dict]],
-    summary: dict[str, Any],
-) -> Outcome:
-    sub = gateway.update_subscription(
-        correction.subscription_id or "",
-        {**params, "metadata": _metadata(correction), "expand": ["discounts"]},
-        idempotency_key=correction.idempotency_key,
-    )
-    return Outcome(sub["id"], {**summary, "subscription": sub["id"]}, {**mirror, "subscriptions": [sub]})
-
-
-def _apply_discount(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    mirror: dict[str, list[dict]] = {}
-    coupon_id = correction.params.get("coupon_id")
-    if coupon_id is None:
-        coupon = gateway.create_coupon(
-            correction.params["new_coupon"], idempotency_key=f"{correction.idempotency_key}:coupon"
-        )
-        coupon_id = coupon["id"]
-        mirror["coupons"] = [coupon]
-    discounts = [{"discount": d} for d in correction.params["keep_discounts"]] + [{"coupon": coupon_id}]
-    return _subscription_update(gateway, correction, {"discounts": discounts}, mirror, {"coupon": coupon_id})
-
-
-def _remove_discount(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    kept = [{"discount": d} for d in correction.params["keep_discounts"]]
-    return _subscription_update(
-        gateway,
-        correction,
-        {"discounts": kept or ""},
-        {},
-        {"removed_discount": correction.params["discount_id"]},
-    )
-
-
-def _change(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    return _subscription_update(
-        gateway,
-        correction,
-        correction.params["subscription"],
-        {},
-        {"items": correction.params["subscription"]["items"]},
-    )
-
-
-def _void(gateway: StripeGateway, correction: BillingCorrection) -> Outcome:
-    invoice = gateway.void_invoice(correction.invoice_id or "", idempotency_key=correction.idempotency_key)
-    return Outcome(
-        invoice["id"], {"invoice": invoice["id"], "status": invoice["status"]}, {"invoices": [invoice]}
-    )
-
-
-_PERFORM = {
-    "refund": _refund,
-    "credit_note": _credit_note,
-    "void_invoice": _void,
-    "apply_discount": _apply_discount,
-    "remove_discount": _remove_discount,
-    "change_quantity": _change,
-    "change_price": _change,
-}

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import Account, BillingCorrection
+from models.billing import CorrectionStatus
 
 HISTORY_LIMIT = 5000
 COLUMNS = (
@@ -87,7 +88,7 @@ def approval_queue(session: Session) -> list[dict[str, Any]]:
     rows = session.exec(
         select(BillingCorrection, Account.company_name)
         .join(Account, col(Account.id) == col(BillingCorrection.account_id), isouter=True)
-        .where(BillingCorrection.status == "pending_approval")
+        .where(BillingCorrection.status == CorrectionStatus.PENDING_APPROVAL)
         .order_by(BillingCorrection.requested_at, BillingCorrection.id)
     )
     return [{**correction.model_dump(), "company": company} for correction, company in rows]

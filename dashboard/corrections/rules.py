@@ -1,4 +1,4 @@
-"""What a billing correction may be, who may do what, and when a second person must approve."""
+"""Who may work on billing corrections, why they are made, and when a second person must approve."""
 
 from __future__ import annotations
 
@@ -6,28 +6,12 @@ from decimal import Decimal
 
 from dashboard.errors import PermissionDenied
 from dashboard.identity import Actor
+from models.billing import CorrectionStatus
 
 CORRECTION_ROLES = frozenset({"account_manager", "admin"})
+# Settling an unknown correction creates nothing new, so the scheduled job (role `system`) may too.
+SETTLING_ROLES = CORRECTION_ROLES | {"system"}
 
-KIND_LABELS = {
-    "refund": "Refund a payment",
-    "credit_note": "Credit note on an invoice",
-    "apply_discount": "Apply a discount",
-    "remove_discount": "Remove a discount",
-    "change_quantity": "Change quantity",
-    "change_price": "Change price",
-    "void_invoice": "Void an open invoice",
-}
-# Which Stripe object each kind acts on (the collection the form's target is read from).
-TARGET_RESOURCE = {
-    "refund": "charges",
-    "credit_note": "invoices",
-    "void_invoice": "invoices",
-    "apply_discount": "subscriptions",
-    "remove_discount": "subscriptions",
-    "change_quantity": "subscriptions",
-    "change_price": "subscriptions",
-}
 REASON_CATEGORIES = {
     "billing_error": "Billing error",
     "duplicate_charge": "Duplicate charge",
@@ -37,24 +21,30 @@ REASON_CATEGORIES = {
     "cancellation": "Cancellation",
     "other": "Other",
 }
-CREDIT_OUTCOMES = {
-    "refund": "Refund to the card",
-    "credit": "Credit the customer's balance",
-    "out_of_band": "Settled outside Stripe (out of band)",
-}
-DURATIONS = ("once", "repeating", "forever")
 STATUS_LABELS = {
-    "draft": "Draft",
-    "pending_approval": "Waiting for approval",
-    "approved": "Approved",
-    "executed": "Executed",
-    "failed": "Failed",
-    "rejected": "Rejected",
+    CorrectionStatus.DRAFT: "Draft",
+    CorrectionStatus.PENDING_APPROVAL: "Waiting for approval",
+    CorrectionStatus.APPROVED: "Approved",
+    CorrectionStatus.SENDING: "Sending to Stripe",
+    CorrectionStatus.EXECUTED: "Executed",
+    CorrectionStatus.FAILED: "Failed",
+    CorrectionStatus.UNKNOWN: "Unknown: checking with Stripe",
+    CorrectionStatus.REJECTED: "Rejected",
 }
-EXECUTABLE_STATUSES = ("approved", "failed")
+# What a person may send (again) as it is; an unknown correction is looked for in Stripe first.
+SENDABLE = (CorrectionStatus.APPROVED, CorrectionStatus.FAILED)
+# Statuses whose amounts count towards the rolling approval sum (everything that may move money).
+COUNTED = (
+    CorrectionStatus.PENDING_APPROVAL,
+    CorrectionStatus.APPROVED,
+    CorrectionStatus.SENDING,
+    CorrectionStatus.EXECUTED,
+    CorrectionStatus.FAILED,
+    CorrectionStatus.UNKNOWN,
+)
+# Not settled yet: while one of these is on a payment, invoice or subscription, no new correction is.
+OUTSTANDING = (CorrectionStatus.SENDING, CorrectionStatus.UNKNOWN)
 FULL_DISCOUNT = Decimal(100)
-# A `forever` discount is valued over one year of billing periods when compared with the threshold.
-FOREVER_MONTHS = 12
 
 
 def require_corrector(actor: Actor) -> None:
@@ -62,16 +52,17 @@ def require_corrector(actor: Actor) -> None:
         raise PermissionDenied("Only account managers and admins can work on billing corrections.")
 
 
-def needs_approval(*, amount_reporting: int | None, percent_off: Decimal | None, threshold: int) -> bool:
-    """Above the threshold (in the reporting currency) or a 100% discount: a second person decides."""
+def require_settler(actor: Actor) -> None:
+    if actor.role not in SETTLING_ROLES:
+        raise PermissionDenied("Only account managers, admins and the scheduled job can check corrections.")
+
+
+def needs_approval(
+    *, amount_reporting: int | None, recent_reporting: int, percent_off: Decimal | None, threshold: int
+) -> bool:
+    """A second person decides on a 100% discount, or when this amount, or this amount added to the
+    account's other corrections in the rolling window (all in the reporting currency), is above the
+    threshold: ten small refunds are judged like one large one."""
     if percent_off is not None and percent_off >= FULL_DISCOUNT:
         return True
-    return amount_reporting is not None and amount_reporting > threshold
-
-
-def discount_periods(duration: str, duration_in_months: int | None, interval_months: int) -> int:
-    """How many billing periods a coupon reduces (forever counts as one year)."""
-    months = {"once": interval_months, "repeating": duration_in_months or 1, "forever": FOREVER_MONTHS}[
-        duration
-    ]
-    return max(1, -(-months // max(interval_months, 1)))
+    return amount_reporting is not None and amount_reporting + recent_reporting > threshold

@@ -1,6 +1,6 @@
 """The objects a correction acts on: picked from the mirror, then read fresh from Stripe.
 
-The form is built from a fresh read (`open_target`), and its fingerprint travels with the form; at
+The form is built from a fresh read (`read_target`), and its fingerprint travels with the form; at
 submit the object is read again and a different fingerprint means someone changed it meanwhile.
 """
 
@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dashboard.corrections.rules import TARGET_RESOURCE
 from dashboard.stripe_gateway import StripeGateway
 from models import (
     StripeCoupon,
@@ -79,9 +78,8 @@ def fingerprint(resource: str, obj: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def open_target(gateway: StripeGateway, *, kind: str, object_id: str) -> Target:
-    """Read the object `kind` acts on fresh from Stripe (never from the mirror)."""
-    resource = TARGET_RESOURCE[kind]
+def read_target(gateway: StripeGateway, *, resource: str, object_id: str) -> Target:
+    """Read a charge, invoice or subscription fresh from Stripe (never from the mirror)."""
     obj = gateway.retrieve(resource, object_id)
     return Target(resource, obj, fingerprint(resource, obj))
 

@@ -124,10 +124,15 @@ class _Builder:
                 if decided
                 else None,
                 "executed_at": requested + timedelta(hours=3) if status == "executed" else None,
+                "mirrored_at": requested + timedelta(hours=3) if status == "executed" else None,
+                "sending_key": f"corr_demo{number:06d}" if status in ("executed", "failed") else None,
+                "sending_at": requested + timedelta(hours=3) if status in ("executed", "failed") else None,
+                "checked_at": None,
                 "attempts": 1 if status in ("executed", "failed") else 0,
                 "stripe_result_id": result_id,
                 "result": {"stripe_id": result_id} if result_id else {},
-                "error_message": "Could not reach Stripe (network or timeout): Request timed out"
+                "error_message": "Stripe rejected the request: This charge is disputed; it cannot be "
+                "refunded until the dispute is closed."
                 if status == "failed"
                 else None,
                 "version": 2 if decided or status in ("executed", "failed") else 1,

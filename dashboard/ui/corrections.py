@@ -16,23 +16,22 @@ import streamlit as st
 
 from dashboard import clock
 from dashboard.corrections import targets, workflow
-from dashboard.corrections.rules import (
-    CREDIT_OUTCOMES,
-    DURATIONS,
-    KIND_LABELS,
-    REASON_CATEGORIES,
-    STATUS_LABELS,
-)
+from dashboard.corrections.form import CorrectionForm
+from dashboard.corrections.kinds import KIND_LABELS, KINDS
+from dashboard.corrections.kinds.credit_note import CREDIT_OUTCOMES
+from dashboard.corrections.kinds.discount import DURATIONS
+from dashboard.corrections.rules import REASON_CATEGORIES, STATUS_LABELS
 from dashboard.corrections.targets import Target
-from dashboard.corrections.validation import CorrectionForm, check
+from dashboard.corrections.validation import check, open_target
 from dashboard.errors import ConflictError, ValidationError
 from dashboard.identity import Actor
-from dashboard.money import format_money, to_major
+from dashboard.money import accepted_form, exponent, format_money, parse_amount
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session, get_engine
 from dashboard.ui.stripe_data import account_choices, clear_stripe_caches
 from models import BillingCorrection
+from models.billing import CorrectionStatus
 
 OPENED_KEY = "correction_opened"
 DONE_KEY = "correction_done"
@@ -72,21 +71,52 @@ def stripe_gateway() -> StripeGateway | None:
         return None
 
 
-def show_outcome(correction: BillingCorrection) -> None:
+def check_now_button(actor: Actor, correction_id: int, *, key: str) -> None:
+    """Ask Stripe now what became of an unknown correction (the scheduled job does it too)."""
+    st.button(
+        "Check now",
+        icon=":material/sync:",
+        key=key,
+        on_click=_check_now,
+        args=(actor, correction_id),
+    )
+
+
+def _check_now(actor: Actor, correction_id: int) -> None:
+    gateway = stripe_gateway()
+    if gateway is None:
+        return
+    try:
+        correction = workflow.check_now(get_engine(), gateway, actor, correction_id=correction_id)
+    except ConflictError as error:
+        st.toast(str(error), icon=":material/error:")
+        return
+    announce(correction)
+    st.session_state[DONE_KEY] = correction
+
+
+def show_outcome(actor: Actor, correction: BillingCorrection) -> None:
     """What happened to a submitted, approved or retried correction, with a link to the account."""
     label = f"Correction #{correction.id}: {STATUS_LABELS[correction.status].lower()}"
-    if correction.status == "executed":
+    if correction.status == CorrectionStatus.EXECUTED:
         st.success(f"{label} in Stripe ({correction.stripe_result_id}).", icon=":material/check:")
-    elif correction.status == "pending_approval":
+    elif correction.status == CorrectionStatus.PENDING_APPROVAL:
         st.info(
-            f"{label}: it is above the approval threshold, so another account manager or admin must "
-            "approve it.",
+            f"{label}: it is above the approval threshold (alone or with the account's recent "
+            "corrections), so another account manager or admin must approve it.",
             icon=":material/hourglass:",
         )
+    elif correction.status in (CorrectionStatus.UNKNOWN, CorrectionStatus.SENDING):
+        st.warning(
+            f"Correction #{correction.id}: Checking with Stripe… {correction.error_message or ''} "
+            "Nothing is sent again before the console has looked for it in Stripe.",
+            icon=":material/help:",
+        )
+        check_now_button(actor, correction.id or 0, key=f"check_{correction.id}")
     else:
         st.error(
-            f"{label}. {correction.error_message or ''} You can retry it from the History page; the "
-            "retry reuses the same idempotency key, so Stripe acts at most once.",
+            f"{label}. {correction.error_message or ''} Stripe refused it, so nothing happened; you "
+            "can send it again from the History page.",
             icon=":material/error:",
         )
     if correction.account_id is not None:
@@ -99,22 +129,24 @@ def show_outcome(correction: BillingCorrection) -> None:
         )
 
 
-def outcome_banner() -> None:
+def outcome_banner(actor: Actor) -> None:
     """After an action: go to the account if asked, else show what happened to the last correction."""
     account_id = st.session_state.pop(GOTO_KEY, None)
     if account_id is not None:
         st.switch_page("app_pages/account.py", query_params={"id": str(account_id)})
     done = st.session_state.pop(DONE_KEY, None)
     if done is not None:
-        show_outcome(done)
+        show_outcome(actor, done)
 
 
 def announce(correction: BillingCorrection) -> None:
     clear_stripe_caches()
-    if correction.status == "executed":
+    if correction.status == CorrectionStatus.EXECUTED:
         st.toast(f"Correction #{correction.id} executed.", icon=":material/check:")
-    elif correction.status == "pending_approval":
+    elif correction.status == CorrectionStatus.PENDING_APPROVAL:
         st.toast(f"Correction #{correction.id} is waiting for approval.", icon=":material/hourglass:")
+    elif correction.status in (CorrectionStatus.UNKNOWN, CorrectionStatus.SENDING):
+        st.toast(f"Correction #{correction.id}: checking with Stripe…", icon=":material/help:")
     else:
         st.toast(f"Correction #{correction.id} failed.", icon=":material/error:")
 
@@ -140,8 +172,9 @@ def _pick_account() -> int | None:
 
 
 def _target_options(kind: str, account_id: int) -> dict[str, str]:
+    resource = KINDS[kind].target
     with db_session() as session:
-        if kind == "refund":
+        if resource == "charges":
             payments = targets.payment_choices(session, account_id=account_id)
             return {
                 p.id: f"{p.created:%Y-%m-%d} · {format_money(p.amount, p.currency)} · "
@@ -149,9 +182,10 @@ def _target_options(kind: str, account_id: int) -> dict[str, str]:
                 f"{format_money(p.amount_refunded, p.currency)}"
                 for p in payments
             }
-        if kind in ("credit_note", "void_invoice"):
-            statuses = ("open",) if kind == "void_invoice" else ("open", "paid")
-            invoices = targets.invoice_choices(session, account_id=account_id, statuses=statuses)
+        if resource == "invoices":
+            invoices = targets.invoice_choices(
+                session, account_id=account_id, statuses=KINDS[kind].invoice_statuses
+            )
             return {
                 i.id: f"{i.number or i.id} · {i.status} · {format_money(i.total, i.currency)}"
                 f"{f' · due {format_money(i.amount_remaining, i.currency)}' if i.amount_remaining else ''}"
@@ -168,7 +202,7 @@ def _open(kind: str, target_id: str, gateway: StripeGateway) -> Opened | None:
         return opened
     try:
         with st.spinner("Reading it from Stripe…"):
-            target = targets.open_target(gateway, kind=kind, object_id=target_id)
+            target = open_target(gateway, kind=kind, object_id=target_id)
     except StripeGatewayError as error:
         st.error(error.message)
         return None
@@ -177,8 +211,14 @@ def _open(kind: str, target_id: str, gateway: StripeGateway) -> Opened | None:
     return opened
 
 
-def _money_input(label: str, currency: str, key: str, help_text: str | None = None) -> str:
-    return st.text_input(f"{label} ({currency.upper()})", key=key, placeholder="0.00", help=help_text)
+def _money_input(label: str, currency: str, key: str) -> str:
+    digits = exponent(currency)
+    return st.text_input(
+        f"{label} ({currency.upper()})",
+        key=key,
+        placeholder="0." + "0" * digits if digits else "0",
+        help=f"Type it as {accepted_form(currency)}.",
+    )
 
 
 def _current_state(opened: Opened) -> None:
@@ -211,39 +251,46 @@ def _current_state(opened: Opened) -> None:
 
 
 def _kind_fields(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
-    """The widgets of one kind of correction; returns the CorrectionForm fields they fill."""
-    kind, currency, obj = opened.kind, opened.target.currency, opened.target.object
-    fields: dict[str, Any] = {"currency": currency}
-    if kind in ("refund", "credit_note"):
-        fields["amount"] = _money_input(
-            "Amount", currency, "corr_amount", "Typed in major units, e.g. 12.50; converted exactly."
-        )
-        errors.slot("amount")
-        errors.slot("currency")
-    if kind == "credit_note" and obj.get("status") == "paid":
-        fields["credit_outcome"] = st.radio(
-            "Where the money goes", list(CREDIT_OUTCOMES), format_func=CREDIT_OUTCOMES.get, key="corr_outcome"
-        )
-        errors.slot("credit_outcome")
-    if kind == "apply_discount":
-        fields.update(_coupon_fields(currency, errors))
-    if kind == "remove_discount":
-        with db_session() as session:
-            discounts = targets.subscription_discounts(session, subscription_id=opened.target.id)
-        fields["discount_id"] = st.selectbox(
-            "Discount to remove",
-            [d.id for d in discounts],
-            index=None,
-            format_func=lambda d: f"{d} ({next(x.coupon_id for x in discounts if x.id == d)})",
-            key="corr_discount",
-        )
-        errors.slot("discount_id")
-    if kind in ("change_quantity", "change_price"):
-        fields.update(_item_fields(opened, errors))
+    """The widgets the kind asks for (`Kind.fields`); returns the CorrectionForm fields they fill."""
+    fields: dict[str, Any] = {"currency": opened.target.currency}
+    for name in KINDS[opened.kind].fields:
+        fields.update(_FIELD_WIDGETS[name](opened, errors))
     return fields
 
 
-def _coupon_fields(currency: str, errors: FieldErrors) -> dict[str, Any]:
+def _amount_field(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+    amount = _money_input("Amount", opened.target.currency, "corr_amount")
+    errors.slot("amount")
+    errors.slot("currency")
+    return {"amount": amount}
+
+
+def _outcome_field(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+    if opened.target.object.get("status") != "paid":
+        return {}
+    outcome = st.radio(
+        "Where the money goes", list(CREDIT_OUTCOMES), format_func=CREDIT_OUTCOMES.get, key="corr_outcome"
+    )
+    errors.slot("credit_outcome")
+    return {"credit_outcome": outcome}
+
+
+def _discount_field(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+    with db_session() as session:
+        discounts = targets.subscription_discounts(session, subscription_id=opened.target.id)
+    discount_id = st.selectbox(
+        "Discount to remove",
+        [d.id for d in discounts],
+        index=None,
+        format_func=lambda d: f"{d} ({next(x.coupon_id for x in discounts if x.id == d)})",
+        key="corr_discount",
+    )
+    errors.slot("discount_id")
+    return {"discount_id": discount_id}
+
+
+def _coupon_fields(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+    currency = opened.target.currency
     with db_session() as session:
         coupons = {c.id: c for c in targets.coupon_choices(session)}
 
@@ -277,7 +324,7 @@ def _coupon_fields(currency: str, errors: FieldErrors) -> dict[str, Any]:
     return fields
 
 
-def _item_fields(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+def _item_field(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
     items = {i["id"]: i for i in (opened.target.object.get("items") or {}).get("data", [])}
     item_id = st.selectbox(
         "Item",
@@ -288,30 +335,46 @@ def _item_fields(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
         key="corr_item",
     )
     errors.slot("item_id")
-    fields: dict[str, Any] = {"item_id": item_id or "", "proration_date": opened.proration_date or None}
-    if opened.kind == "change_quantity":
-        current = items[item_id]["quantity"] if item_id else 1
-        fields["quantity"] = int(
-            st.number_input("New quantity", min_value=0, step=1, value=current, key="corr_quantity")
-        )
-        errors.slot("quantity")
-    else:
-        interval = (items[item_id]["price"].get("recurring") or {}).get("interval") if item_id else None
-        with db_session() as session:
-            prices = targets.price_choices(session, currency=opened.target.currency, interval=interval)
-        fields["price_id"] = st.selectbox(
-            "New price",
-            [p.id for p in prices],
-            index=None,
-            key="corr_price",
-            format_func=lambda pid: next(
-                f"{p.nickname or p.id} · {format_money(p.unit_amount, p.currency)}"
-                for p in prices
-                if p.id == pid
-            ),
-        )
-        errors.slot("price_id")
-    return fields
+    return {"item_id": item_id or "", "proration_date": opened.proration_date or None}
+
+
+def _quantity_field(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+    items = {i["id"]: i for i in (opened.target.object.get("items") or {}).get("data", [])}
+    item_id = st.session_state.get("corr_item")
+    current = items[item_id]["quantity"] if item_id in items else 1
+    quantity = int(st.number_input("New quantity", min_value=0, step=1, value=current, key="corr_quantity"))
+    errors.slot("quantity")
+    return {"quantity": quantity}
+
+
+def _price_field(opened: Opened, errors: FieldErrors) -> dict[str, Any]:
+    items = {i["id"]: i for i in (opened.target.object.get("items") or {}).get("data", [])}
+    item_id = st.session_state.get("corr_item")
+    interval = (items[item_id]["price"].get("recurring") or {}).get("interval") if item_id in items else None
+    with db_session() as session:
+        prices = targets.price_choices(session, currency=opened.target.currency, interval=interval)
+    price_id = st.selectbox(
+        "New price",
+        [p.id for p in prices],
+        index=None,
+        key="corr_price",
+        format_func=lambda pid: next(
+            f"{p.nickname or p.id} · {format_money(p.unit_amount, p.currency)}" for p in prices if p.id == pid
+        ),
+    )
+    errors.slot("price_id")
+    return {"price_id": price_id}
+
+
+_FIELD_WIDGETS = {
+    "amount": _amount_field,
+    "credit_outcome": _outcome_field,
+    "coupon": _coupon_fields,
+    "discount": _discount_field,
+    "item": _item_field,
+    "quantity": _quantity_field,
+    "price": _price_field,
+}
 
 
 def _reason_fields(errors: FieldErrors) -> dict[str, str]:
@@ -350,14 +413,11 @@ def _show_preview(gateway: StripeGateway, form: CorrectionForm, errors: FieldErr
                 f"{checked.preview['type'].replace('_', ' ')}."
             )
         if checked.amount is not None:
-            st.write(
-                f"Amount: **{format_money(checked.amount, currency)}**"
-                f" ({to_major(checked.amount, currency)} {currency.upper()})."
-            )
+            st.write(f"Amount: **{format_money(checked.amount, currency)}**.")
 
 
 def correction_form(actor: Actor) -> None:
-    outcome_banner()
+    outcome_banner(actor)
     account_id = _pick_account()
     if account_id is None:
         return
@@ -366,9 +426,7 @@ def correction_form(actor: Actor) -> None:
     if not options:
         st.info("This account has nothing this action applies to.")
         return
-    target_label = {"refund": "Payment", "credit_note": "Invoice", "void_invoice": "Invoice"}.get(
-        kind, "Subscription"
-    )
+    target_label = {"charges": "Payment", "invoices": "Invoice"}.get(KINDS[kind].target, "Subscription")
     target_id = st.selectbox(
         target_label,
         list(options),
@@ -400,8 +458,19 @@ def correction_form(actor: Actor) -> None:
     preview, submit = st.columns(2)
     if preview.button("Preview", icon=":material/visibility:", key="corr_preview"):
         _show_preview(gateway, form, errors)
-    if submit.button("Submit correction", type="primary", icon=":material/send:", key="corr_submit"):
+    if submit.button(submit_label(form), type="primary", icon=":material/send:", key="corr_submit"):
         _submit(actor, gateway, form, errors)
+
+
+def submit_label(form: CorrectionForm) -> str:
+    """The submit button says what it does, with the amount as it will be sent: "Refund €1.50"."""
+    verb = KINDS[form.kind].verb
+    if "amount" not in KINDS[form.kind].fields:
+        return verb
+    try:
+        return f"{verb} {format_money(parse_amount(form.amount, form.currency), form.currency)}"
+    except ValidationError:
+        return verb
 
 
 def _submit(actor: Actor, gateway: StripeGateway, form: CorrectionForm, errors: FieldErrors) -> None:
@@ -452,10 +521,10 @@ def reject_queued(actor: Actor, row: dict[str, Any], *, reason: str, errors: Fie
 
 
 def retry(actor: Actor, gateway: StripeGateway, correction_id: int, errors: FieldErrors) -> None:
-    """Send a failed correction again, under its stored idempotency key."""
+    """Send a failed correction again (Stripe refused it, so nothing happened the first time)."""
 
     def run() -> BillingCorrection:
-        with st.status("Retrying with the same idempotency key…"):
-            return workflow.run(get_engine(), gateway, actor, correction_id=correction_id)
+        with st.status("Sending it to Stripe again…"):
+            return workflow.send(get_engine(), gateway, actor, correction_id=correction_id)
 
     _after(run, errors, "retry")

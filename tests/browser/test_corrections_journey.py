@@ -1,7 +1,10 @@
-"""An account manager refunds part of a demo payment end to end, against a fake Stripe server.
+"""An account manager refunds part of a demo payment end to end, against a fake Stripe server, and
+Stripe's answer to the refund is lost on the way back.
 
 The console runs as the README starts it (default SQLite store with the demo data), with its Stripe
-key and API base pointed at a fake Stripe that holds the same payment as the demo mirror.
+key and API base pointed at a fake Stripe that holds the same payment as the demo mirror. The fake
+carries out the refund and drops the connection: the console shows the correction as unknown
+("Checking with Stripe…"), and "Check now" finds the refund in Stripe instead of sending it again.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlmodel import Session, col, select
 import tests.fakes.fake_stripe_corrections  # noqa: F401  (registers the refund routes)
 from dashboard.bootstrap import prepare_store
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from dashboard.money import format_money
 from dashboard.settings import Settings
 from models import Account, BillingCorrection, StripeCustomer, StripePayment, StripeRefund
 from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
@@ -106,7 +110,7 @@ def choose(page, label: str, option: str | re.Pattern[str]) -> None:
     wait_idle(page)
 
 
-def test_partial_refund_end_to_end(console, page) -> None:
+def test_partial_refund_whose_answer_is_lost_is_checked_not_repeated(console, page) -> None:
     base, fake, database, payment = console
     email, _ = DEMO_USERS["account_manager"]
     sign_in(page, base, email, DEMO_PASSWORD)
@@ -130,12 +134,19 @@ def test_partial_refund_end_to_end(console, page) -> None:
     shot(page, "correction-refund-preview")
     assert fake.calls_to("/v1/refunds") == 0  # previewing sends nothing
 
-    page.get_by_role("button", name="Submit correction").click()
+    fake.lose_response_next(r"POST /v1/refunds")  # Stripe refunds; the answer never arrives
+    page.get_by_role("button", name=f"Refund {format_money(half, payment.currency)}").click()
+    wait_idle(page)
+    page.get_by_text(re.compile(r"Correction #\d+: Checking with Stripe")).wait_for()
+    shot(page, "correction-refund-unknown")
+    assert len([r for r in fake.store["refunds"].values() if r["charge"] == payment.id]) == 1
+
+    page.get_by_role("button", name="Check now").click()
     wait_idle(page)
     page.get_by_text(re.compile(r"Correction #\d+: executed")).wait_for()
-    shot(page, "correction-refund-executed")
+    shot(page, "correction-refund-checked")
     [refund] = [r for r in fake.store["refunds"].values() if r["charge"] == payment.id]
-    assert refund["amount"] == half and fake.calls["POST /v1/refunds"] == 1
+    assert refund["amount"] == half and fake.calls["POST /v1/refunds"] == 1  # found, not sent again
 
     page.get_by_role("button", name="Open the updated account").click()
     page.wait_for_url(re.compile(rf"/account\?id={payment.account_id}$"))
@@ -154,4 +165,5 @@ def test_partial_refund_end_to_end(console, page) -> None:
             select(BillingCorrection).where(BillingCorrection.payment_id == payment.id)
         )
         assert correction.status == "executed" and correction.stripe_result_id == refund["id"]
+        assert correction.result["found_in_stripe"] is True
     store.dispose()

@@ -1,7 +1,7 @@
 """A fake Stripe HTTP API on 127.0.0.1 for tests and benchmarks.
 
-Objects start from Stripe's canonical fixtures (/work/shared/reference/stripe-fixtures3.json, copied
-into the `FIXTURES` path below) with fields overridden, so stripe-python parses real shapes.
+Objects start from Stripe's canonical fixtures (`FIXTURES`: ../shared/reference/stripe-fixtures3.json
+beside the repo) with fields overridden, so stripe-python parses real shapes.
 
 How to extend it (issues 4 and 8 add refunds, credit notes, coupons, customer search, deletes...):
 
@@ -20,7 +20,10 @@ Handlers get the fake and a parsed `Request` (`query`/`form` flattened like `cre
 Register at import time, in the module that defines the handler (import it before starting a fake).
 The machinery handles for every route: the API-key check (401 in Stripe's error shape), per-path
 call counts (`fake.calls`), idempotency keys on POST (same key -> the stored response, handler runs
-once), and injected faults (`fake.fail_next(...)`, `fake.hang_next(...)`).
+once; the same key with other parameters -> 400 idempotency_error; keys are forgotten once `fake.clock`
+passes their lifetime, `advance(seconds)` moves it), and injected faults (`fake.fail_next(...)`,
+`fake.hang_next(...)`, and `fake.lose_response_next(...)`: the handler runs, then the connection drops
+without an answer). Reads and writes fail independently: a fault matches "METHOD /path".
 Generic list/retrieve/delete routes serve every resource in `RESOURCES`.
 """
 
@@ -40,8 +43,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-FIXTURES = Path("/work/shared/reference/stripe-fixtures3.json")
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "stripe-fixtures3.json"
 TEST_KEY = "sk_test_fake_console"
+IDEMPOTENCY_KEY_LIFETIME = 24 * 3600  # Stripe prunes keys after at least 24 hours
 
 # URL collection name -> the fixture object name
 RESOURCES: dict[str, str] = {
@@ -118,9 +122,24 @@ def stripe_error(
 class _Fault:
     pattern: re.Pattern[str]
     remaining: int
-    status: int | None  # None -> hang
+    status: int | None  # None -> hang (or, with lose_response, run the handler and drop the answer)
     hang_seconds: float = 0.0
     skip: int = 0  # matching requests to let through before the fault starts
+    lose_response: bool = False
+
+
+@dataclass
+class _Remembered:
+    """What Stripe stored for an idempotency key: the answer, the request it answered, and when."""
+
+    status: int
+    body: dict
+    params: dict[str, str]
+    at: int
+
+
+class ResponseLost(Exception):
+    """Raised by `handle` after the handler ran: the server closes the connection without answering."""
 
 
 class FakeStripe:
@@ -133,7 +152,7 @@ class FakeStripe:
         self.calls: Counter[str] = Counter()  # "GET /v1/customers" -> count
         self.clock = 1_760_000_000  # fake "now" in Unix seconds; tests move it
         self._ids = itertools.count(1)
-        self._idempotent: dict[str, tuple[int, dict]] = {}
+        self._idempotent: dict[str, _Remembered] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -428,6 +447,15 @@ class FakeStripe:
         """The next `times` matching requests wait `seconds` before answering (past a client timeout)."""
         self._faults.append(_Fault(re.compile(pattern), times, None, seconds))
 
+    def lose_response_next(self, pattern: str, *, times: int = 1) -> None:
+        """The next `times` matching requests are carried out, then the connection drops unanswered."""
+        self._faults.append(_Fault(re.compile(pattern), times, None, lose_response=True))
+
+    def advance(self, seconds: int) -> None:
+        """Move the fake's clock (idempotency keys older than their lifetime are forgotten)."""
+        with self._lock:
+            self.clock += seconds
+
     def calls_to(self, prefix: str) -> int:
         return sum(count for key, count in self.calls.items() if key.split(" ", 1)[1].startswith(prefix))
 
@@ -455,20 +483,39 @@ class FakeStripe:
             status, body = stripe_error(401, "Invalid API Key provided.")
             return status, body, {}
         fault = self._take_fault(signature)
-        if fault is not None and fault.status is None:
+        if fault is not None and fault.status is None and not fault.lose_response:
             time.sleep(fault.hang_seconds)
-        elif fault is not None:
+        elif fault is not None and fault.status is not None:
             error_type = "rate_limit_error" if fault.status == 429 else "api_error"
             status, body = stripe_error(fault.status, f"Injected fault {fault.status}", error_type)
             return status, body, {}
+        status, body, extra = self._idempotently(request)
+        if fault is not None and fault.lose_response:
+            raise ResponseLost(signature)
+        return status, body, extra
+
+    def _idempotently(self, request: Request) -> tuple[int, dict, dict[str, str]]:
+        """Run the request, or replay what its idempotency key stored (while Stripe still keeps it)."""
         key = request.headers.get("idempotency-key") if request.method == "POST" else None
-        if key and key in self._idempotent:
-            status, body = self._idempotent[key]
-            return status, body, {"idempotent-replayed": "true"}
-        status, body = self._route(request)
-        if key:
-            self._idempotent[key] = (status, body)
-        return status, body, {}
+        if not key:
+            return (*self._route(request), {})
+        with self._lock:
+            remembered = self._idempotent.get(key)
+            if remembered is not None and self.clock - remembered.at > IDEMPOTENCY_KEY_LIFETIME:
+                remembered = None  # pruned: the key is new again
+            if remembered is not None and remembered.params != request.form:
+                status, body = stripe_error(
+                    400,
+                    "Keys for idempotent requests can only be used with the same parameters they were "
+                    "first used with.",
+                    "idempotency_error",
+                )
+                return status, body, {}
+            if remembered is not None:
+                return remembered.status, remembered.body, {"idempotent-replayed": "true"}
+            status, body = self._route(request)
+            self._idempotent[key] = _Remembered(status, body, dict(request.form), self.clock)
+            return status, body, {}
 
     def _route(self, request: Request) -> tuple[int, dict]:
         for method, pattern, handler in _ROUTES:
@@ -538,8 +585,9 @@ def list_objects(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     if resource == "subscriptions" and request.param("status", "active") != "all":
         wanted = request.param("status", None)
         objects = [o for o in objects if (o["status"] == wanted if wanted else o["status"] != "canceled")]
-    if request.param("customer"):
-        objects = [o for o in objects if o.get("customer") == request.param("customer")]
+    for name in ("customer", "charge", "invoice"):
+        if request.param(name):
+            objects = [o for o in objects if o.get(name) == request.param(name)]
     return 200, fake.list_response(resource, objects, request)
 
 
@@ -575,6 +623,9 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             )
             try:
                 status, payload, extra = fake.handle(request)
+            except ResponseLost:  # the write happened; the answer never leaves the server
+                self.close_connection = True
+                return
             except Exception as error:  # a bug in a handler: answer like Stripe's 500, keep serving
                 status, payload = stripe_error(500, f"fake handler crashed: {error!r}", "api_error")
                 extra = {}

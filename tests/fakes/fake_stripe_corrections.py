@@ -131,6 +131,7 @@ def _credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict, dict | 
         out_of_band_amount=parts["out_of_band_amount"] or None,
         refunds=[],
         lines=None,
+        metadata=metadata_of(request),
         number=f"{invoice.get('number') or 'CN'}-CN",
     )
     return 200, note, invoice
@@ -194,7 +195,11 @@ def create_coupon(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     if percent is not None and not 0 < float(percent) <= 100:
         return stripe_error(400, "percent_off must be between 0 and 100.")
     months = request.param("duration_in_months")
+    wanted_id = request.param("id")
+    if wanted_id and fake.get("coupons", wanted_id) is not None:
+        return stripe_error(400, "Coupon already exists.", code="resource_already_exists")
     coupon = fake.add_coupon(
+        **({"id": wanted_id} if wanted_id else {}),
         percent_off=float(percent) if percent is not None else None,
         amount_off=int(amount) if amount is not None else None,
         currency=request.param("currency"),
@@ -294,6 +299,8 @@ def update_subscription(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     changes: dict[str, Any] = {}
     if "discounts" in request.form or indexed(request, "discounts"):
         changes["discounts"] = _discounts(fake, sub, indexed(request, "discounts"))
+    if metadata_of(request):
+        changes["metadata"] = {**(sub.get("metadata") or {}), **metadata_of(request)}
     item_changes = _changed_items(fake, sub, indexed(request, "items"))
     if item_changes:
         items = []
