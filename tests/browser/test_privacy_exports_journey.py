@@ -105,6 +105,8 @@ def test_plan_confirm_and_run_a_deletion(console, page, fake_stripe_world) -> No
     wait_idle(page)
     click_button(page, "Confirm the plan")
     click_button(page, "Run the remaining steps")
+    # the button stays while any step waits: gone means every step has run
+    expect(page.get_by_role("button", name="Run the remaining steps")).to_have_count(0)
     page.get_by_role("button", name="Download the deletion record (JSON)").wait_for()
     shot(page, "deletions-2-done")
     record = json.loads(
