@@ -20,7 +20,7 @@ REQUEST_STATUSES = (
     "denied",
     "withdrawn",
 )
-JURISDICTIONS = ("eu_gdpr", "uk_gdpr", "ccpa", "vcdpa", "lgpd", "other")
+# Jurisdictions are the rows of dashboard/privacy/deadline_rules.toml.
 
 
 class PrivacyRequest(SQLModel, table=True):

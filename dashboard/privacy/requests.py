@@ -20,7 +20,7 @@ from dashboard.privacy import deadlines
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS, check_transition, is_open
 from dashboard.users import normalise_email
 from models import Account, Contact, PrivacyRequest, PrivacyRequestEvent, User
-from models.privacy import JURISDICTIONS, REQUEST_TYPES
+from models.privacy import REQUEST_TYPES
 from models.types import utcnow
 
 TYPE_LABELS = {
@@ -244,7 +244,7 @@ def create_request(
     )
     email = _subject_email(subject_email)
     _choice(subject_kind, SUBJECT_KINDS, field="subject_kind", label="kind of subject")
-    _choice(jurisdiction, JURISDICTIONS, field="jurisdiction", label="jurisdiction")
+    _choice(jurisdiction, deadlines.RULES, field="jurisdiction", label="jurisdiction")
     received = _received_on(received_on, today)
     _choice(channel, CHANNELS, field="channel", label="channel")
     notes = _clean_text(notes, field="notes", label="notes", limit=MAX_NOTES, required=False)
