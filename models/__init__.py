@@ -2,7 +2,13 @@
 
 from models.accounts import Account, App, Contact, Installation, ZendeskConnection
 from models.billing import BillingCorrection
-from models.privacy import DataExport, PrivacyRequest, PrivacyRequestEvent, PrivacyRequestStep
+from models.privacy import (
+    DataExport,
+    PrivacyReminder,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    PrivacyRequestStep,
+)
 from models.stripe_mirror import (
     MrrChange,
     StripeCoupon,
@@ -42,6 +48,7 @@ __all__ = [
     "Installation",
     "LoginSession",
     "MrrChange",
+    "PrivacyReminder",
     "PrivacyRequest",
     "PrivacyRequestEvent",
     "PrivacyRequestStep",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import json_field, utc_field
@@ -39,6 +39,12 @@ class PrivacyRequest(SQLModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id")
     jurisdiction: str = Field(max_length=16, index=True)
+    # Where the subject is (ISO country, state/province code) and the jurisdiction suggested from it;
+    # `jurisdiction_reason` is the officer's reason when the chosen jurisdiction differs.
+    subject_country: str = Field(default="", max_length=2)
+    subject_region: str = Field(default="", max_length=3)
+    suggested_jurisdiction: str | None = Field(default=None, max_length=16)
+    jurisdiction_reason: str | None = Field(default=None, max_length=2000)
     channel: str = Field(default="email", max_length=32)
     notes: str = Field(default="", sa_type=Text)
     received_on: date = Field(index=True)
@@ -112,3 +118,24 @@ class DataExport(SQLModel, table=True):
     expires_at: datetime | None = utc_field(index=True)
     deleted_at: datetime | None = utc_field()
     download_count: int = 0
+
+
+class PrivacyReminder(SQLModel, table=True):
+    """One request in one day's reminder digest to one person: what stops a second send that day.
+
+    `status` is sent or failed; a failed row keeps the error and is tried again on the next run.
+    """
+
+    __tablename__ = "privacy_reminders"
+    __table_args__ = (UniqueConstraint("day", "request_id", "recipient", name="uq_privacy_reminder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    request_id: int = Field(foreign_key="privacy_requests.id", index=True)
+    recipient: str = Field(max_length=320)
+    reason: str = Field(max_length=24)  # overdue | due_today | due_soon | acknowledge | client_wait
+    status: str = Field(default="sent", max_length=16)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    sent_at: datetime | None = utc_field()
+    updated_at: datetime = utc_field(default_now=True, nullable=False)
