@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     export_expiry_days: int = 7
     correction_approval_threshold_minor: int = 50_000  # in the reporting currency
     privacy_default_deadline_days: int = 30
+    # `python -m dashboard remind privacy`: what goes in the daily digest, and the SMTP server it goes to.
+    privacy_remind_due_within_days: int = 7
+    privacy_remind_client_wait_days: int = 5
+    smtp_host: str = ""  # empty: reminders are not configured
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""
+    smtp_security: str = "starttls"  # starttls | ssl | none (none only for a local relay)
+    smtp_timeout_seconds: float = 20.0
 
     @classmethod
     def settings_customise_sources(
