@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.errors import ValidationError
 from dashboard.privacy import requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
+from dashboard.privacy.jurisdiction import jurisdiction_note
 from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS
 from dashboard.ui.access import require_page
 from dashboard.ui.privacy import FieldErrors, jurisdiction_label, type_label, viewer_today
@@ -14,7 +15,14 @@ from dashboard.ui.store import db_session
 actor = require_page("privacy_intake")
 st.title("Log a privacy request")
 
-TEXT_KEYS = ("intake_name", "intake_email", "intake_notes")
+TEXT_KEYS = (
+    "intake_name",
+    "intake_email",
+    "intake_notes",
+    "intake_country",
+    "intake_region",
+    "intake_jurisdiction_reason",
+)
 if st.session_state.pop("intake_reset", False):  # after a logged request: an empty form, set before drawing
     for key in TEXT_KEYS:
         st.session_state[key] = ""
@@ -24,6 +32,7 @@ logged = st.session_state.pop("intake_logged", None)
 if logged:
     st.success(f"Request #{logged['id']} logged. Due {logged['due_on']:%d %b %Y}.", icon=":material/check:")
     st.text(f"Subject: {logged['name']}")
+    st.info(logged["jurisdiction_note"], icon=":material/gavel:")
     for duplicate in logged["duplicates"]:
         st.warning(
             f"Likely duplicate of open request #{duplicate}: same type, same email.",
@@ -35,6 +44,8 @@ last_id = st.session_state.get("intake_last_id")
 if last_id and st.button(f"Open request #{last_id}", icon=":material/open_in_new:"):
     st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(last_id)})
 
+SUGGESTED = ""
+SUGGESTED_LABEL = "Suggested (from what the store knows about the subject)"
 accounts = client_accounts()
 errors = FieldErrors()
 with st.form("intake"):
@@ -57,10 +68,26 @@ with st.form("intake"):
         key="intake_account",
     )
     errors.slot("account_id")
+    country = st.text_input(
+        "Subject's country (ISO code, e.g. DE, US, TR)", max_chars=2, key="intake_country"
+    )
+    errors.slot("subject_country")
+    region = st.text_input(
+        "Subject's US state or Canadian province (code, e.g. CO, QC)", max_chars=3, key="intake_region"
+    )
+    errors.slot("subject_region")
     jurisdiction = st.selectbox(
-        "Jurisdiction", list(JURISDICTION_LABELS), format_func=jurisdiction_label, key="intake_jurisdiction"
+        "Jurisdiction",
+        [SUGGESTED, *JURISDICTION_LABELS],
+        format_func=lambda key: SUGGESTED_LABEL if key == SUGGESTED else jurisdiction_label(key),
+        key="intake_jurisdiction",
+        help="Suggested from the subject's state or country, else their company's or the client's country.",
     )
     errors.slot("jurisdiction")
+    jurisdiction_reason = st.text_input(
+        "Reason, if you choose another jurisdiction than the suggested one", key="intake_jurisdiction_reason"
+    )
+    errors.slot("jurisdiction_reason")
     received_on = st.date_input("Date received", value=viewer_today(), key="intake_received")
     errors.slot("received_on")
     channel = st.selectbox(
@@ -82,7 +109,10 @@ if submitted:
                 subject_email=email,
                 subject_kind=subject_kind,
                 account_id=account_id,
-                jurisdiction=jurisdiction,
+                jurisdiction=jurisdiction or None,
+                subject_country=country,
+                subject_region=region,
+                jurisdiction_reason=jurisdiction_reason,
                 received_on=received_on,
                 channel=channel,
                 notes=notes,
@@ -102,6 +132,7 @@ if submitted:
             "due_on": request.due_on,
             "name": request.subject_name,
             "duplicates": duplicates,
+            "jurisdiction_note": jurisdiction_note(request),
         }
         st.session_state["intake_reset"] = True
         st.toast(f"Request #{request.id} logged.", icon=":material/check:")

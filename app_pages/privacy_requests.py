@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.csv_export import frame_to_csv
 from dashboard.errors import ConflictError, ValidationError
 from dashboard.ids import parse_id
-from dashboard.privacy import queue, requests
+from dashboard.privacy import calendar_feed, queue, requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
@@ -23,6 +24,12 @@ from dashboard.ui.privacy_detail import show_request
 from dashboard.ui.store import db_session
 
 actor = require_page("privacy")
+
+
+def _calendar(assignee_id: int | None) -> bytes:
+    with db_session() as session:
+        return calendar_feed.deadlines_ics(session, now=clock.now(), assignee_id=assignee_id)
+
 
 opened = st.query_params.get("id")
 if opened is not None:
@@ -158,6 +165,15 @@ st.download_button(
     file_name="privacy-queue.csv",
     mime="text/csv",
     icon=":material/download:",
+)
+calendar_mine = st.toggle("Calendar: only requests assigned to me", key="ics_mine")
+st.download_button(
+    "Deadlines for my calendar (ICS)",
+    lambda: _calendar(actor.user_id if calendar_mine else None),
+    file_name="privacy-deadlines.ics",
+    mime="text/calendar",
+    icon=":material/calendar_month:",
+    help="Every open request's due date and owed acknowledgement, as all-day events (no personal data).",
 )
 
 selected = picked.selection.rows if picked else []

@@ -75,6 +75,14 @@ PAGES: tuple[PageSpec, ...] = (
         _roles("privacy_officer"),
     ),
     PageSpec(
+        "data-map",
+        "app_pages/data_map.py",
+        "Data map",
+        ":material/account_tree:",
+        "Privacy",
+        _roles("privacy_officer"),
+    ),
+    PageSpec(
         "audit",
         "app_pages/audit_log.py",
         "Audit log",

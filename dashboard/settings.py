@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     # The threshold also applies to the sum of an account's corrections over this many days.
     correction_approval_window_days: int = 30
     privacy_default_deadline_days: int = 30
+    # `python -m dashboard remind privacy`: what goes in the daily digest, and the SMTP server it goes to.
+    privacy_remind_due_within_days: int = 7
+    privacy_remind_client_wait_days: int = 5
+    smtp_host: str = ""  # empty: reminders are not configured
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""
+    smtp_security: str = "starttls"  # starttls | ssl | none (none only for a local relay)
+    smtp_timeout_seconds: float = 20.0
 
     @classmethod
     def settings_customise_sources(

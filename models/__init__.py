@@ -2,7 +2,13 @@
 
 from models.accounts import Account, App, Contact, Installation, ZendeskConnection
 from models.billing import BillingCorrection
-from models.privacy import DataExport, PrivacyRequest, PrivacyRequestEvent, PrivacyRequestStep
+from models.privacy import (
+    DataExport,
+    PrivacyReminder,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    PrivacyRequestStep,
+)
 from models.stripe_mirror import (
     MrrChange,
     StripeCoupon,
@@ -54,6 +60,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "MrrChange",
+    "PrivacyReminder",
     "PrivacyRequest",
     "PrivacyRequestEvent",
     "PrivacyRequestStep",

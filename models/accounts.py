@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, utc_field
+from models.types import json_field, personal, utc_field
 
 
 class App(SQLModel, table=True):
@@ -40,13 +40,13 @@ class Contact(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id", index=True)
-    name: str = Field(max_length=200)
-    email: str = Field(max_length=320, index=True)
-    phone: str = Field(default="", max_length=64)
-    job_title: str = Field(default="", max_length=200)
+    name: str = Field(max_length=200, sa_column_kwargs=personal("name"))
+    email: str = Field(max_length=320, index=True, sa_column_kwargs=personal("contact_email"))
+    phone: str = Field(default="", max_length=64, sa_column_kwargs=personal("phone"))
+    job_title: str = Field(default="", max_length=200, sa_column_kwargs=personal("job_title"))
     is_primary: bool = False
-    marketing_opt_out: bool = Field(default=False, index=True)
-    marketing_opt_out_at: datetime | None = utc_field()
+    marketing_opt_out: bool = Field(default=False, index=True, sa_column_kwargs=personal("consent"))
+    marketing_opt_out_at: datetime | None = utc_field(personal_data="consent")
     anonymized_at: datetime | None = utc_field()
     created_at: datetime = utc_field(default_now=True, nullable=False)
     updated_at: datetime = utc_field(default_now=True, nullable=False)
@@ -87,8 +87,8 @@ class ZendeskConnection(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subdomain: str = Field(max_length=100, unique=True)
-    email: str = Field(max_length=320)
-    token_encrypted: str = Field(default="", max_length=2000)
+    email: str = Field(max_length=320, sa_column_kwargs=personal("contact_email"))
+    token_encrypted: str = Field(default="", max_length=2000, sa_column_kwargs=personal("credential"))
     enabled: bool = True
     created_at: datetime = utc_field(default_now=True, nullable=False)
     last_synced_at: datetime | None = utc_field()

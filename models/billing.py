@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, utc_field
+from models.types import json_field, personal, utc_field
 
 
 class CorrectionStatus(StrEnum):
@@ -46,13 +46,13 @@ class BillingCorrection(SQLModel, table=True):
     # What the target looked like when the form was opened; a mismatch at submit means a stale form.
     target_fingerprint: str | None = Field(default=None, max_length=128)
     reason_category: str = Field(max_length=48)
-    reason_text: str = Field(max_length=2000)
+    reason_text: str = Field(max_length=2000, sa_column_kwargs=personal("free_text"))
     idempotency_key: str = Field(max_length=80, unique=True)
-    requested_by: str = Field(max_length=320)
+    requested_by: str = Field(max_length=320, sa_column_kwargs=personal("staff_identity"))
     requested_at: datetime = utc_field(default_now=True, nullable=False)
-    decided_by: str | None = Field(default=None, max_length=320)
+    decided_by: str | None = Field(default=None, max_length=320, sa_column_kwargs=personal("staff_identity"))
     decided_at: datetime | None = utc_field()
-    decision_reason: str | None = Field(default=None, max_length=2000)
+    decision_reason: str | None = Field(default=None, max_length=2000, sa_column_kwargs=personal("free_text"))
     executed_at: datetime | None = utc_field()
     attempts: int = 0  # sends to Stripe (a look for the result without a send is not one)
     # The idempotency key of the current send, committed with `sending` before the call; resending an

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, utc_field
+from models.types import json_field, personal, utc_field
 
 
 class StripeCustomer(SQLModel, table=True):
@@ -20,10 +20,12 @@ class StripeCustomer(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
-    email: str | None = Field(default=None, max_length=320, index=True)
-    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(
+        default=None, max_length=320, index=True, sa_column_kwargs=personal("contact_email")
+    )
+    name: str | None = Field(default=None, max_length=200, sa_column_kwargs=personal("name"))
     currency: str | None = Field(default=None, max_length=3)
-    balance: int = 0
+    balance: int = Field(default=0, sa_column_kwargs=personal("billing"))
     delinquent: bool = False
     stripe_metadata: dict[str, Any] = json_field()
     created: datetime | None = utc_field()
@@ -161,8 +163,8 @@ class StripePayment(SQLModel, table=True):
     status: str = Field(max_length=16)  # succeeded|pending|failed
     paid: bool = False
     refunded: bool = False
-    card_brand: str | None = Field(default=None, max_length=32)
-    card_last4: str | None = Field(default=None, max_length=4)
+    card_brand: str | None = Field(default=None, max_length=32, sa_column_kwargs=personal("billing"))
+    card_last4: str | None = Field(default=None, max_length=4, sa_column_kwargs=personal("billing"))
     created: datetime | None = utc_field(index=True)
 
 
@@ -192,7 +194,7 @@ class StripeCreditNote(SQLModel, table=True):
     status: str = Field(max_length=16)  # issued | void
     type: str = Field(default="pre_payment", max_length=24)
     reason: str | None = Field(default=None, max_length=64)
-    memo: str | None = Field(default=None, max_length=500)
+    memo: str | None = Field(default=None, max_length=500, sa_column_kwargs=personal("free_text"))
     refund_id: str | None = Field(default=None, max_length=64)
     created: datetime | None = utc_field(index=True)
 

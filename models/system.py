@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, utc_field
+from models.types import json_field, personal, utc_field
 
 ROLES = ("account_manager", "privacy_officer", "executive", "admin")
 
@@ -18,11 +18,11 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=320, unique=True, index=True)
-    name: str = Field(default="", max_length=200)
+    email: str = Field(max_length=320, unique=True, index=True, sa_column_kwargs=personal("staff_identity"))
+    name: str = Field(default="", max_length=200, sa_column_kwargs=personal("name"))
     role: str = Field(max_length=32, index=True)
     # Null for users who only sign in through OIDC.
-    password_hash: str | None = Field(default=None, max_length=255)
+    password_hash: str | None = Field(default=None, max_length=255, sa_column_kwargs=personal("credential"))
     active: bool = Field(default=True, index=True)
     failed_logins: int = 0
     locked_until: datetime | None = utc_field()
@@ -49,12 +49,12 @@ class LoginSession(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
-    token_hash: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True, sa_column_kwargs=personal("credential"))
     created_at: datetime = utc_field(default_now=True, nullable=False)
     last_seen_at: datetime = utc_field(default_now=True, nullable=False)
     expires_at: datetime = utc_field(nullable=False)
     revoked_at: datetime | None = utc_field()
-    user_agent: str = Field(default="", max_length=200)
+    user_agent: str = Field(default="", max_length=200, sa_column_kwargs=personal("device_data"))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -65,13 +65,13 @@ class AuditEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = utc_field(default_now=True, nullable=False, index=True)
-    actor: str = Field(max_length=320, index=True)
+    actor: str = Field(max_length=320, index=True, sa_column_kwargs=personal("staff_identity"))
     actor_role: str = Field(max_length=32)
     action: str = Field(max_length=64, index=True)
     target_type: str = Field(default="", max_length=64)
     target_id: str = Field(default="", max_length=128)
     account_id: int | None = Field(default=None, index=True)
-    details: dict[str, Any] = json_field()
+    details: dict[str, Any] = json_field(personal_data="free_text")
     prev_hash: str = Field(max_length=64)
     row_hash: str = Field(max_length=64, unique=True)
 
@@ -95,7 +95,7 @@ class SyncRun(SQLModel, table=True):
     status: str = Field(default="running", max_length=16, index=True)  # running|succeeded|failed|partial
     started_at: datetime = utc_field(default_now=True, nullable=False)
     finished_at: datetime | None = utc_field()
-    triggered_by: str = Field(default="system", max_length=320)
+    triggered_by: str = Field(default="system", max_length=320, sa_column_kwargs=personal("staff_identity"))
     counts: dict[str, Any] = json_field()
     message: str = Field(default="", max_length=4000)
     error: str | None = Field(default=None, max_length=4000)
@@ -132,4 +132,4 @@ class FxRate(SQLModel, table=True):
     currency: str = Field(primary_key=True, max_length=3)
     rate: Decimal = Field(sa_column=Column(Numeric(18, 8), nullable=False))
     updated_at: datetime = utc_field(default_now=True, nullable=False)
-    updated_by: str = Field(default="system", max_length=320)
+    updated_by: str = Field(default="system", max_length=320, sa_column_kwargs=personal("staff_identity"))

@@ -39,9 +39,18 @@ def utcnow() -> datetime:
     return clock.now()
 
 
-def utc_field(*, index: bool = False, nullable: bool = True, default_now: bool = False) -> Any:
+def personal(category: str) -> dict[str, Any]:
+    """`sa_column_kwargs` for a column that holds personal data of `category` (models.data_map.Category)."""
+    return {"info": {"personal_data": category}}
+
+
+def utc_field(
+    *, index: bool = False, nullable: bool = True, default_now: bool = False, personal_data: str | None = None
+) -> Any:
     """A UTC datetime column; `default_now` fills it with the current time on insert."""
     kwargs: dict[str, Any] = {"sa_type": UTCDateTime, "index": index, "nullable": nullable}
+    if personal_data:
+        kwargs["sa_column_kwargs"] = personal(personal_data)
     if default_now:
         kwargs["default_factory"] = utcnow
     else:
@@ -49,5 +58,8 @@ def utc_field(*, index: bool = False, nullable: bool = True, default_now: bool =
     return Field(**kwargs)
 
 
-def json_field(*, default_factory: Any = dict) -> Any:
-    return Field(default_factory=default_factory, sa_type=JSON)
+def json_field(*, default_factory: Any = dict, personal_data: str | None = None) -> Any:
+    kwargs: dict[str, Any] = {"default_factory": default_factory, "sa_type": JSON}
+    if personal_data:
+        kwargs["sa_column_kwargs"] = personal(personal_data)
+    return Field(**kwargs)

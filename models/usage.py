@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import utc_field
+from models.types import personal, utc_field
 
 
 class UsageEvent(SQLModel, table=True):
@@ -26,12 +26,12 @@ class UsageEvent(SQLModel, table=True):
     account_id: int = Field(index=True)
     app_id: int
     feature: str = Field(max_length=64)
-    actor_hash: str = Field(max_length=64, index=True)
+    actor_hash: str = Field(max_length=64, index=True, sa_column_kwargs=personal("pseudonymous_id"))
     occurred_at: datetime = utc_field(index=True, nullable=False)
-    ip_address: str | None = Field(default=None, max_length=45)
-    user_agent: str | None = Field(default=None, max_length=500)
-    browser: str | None = Field(default=None, max_length=64)
-    os: str | None = Field(default=None, max_length=64)
+    ip_address: str | None = Field(default=None, max_length=45, sa_column_kwargs=personal("ip_address"))
+    user_agent: str | None = Field(default=None, max_length=500, sa_column_kwargs=personal("device_data"))
+    browser: str | None = Field(default=None, max_length=64, sa_column_kwargs=personal("device_data"))
+    os: str | None = Field(default=None, max_length=64, sa_column_kwargs=personal("device_data"))
     ingested_at: datetime = utc_field(default_now=True, nullable=False)
 
 
@@ -72,7 +72,7 @@ class UsageActorDay(SQLModel, table=True):
     day: date = Field(index=True)
     app_id: int
     account_id: int = Field(index=True)
-    actor_hash: str = Field(max_length=64)
+    actor_hash: str = Field(max_length=64, sa_column_kwargs=personal("pseudonymous_id"))
 
 
 class AppDailyActives(SQLModel, table=True):

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import clock
 from dashboard.audit_query import day_bounds
-from dashboard.privacy.deadlines import ccpa_due, gdpr_due, uk_gdpr_due
+from dashboard.privacy.deadlines import due_on
 from dashboard.privacy.queue import urgency
 from dashboard.revenue.metrics import month_start, months_between, next_month
 from dashboard.settings import PROJECT_ROOT
@@ -122,9 +122,9 @@ def test_the_months_of_a_range_ending_on_a_month_end() -> None:
 def test_deadlines_counted_over_month_ends_and_leap_days(
     received: date, gdpr: date, uk_gdpr: date, ccpa: date
 ) -> None:
-    assert gdpr_due(received) == gdpr
-    assert uk_gdpr_due(received) == uk_gdpr
-    assert ccpa_due(received) == ccpa
+    assert due_on("eu_gdpr", received) == gdpr
+    assert due_on("uk_gdpr", received) == uk_gdpr
+    assert due_on("ccpa", received) == ccpa
 
 
 @pytest.mark.parametrize(

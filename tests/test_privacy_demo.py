@@ -7,10 +7,11 @@ from sqlmodel import Session, select
 
 from dashboard.db import make_engine
 from dashboard.demo import seed_demo
+from dashboard.demo.privacy import DEMO_JURISDICTIONS
 from dashboard.privacy.queue import urgency
 from dashboard.privacy.states import STATUS_LABELS
 from models import PrivacyRequest, PrivacyRequestEvent
-from models.privacy import JURISDICTIONS, REQUEST_TYPES
+from models.privacy import REQUEST_TYPES
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 
@@ -21,7 +22,7 @@ def test_demo_covers_every_type_status_and_deadline_case(engine) -> None:
         rows = session.exec(select(PrivacyRequest)).all()
         events = session.exec(select(PrivacyRequestEvent)).all()
     assert {(r.type, r.status) for r in rows} >= {(t, s) for t in REQUEST_TYPES for s in STATUS_LABELS}
-    assert {r.jurisdiction for r in rows} == set(JURISDICTIONS)
+    assert {r.jurisdiction for r in rows} == set(DEMO_JURISDICTIONS)
     levels = [urgency(r.due_on, today=NOW.date(), status=r.status).label for r in rows]
     assert "due today" in levels and any(label.startswith("overdue") for label in levels)
     processor = [r for r in rows if r.is_processor]

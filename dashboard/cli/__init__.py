@@ -14,17 +14,20 @@ purge_app = typer.Typer(help="Retention jobs.", no_args_is_help=True)
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 corrections_app = typer.Typer(help="Billing corrections.", no_args_is_help=True)
+remind_app = typer.Typer(help="Reminder emails.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(purge_app, name="purge")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(corrections_app, name="corrections")
+app.add_typer(remind_app, name="remind")
 
 # Each module registers its commands on the groups above (one import a line).
 from dashboard.cli import admin  # noqa: E402,F401,I001
 from dashboard.cli import corrections  # noqa: E402,F401
 from dashboard.cli import exports  # noqa: E402,F401
+from dashboard.cli import remind  # noqa: E402,F401
 from dashboard.cli import stripe  # noqa: E402,F401
 from dashboard.cli import usage  # noqa: E402,F401
 from dashboard.cli import zendesk  # noqa: E402,F401

@@ -17,8 +17,10 @@ from dashboard.demo.context import DemoContext
 from dashboard.privacy import deadlines
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
 from models import Account, Contact, PrivacyRequest, PrivacyRequestEvent, User
-from models.privacy import JURISDICTIONS, REQUEST_TYPES
+from models.privacy import REQUEST_TYPES
 
+# The demo spreads its requests over these rules (deadline_rules.toml has them all).
+DEMO_JURISDICTIONS = ("eu_gdpr", "uk_gdpr", "ccpa", "vcdpa", "lgpd", "other", "kvkk", "co_cpa", "pipeda")
 CHANNELS = ("email", "email", "web_form", "web_form", "zendesk_ticket", "letter", "phone")
 DENIAL_REASONS = (
     "Identity could not be verified after two requests for proof.",
@@ -91,7 +93,7 @@ def _showcase(today: date) -> list[dict[str, Any]]:
                 {
                     "kind": kind,
                     "status": status,
-                    "jurisdiction": JURISDICTIONS[(t_index + s_index) % len(JURISDICTIONS)],
+                    "jurisdiction": DEMO_JURISDICTIONS[(t_index + s_index) % len(DEMO_JURISDICTIONS)],
                     "received_on": today - timedelta(days=3 + 4 * s_index + t_index),
                     "processor": status == "awaiting_client",
                 }
@@ -183,7 +185,7 @@ def _random_spec(ctx: DemoContext, today: date) -> dict[str, Any]:
     return {
         "kind": rng.choices(REQUEST_TYPES, weights=(35, 10, 10, 30, 15))[0],
         "status": status,
-        "jurisdiction": rng.choices(JURISDICTIONS, weights=(30, 20, 25, 8, 7, 10))[0],
+        "jurisdiction": rng.choices(DEMO_JURISDICTIONS, weights=(30, 20, 25, 8, 7, 10, 4, 3, 3))[0],
         "received_on": today - timedelta(days=age),
         "processor": status == "awaiting_client" or rng.random() < 0.15,
         "extended": status in ("in_progress", "completed") and rng.random() < 0.05,

@@ -17,10 +17,11 @@ from dashboard import audit
 from dashboard.errors import ConflictError, ValidationError
 from dashboard.identity import Actor
 from dashboard.privacy import deadlines
+from dashboard.privacy import jurisdiction as jurisdictions
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS, check_transition, is_open
 from dashboard.users import normalise_email
 from models import Account, Contact, PrivacyRequest, PrivacyRequestEvent, User
-from models.privacy import JURISDICTIONS, REQUEST_TYPES
+from models.privacy import REQUEST_TYPES
 from models.types import utcnow
 
 TYPE_LABELS = {
@@ -228,15 +229,22 @@ def create_request(
     type: str,
     subject_name: str,
     subject_email: str,
-    jurisdiction: str,
+    jurisdiction: str | None,
     received_on: date | None,
     subject_kind: str = "customer_contact",
     account_id: int | None = None,
     channel: str = "email",
     notes: str = "",
+    subject_country: str = "",
+    subject_region: str = "",
+    jurisdiction_reason: str = "",
     today: date | None = None,
 ) -> PrivacyRequest:
-    """Log a new request with its legal deadlines. Bad input raises ValidationError and writes nothing."""
+    """Log a new request with its legal deadlines. Bad input raises ValidationError and writes nothing.
+
+    `jurisdiction=None` takes the suggestion (`jurisdiction.suggest`); a different choice, where the
+    suggestion rests on something known about the subject, needs `jurisdiction_reason` (audited).
+    """
     today = today or utcnow().date()
     _choice(type, REQUEST_TYPES, field="type", label="request type")
     name = _clean_text(
@@ -244,7 +252,7 @@ def create_request(
     )
     email = _subject_email(subject_email)
     _choice(subject_kind, SUBJECT_KINDS, field="subject_kind", label="kind of subject")
-    _choice(jurisdiction, JURISDICTIONS, field="jurisdiction", label="jurisdiction")
+    country, region = jurisdictions.clean_location(subject_country, subject_region)
     received = _received_on(received_on, today)
     _choice(channel, CHANNELS, field="channel", label="channel")
     notes = _clean_text(notes, field="notes", label="notes", limit=MAX_NOTES, required=False)
@@ -254,6 +262,17 @@ def create_request(
         raise ValidationError("Choose the client whose Zendesk the end user belongs to.", field="account_id")
     if account_id is not None and session.get(Account, account_id) is None:
         raise ValidationError("Choose a client account from the list.", field="account_id")
+    suggestion = jurisdictions.suggest(
+        session,
+        subject_country=country,
+        subject_region=region,
+        subject_email=email,
+        account_id=account_id,
+        is_processor=is_processor,
+    )
+    jurisdiction = suggestion.jurisdiction if jurisdiction is None else jurisdiction
+    _choice(jurisdiction, deadlines.RULES, field="jurisdiction", label="jurisdiction")
+    override_reason = _override_reason(suggestion, jurisdiction, jurisdiction_reason)
     found = deadlines.initial_deadlines(jurisdiction, received_on=received)
     duplicates = likely_duplicates(session, type=type, email=email)
     request = PrivacyRequest(
@@ -265,6 +284,10 @@ def create_request(
         account_id=account_id if is_processor or contact is None else contact.account_id,
         contact_id=contact.id if contact else None,
         jurisdiction=jurisdiction,
+        subject_country=country,
+        subject_region=region,
+        suggested_jurisdiction=suggestion.jurisdiction,
+        jurisdiction_reason=override_reason,
         channel=channel,
         notes=notes,
         received_on=received,
@@ -278,6 +301,9 @@ def create_request(
     details = {
         "type": type,
         "jurisdiction": jurisdiction,
+        "suggested_jurisdiction": suggestion.jurisdiction,
+        "suggestion_basis": str(suggestion.basis),
+        **({"jurisdiction_override_reason": override_reason} if override_reason else {}),
         "due_on": found.due_on.isoformat(),
         "processor": is_processor,
         "likely_duplicate_of": [d.id for d in duplicates],
@@ -293,6 +319,22 @@ def create_request(
         details=details,
     )
     return request
+
+
+def _override_reason(suggestion: jurisdictions.Suggestion, chosen: str, reason: str) -> str | None:
+    """The officer's reason for choosing another law than the suggestion (required where it had a basis)."""
+    reason = _clean_text(
+        reason, field="jurisdiction_reason", label="reason", limit=MAX_REASON, required=False
+    )
+    if suggestion.has_basis and chosen != suggestion.jurisdiction and not reason:
+        raise ValidationError(
+            f"Suggested: {suggestion.explanation} Give a reason for choosing "
+            f"{deadlines.rule_for(chosen).label} instead.",
+            field="jurisdiction_reason",
+        )
+    if chosen == suggestion.jurisdiction:
+        return None
+    return reason or None
 
 
 def _contact_by_email(session: Session, email: str) -> Contact | None:
@@ -491,6 +533,60 @@ def extend(
             "from": request.due_on.isoformat() if request.due_on else None,
             "to": new_due.isoformat(),
             "notified_on": notified_on.isoformat(),
+        },
+    )
+
+
+def change_jurisdiction(
+    session: Session,
+    actor: Actor,
+    *,
+    request_id: int,
+    expected_version: int,
+    jurisdiction: str,
+    reason: str,
+) -> PrivacyRequest:
+    """Put the request under another law, with a reason; its deadlines are counted again under it."""
+    request = load_for_change(session, request_id, expected_version)
+    require_open(request, "moved to another jurisdiction")
+    _choice(jurisdiction, deadlines.RULES, field="jurisdiction", label="jurisdiction")
+    if jurisdiction == request.jurisdiction:
+        raise ValidationError("The request is already under that jurisdiction.", field="jurisdiction")
+    reason = _clean_text(
+        reason, field="jurisdiction_reason", label="reason for the change", limit=MAX_REASON, required=True
+    )
+    rule = deadlines.rule_for(jurisdiction)
+    found = deadlines.initial_deadlines(
+        jurisdiction, received_on=request.received_on, clock_started_on=request.clock_started_on
+    )
+    changes: dict[str, Any] = {
+        "jurisdiction": jurisdiction,
+        "jurisdiction_reason": reason,
+        "acknowledge_by": found.acknowledge_by,
+        "due_on": found.due_on,
+    }
+    if request.extended and rule.extendable and not request.is_processor:
+        changes["due_on"] = deadlines.extended_deadline(
+            jurisdiction, received_on=request.received_on, clock_started_on=request.clock_started_on
+        )
+    elif request.extended:
+        changes.update(extended=False)  # the new law allows no extension: its first deadline applies
+    old, new = deadlines.rule_for(request.jurisdiction).label, rule.label
+    return save_change(
+        session,
+        actor,
+        request,
+        expected_version,
+        action="privacy_request_jurisdiction_changed",
+        kind="jurisdiction_changed",
+        changes=changes,
+        text=f"{old} → {new}: {reason}",
+        details={
+            "from": request.jurisdiction,
+            "to": jurisdiction,
+            "suggested": request.suggested_jurisdiction,
+            "reason": reason,
+            "due_on": changes["due_on"].isoformat(),
         },
     )
 

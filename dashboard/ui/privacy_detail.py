@@ -9,6 +9,8 @@ from dashboard.csv_export import frame_to_csv
 from dashboard.errors import ValidationError
 from dashboard.identity import Actor
 from dashboard.privacy import deadlines, requests, subjects
+from dashboard.privacy.deadlines import JURISDICTION_LABELS
+from dashboard.privacy.jurisdiction import jurisdiction_note
 from dashboard.privacy.queue import urgency
 from dashboard.privacy.states import allowed_next, is_open
 from dashboard.ui.privacy import (
@@ -94,6 +96,7 @@ def _show_facts(request: PrivacyRequest, client: Account | None, assignee: User 
     st.caption("Subject")
     st.text(f"{request.subject_name} <{request.subject_email}>")
     facts = {
+        "Law": jurisdiction_note(request),
         "Received": f"{request.received_on:%d %b %Y} via {request.channel.replace('_', ' ')}",
         "Clock started": f"{request.clock_started_on:%d %b %Y}" if request.clock_started_on else "—",
         "Acknowledge by": f"{request.acknowledge_by:%d %b %Y}" if request.acknowledge_by else "—",
@@ -169,7 +172,16 @@ def _show_actions(
     actor: Actor, request: PrivacyRequest, officers: list[User], contacts: list[Contact]
 ) -> None:
     tabs = st.tabs(
-        ["Status", "Assign", "Extend", "Note", "Client (processor)", "Correct contact", "Marketing opt-out"]
+        [
+            "Status",
+            "Assign",
+            "Extend",
+            "Note",
+            "Client (processor)",
+            "Correct contact",
+            "Marketing opt-out",
+            "Jurisdiction",
+        ]
     )
     with tabs[0]:
         _status_form(actor, request)
@@ -185,6 +197,38 @@ def _show_actions(
         _correction_form(actor, request, contacts)
     with tabs[6]:
         _opt_out_form(actor, request, contacts)
+    with tabs[7]:
+        _jurisdiction_form(actor, request)
+
+
+def _jurisdiction_form(actor: Actor, request: PrivacyRequest) -> None:
+    st.caption(jurisdiction_note(request))
+    if not is_open(request.status):
+        return
+    errors = FieldErrors()
+    others = [key for key in JURISDICTION_LABELS if key != request.jurisdiction]
+    with st.form(f"jurisdiction_{request.id}"):
+        chosen = st.selectbox(
+            "Move to jurisdiction",
+            others,
+            format_func=jurisdiction_label,
+            key=f"jurisdiction_to_{request.id}",
+        )
+        errors.slot("jurisdiction")
+        reason = st.text_area("Reason for the change", key=f"jurisdiction_reason_{request.id}")
+        errors.slot("jurisdiction_reason")
+        st.caption("The deadlines are counted again under the new law, from the same receipt date.")
+        if st.form_submit_button("Change jurisdiction", type="primary") and save_request_change(
+            requests.change_jurisdiction,
+            actor,
+            request_id=request.id,
+            errors=errors,
+            done=f"Now under {jurisdiction_label(chosen)}.",
+            draft={"Jurisdiction": jurisdiction_label(chosen), "Reason": reason},
+            jurisdiction=chosen,
+            reason=reason,
+        ):
+            st.rerun()
 
 
 def _status_form(actor: Actor, request: PrivacyRequest) -> None:

@@ -21,6 +21,7 @@ def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
     wait_idle(page)
     page.get_by_label("Subject's name").fill("Journey <b>Tester</b>")
     page.get_by_label("Subject's email").fill("journey.tester@example.com")
+    page.get_by_label("Subject's country").fill("DE")  # suggests EU GDPR, which allows an extension
     page.get_by_role("textbox", name="Notes").fill("Asked by email for a copy of everything we hold.")
     click_button(page, "Log request")
     success = page.get_by_text(re.compile(r"Request #\d+ logged\. Due"))
