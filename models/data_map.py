@@ -148,6 +148,18 @@ TABLES: dict[str, TableInfo] = {
         "Until expiry (7 days)",
         "the console",
     ),
+    "login_throttles": TableInfo(
+        "Counting failed sign-ins for emails without a local password (no account enumeration)",
+        Basis.LEGITIMATE_INTERESTS,
+        "While the count matters: reset by a lockout's end or a successful sign-in",
+        "the sign-in form",
+    ),
+    "job_locks": TableInfo(
+        "Which process runs a scheduled job now",
+        Basis.LEGITIMATE_INTERESTS,
+        "While the job runs",
+        "the console",
+    ),
     "audit_events": TableInfo(
         "Proof of who did what (security, accountability)",
         Basis.LEGAL_OBLIGATION,
@@ -202,6 +214,7 @@ NOT_PERSONAL: dict[str, str] = {
     "billing_corrections.result": "Stripe ids and statuses",
     "privacy_reminders.reason": "one of a fixed list",
     "sync_runs.message": "counts and outcomes of a job run",
+    "job_locks.name": "the name of a scheduled job",
     "sync_runs.error": "error text of a job run",
     "audit_events.actor_role": "a role name",
     "billing_corrections.error_message": "Stripe's error text",

@@ -37,7 +37,9 @@ class LoginThrottle(SQLModel, table=True):
 
     __tablename__ = "login_throttles"
 
-    email_hash: str = Field(primary_key=True, max_length=64)  # SHA-256 of the lower-cased email
+    email_hash: str = Field(  # SHA-256 of the lower-cased email
+        primary_key=True, max_length=64, sa_column_kwargs=personal("pseudonymous_id")
+    )
     failed_logins: int = 0
     locked_until: datetime | None = utc_field()
 
@@ -108,7 +110,7 @@ class JobLock(SQLModel, table=True):
     __tablename__ = "job_locks"
 
     name: str = Field(primary_key=True, max_length=64)
-    holder: str = Field(max_length=320)
+    holder: str = Field(max_length=320, sa_column_kwargs=personal("staff_identity"))
     host: str = Field(max_length=255)
     pid: int
     acquired_at: datetime = utc_field(default_now=True, nullable=False)
