@@ -28,6 +28,7 @@ from dashboard.identity import Actor
 from dashboard.zendesk_connections import SUBDOMAIN_RE
 from dashboard.zendesk_sync import account_for_subdomain, company_app_ids
 from models import Account, Installation
+from models.types import MAX_BIGINT, MAX_INTEGER
 
 SOURCE = "marketplace_csv"
 REQUIRED_COLUMNS = ("subdomain", "app_id", "installation_id", "installed_at")
@@ -110,7 +111,7 @@ def _text(cells: dict[str, str | None], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _int(cells: dict[str, str | None], name: str, *, required: bool) -> int | None:
+def _int(cells: dict[str, str | None], name: str, *, required: bool, maximum: int = MAX_BIGINT) -> int | None:
     raw = _text(cells, name)
     if not raw:
         if required:
@@ -122,6 +123,8 @@ def _int(cells: dict[str, str | None], name: str, *, required: bool) -> int | No
         raise RowError(f"{name} is not a whole number: {raw!r}") from error
     if value < 0:
         raise RowError(f"{name} is negative: {raw!r}")
+    if value > maximum:
+        raise RowError(f"{name} is too large: {raw!r} (at most {maximum})")
     return value
 
 
@@ -161,7 +164,7 @@ def _values(cells: dict[str, str | None]) -> dict[str, Any]:
         "state": state,
         "plan_name": _bounded(cells, "plan", 100),
         "paid": paid in _TRUE,
-        "seats": _int(cells, "seats", required=False),
+        "seats": _int(cells, "seats", required=False, maximum=MAX_INTEGER),
         "stripe_subscription_id": _bounded(cells, "stripe_subscription_id", 64) or None,
         "installed_at": installed_at,
         "uninstalled_at": uninstalled_at if state == "uninstalled" else None,

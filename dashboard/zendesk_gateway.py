@@ -33,6 +33,8 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import User
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
+from models.types import MAX_BIGINT, MAX_INTEGER
+
 log = logging.getLogger(__name__)
 
 ZENDESK_DOMAIN = "zendesk.com"
@@ -87,6 +89,18 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+def _as_id(value: Any) -> int | None:
+    """A Zendesk id (12-14 digits today): a positive whole number that fits 64 bits, else None."""
+    number = _as_int(value)
+    return number if number is not None and 0 < number <= MAX_BIGINT else None
+
+
+def _as_seats(value: Any) -> int | None:
+    """A seat count (stored in a 32-bit column): 0 up to MAX_INTEGER, else None (unknown)."""
+    number = _as_int(value)
+    return number if number is not None and 0 <= number <= MAX_INTEGER else None
+
+
 def _as_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -112,11 +126,11 @@ def parse_installation(payload: Any) -> ZendeskInstallation | None:
     """One installation from the API payload, or None when it lacks an id or an app id."""
     if not isinstance(payload, dict):
         return None
-    installation_id, app_id = _as_int(payload.get("id")), _as_int(payload.get("app_id"))
+    installation_id, app_id = _as_id(payload.get("id")), _as_id(payload.get("app_id"))
     if installation_id is None or app_id is None:
         return None
     settings = _merged_settings(payload)
-    seats = next((_as_int(settings[name]) for name in SEAT_SETTING_NAMES if name in settings), None)
+    seats = next((_as_seats(settings[name]) for name in SEAT_SETTING_NAMES if name in settings), None)
     plan = payload.get("plan_information")
     plan_name = plan.get("name") if isinstance(plan, dict) else None
     subscription = payload.get("stripe_subscription_id")

@@ -9,12 +9,14 @@ outcomes; the caller owns the transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from dashboard import audit
@@ -25,7 +27,10 @@ from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, Zende
 from models import Account, App, Installation, SyncRun, ZendeskConnection
 from models.types import utcnow
 
+log = logging.getLogger(__name__)
+
 SYNC_KIND = "zendesk"
+STORE_ERROR_KIND = "store"  # Zendesk answered; the console's own database refused the rows
 Progress = Callable[[int, int, str], None]  # (done, total, subdomain being synced)
 
 
@@ -173,11 +178,21 @@ def _sync_one(
     finally:
         outcome.requests = client.requests_made
     outcome.fetched = len(found)
-    with session.begin_nested():
-        account = account_for_subdomain(session, credentials.subdomain)
-        store_account_installations(
-            session, account_id=account.id, found=found, app_ids=app_ids, now=now, outcome=outcome
+    try:
+        with session.begin_nested():
+            account = account_for_subdomain(session, credentials.subdomain)
+            store_account_installations(
+                session, account_id=account.id, found=found, app_ids=app_ids, now=now, outcome=outcome
+            )
+    except SQLAlchemyError as error:  # this account's savepoint is rolled back; the others still sync
+        log.exception("%s: storing the installations failed", credentials.subdomain)
+        outcome.ok, outcome.error_kind = False, STORE_ERROR_KIND
+        outcome.message = (
+            f"Fetched {outcome.fetched} installations from Zendesk, but the console's store refused to save "
+            f"them ({type(getattr(error, 'orig', None) or error).__name__}); nothing was changed for this "
+            "account. Check the database migrations are up to date (python -m dashboard migrate)."
         )
+        return outcome
     outcome.message = (
         f"{outcome.kept} of ours: {outcome.created} new, {outcome.updated} changed, "
         f"{outcome.uninstalled} uninstalled"
