@@ -19,7 +19,7 @@ from dashboard.zendesk_gateway import ZendeskGateway
 from models import Account, App, Contact, Installation, PrivacyRequest, UsageEvent
 from tests.fakes.fake_stripe import FakeStripe
 from tests.fakes.fake_zendesk import FakeAccount, FakeZendesk
-from tests.fakes.fake_zendesk_people import add_ticket, add_user
+from tests.fakes.fake_zendesk_people import add_ticket, add_user, commenter_ip
 
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -35,7 +35,13 @@ class Person:
     subscription: dict[str, Any] = field(default_factory=dict)
 
     def identifiers(self) -> list[str]:
-        return [self.name.lower(), self.email.lower(), self.marker.lower(), self.customer["id"].lower()]
+        return [
+            self.name.lower(),
+            self.email.lower(),
+            self.marker.lower(),
+            self.customer["id"].lower(),
+            commenter_ip(self.zendesk_user),
+        ]
 
 
 @dataclass
@@ -97,6 +103,7 @@ def build_world(
                 requester=person.zendesk_user,
                 subject=f"Help {number}",
                 ccs=[others[0].zendesk_user] if others else [],
+                assignee=agent,
                 comments=[
                     (person.zendesk_user, f"My tagger is stuck.{mention}"),
                     (agent, f"Hi, this is {agent['name']} ({agent['email']}), on it."),

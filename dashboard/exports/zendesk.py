@@ -1,7 +1,10 @@
 """Zendesk: the subject's user record, the tickets they requested and their comments.
 
 Comments hold other people's words: other people are named only as "another person", and their
-names and every email address other than the subject's are redacted from the text.
+names and every email address other than the subject's are redacted from the text. A ticket's assignee
+is "another person" too (never their id). Zendesk records each commenter's IP address, location and
+browser in the comment's `metadata.system`: the subject's own are exported (technical data about them),
+everyone else's are left out, as are their attachments' names (only how many there are).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ USER_FIELDS = (
     "active",
 )
 TICKET_FIELDS = ("id", "subject", "description", "status", "priority", "type", "created_at", "updated_at")
+# Comment metadata Zendesk records about whoever wrote the comment (metadata.system).
+COMMENTER_FIELDS = {"ip_address": "ip_address", "location": "location", "client": "browser"}
 
 
 class Redactor:
@@ -91,21 +96,53 @@ def _collect_tickets(
             {
                 "zendesk": target.subdomain,
                 **{name: redactor.text(_flat(ticket.get(name))) for name in TICKET_FIELDS},
+                "channel": _via_channel(ticket),
+                "assignee": _person(ticket.get("assignee_id"), user["id"]),
             }
         )
         for comment in comments[ticket["id"]]:
-            mine = comment.get("author_id") == user["id"]
             part.categories["zendesk_comments"].append(
                 {
                     "zendesk": target.subdomain,
                     "ticket_id": ticket["id"],
-                    "comment_id": comment.get("id"),
-                    "created_at": comment.get("created_at"),
-                    "public": comment.get("public"),
-                    "author": "you" if mine else OTHER_PERSON,
-                    "body": redactor.text(comment.get("body")),
+                    **_comment_record(comment, user["id"], redactor),
                 }
             )
+
+
+def _comment_record(comment: dict[str, Any], user_id: int, redactor: Redactor) -> dict[str, Any]:
+    """One comment: the subject's own with what Zendesk recorded about them, anyone else's without."""
+    mine = comment.get("author_id") == user_id
+    system = (comment.get("metadata") or {}).get("system") or {}
+    return {
+        "comment_id": comment.get("id"),
+        "created_at": comment.get("created_at"),
+        "public": comment.get("public"),
+        "author": _person(comment.get("author_id"), user_id),
+        "channel": _via_channel(comment),
+        "body": redactor.text(comment.get("body")),
+        **{column: system.get(key) if mine else None for key, column in COMMENTER_FIELDS.items()},
+        "attachments": _attachments(comment, mine, redactor),
+    }
+
+
+def _attachments(comment: dict[str, Any], mine: bool, redactor: Redactor) -> str:
+    """The subject's own attachments by file name; someone else's only counted."""
+    attachments = [a for a in comment.get("attachments") or [] if isinstance(a, dict)]
+    if mine:
+        return ", ".join(redactor.text(str(a.get("file_name") or "")) for a in attachments)
+    return f"{len(attachments)} from another person" if attachments else ""
+
+
+def _person(zendesk_user_id: Any, subject_id: int) -> str | None:
+    if zendesk_user_id is None:
+        return None
+    return "you" if zendesk_user_id == subject_id else OTHER_PERSON
+
+
+def _via_channel(record: dict[str, Any]) -> str | None:
+    via = record.get("via")
+    return via.get("channel") if isinstance(via, dict) else None
 
 
 def _other_names(
