@@ -19,7 +19,11 @@ Extending (privacy exports and deletions): add a method on `ZendeskClient` that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +35,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from zenpy import Zenpy
 from zenpy.lib.api_objects import User
-from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
+from zenpy.lib.exception import APIException, ZenpyException
 
 from models.types import MAX_BIGINT, MAX_INTEGER
 
@@ -156,22 +160,124 @@ def _timed_out(error: requests.ConnectionError) -> bool:
     return isinstance(reason, TimeoutError | urllib3.exceptions.TimeoutError)
 
 
-class LocalRedirectAdapter(HTTPAdapter):
-    """Sends https://{subdomain}.zendesk.com/... to `base` (a local fake), keeping the Host header."""
+class MonotonicTimer:
+    """Waits for the rate limiter; tests hand the gateway a virtual one (same two methods)."""
 
-    def __init__(self, base: str, **kwargs: Any) -> None:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep_until(self, deadline: float) -> None:
+        time.sleep(max(0.0, deadline - time.monotonic()))
+
+
+@dataclass
+class WaitBudget:
+    """Seconds that may be spent waiting out Zendesk's 429s: one per account and one per run."""
+
+    seconds: float
+    label: str  # "account's" or "run's"
+    setting: str  # the setting that sets it, named in the error so a person knows what to raise
+    spent: float = 0.0
+
+    def allows(self, wait: float) -> bool:
+        return self.spent + wait <= self.seconds
+
+
+class RateLimitWaitExceeded(requests.RequestException):
+    """Zendesk kept answering 429 past a wait budget; the message says which budget and how long."""
+
+
+class AccountRateLimiter:
+    """One Zendesk account's requests in one run, from every thread and sub-API of its client.
+
+    Paces requests to the account's limit in any sliding minute (Zendesk's `x-rate-limit` header, or
+    `per_minute` until one arrives), so the account's quota is not overrun; when Zendesk still answers 429
+    (other apps share the quota) every thread pauses for its `retry-after`, charged to the account's and
+    the run's wait budgets, and the request is sent again. A 429 without `retry-after` is handed back.
+    """
+
+    def __init__(
+        self, *, per_minute: int, budgets: list[WaitBudget], timer: MonotonicTimer, subdomain: str
+    ) -> None:
+        self.per_minute = per_minute
+        self.budgets = budgets
+        self.timer = timer
+        self.subdomain = subdomain
+        self.http_requests = 0
+        self.rate_limited = 0
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def wait_for_slot(self) -> None:
+        with self._lock:
+            now = self.timer.now()
+            while self._sent and self._sent[0] <= now - 60:
+                self._sent.popleft()
+            slot = max(now, self._paused_until, self._sent[-1] if self._sent else now)
+            if len(self._sent) >= self.per_minute:
+                slot = max(slot, self._sent[-self.per_minute] + 60)
+            self._sent.append(slot)
+            self.http_requests += 1
+        self.timer.sleep_until(slot)
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """Seconds to pause before sending again, or None when `response` is the answer to hand back."""
+        self._learn_limit(response)
+        if response.status_code != 429:
+            return None
+        wait = _as_int(response.headers.get("retry-after"))
+        if wait is None:
+            return None
+        wait = float(max(wait, 1))
+        with self._lock:
+            self.rate_limited += 1
+            spent = next((b for b in self.budgets if not b.allows(wait)), None)
+            if spent is not None:
+                raise RateLimitWaitExceeded(
+                    f"Zendesk kept answering 429 (rate limited) and asked for {wait:.0f} s more, past the "
+                    f"{spent.label} wait budget of {spent.seconds:.0f} s ({spent.spent:.0f} s already "
+                    f"waited; setting {spent.setting}). Retry later, or raise the budget."
+                )
+            for budget in self.budgets:
+                budget.spent += wait
+            self._paused_until = max(self._paused_until, self.timer.now() + wait)
+        return wait
+
+    def _learn_limit(self, response: requests.Response) -> None:
+        limit = _as_int(response.headers.get("x-rate-limit"))
+        if limit is not None and limit > 0:
+            self.per_minute = limit
+
+
+class ZendeskAdapter(HTTPAdapter):
+    """zenpy's transport for one account: every request paced and 429s waited out by `limiter`.
+    With `base` (a local fake), https://{subdomain}.zendesk.com/... goes there, keeping the Host header."""
+
+    def __init__(self, limiter: AccountRateLimiter, base: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._base = urlsplit(base)
+        self.limiter = limiter
+        self._base = urlsplit(base) if base else None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        while True:
+            self.limiter.wait_for_slot()
+            response = super().send(self._target(request), **kwargs)
+            if self.limiter.retry_after(response) is None:
+                break
+            response.close()
+        # zenpy only parses responses whose request URL is its own base URL: show the original one.
+        response.request, response.url = request, request.url or ""
+        return response
+
+    def _target(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._base is None:
+            return request
         original = urlsplit(request.url or "")
         local = request.copy()
         local.headers["Host"] = original.netloc
         local.url = urlunsplit((self._base.scheme, self._base.netloc, original.path, original.query, ""))
-        response = super().send(local, **kwargs)
-        # zenpy only parses responses whose request URL is its own base URL: show the original one.
-        response.request, response.url = request, request.url or ""
-        return response
+        return local
 
 
 @dataclass(frozen=True)
@@ -185,9 +291,13 @@ class UserMatches:
 class ZendeskClient:
     """zenpy for one Zendesk account, with its errors mapped to `ZendeskAccountError`."""
 
-    def __init__(self, zenpy: Zenpy, subdomain: str) -> None:
+    def __init__(
+        self, zenpy: Zenpy, subdomain: str, limiter: AccountRateLimiter, *, workers: int = 4
+    ) -> None:
         self.zenpy = zenpy
         self.subdomain = subdomain
+        self.limiter = limiter
+        self.workers = workers
         self.requests_made = 0
 
     @property
@@ -199,10 +309,8 @@ class ZendeskClient:
         """Run a zenpy call; any failure leaves as a `ZendeskAccountError` naming this account."""
         try:
             yield
-        except RatelimitBudgetExceeded as error:
-            raise ZendeskAccountError(
-                self.subdomain, "rate_limited", "Zendesk kept rate-limiting (429) past the wait budget."
-            ) from error
+        except RateLimitWaitExceeded as error:
+            raise ZendeskAccountError(self.subdomain, "rate_limited", str(error)) from error
         except APIException as error:
             raise self._api_error(error) from error
         except requests.Timeout as error:
@@ -294,6 +402,20 @@ class ZendeskClient:
             self.requests_made += 1
             return [comment.to_dict() for comment in self.zenpy.tickets.comments(ticket=ticket_id)]
 
+    def comments_of_tickets(
+        self, ticket_ids: Iterable[int], *, on_done: Callable[[int, list[dict[str, Any]]], None]
+    ) -> None:
+        """Every ticket's comments, `workers` tickets at a time (the limiter keeps the account's pace);
+        `on_done(ticket_id, comments)` runs in the caller's thread as each ticket finishes."""
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="zendesk-comments") as pool:
+            futures = {pool.submit(self.ticket_comments, ticket_id): ticket_id for ticket_id in ticket_ids}
+            try:
+                for future in as_completed(futures):
+                    on_done(futures[future], future.result())
+            finally:
+                for future in futures:
+                    future.cancel()
+
     def users_by_ids(self, user_ids: list[int]) -> list[dict[str, Any]]:
         """Several users at once (show_many, 100 a call), e.g. comment authors whose names to redact."""
         found: list[dict[str, Any]] = []
@@ -328,25 +450,39 @@ class ZendeskGateway:
     """Builds clients. `api_base` points every client at a local fake (tests, demos) instead of Zendesk."""
 
     timeout: float = 15.0
-    ratelimit_budget: int = 60
+    ratelimit_budget: float = 60  # seconds of 429 waits per account per run
+    run_ratelimit_budget: float = 600  # seconds of 429 waits over every account of a run
+    requests_per_minute: int = 200  # until Zendesk's x-rate-limit header says the account's own
+    comment_workers: int = 4
     api_base: str | None = None
+    timer: MonotonicTimer = field(default_factory=MonotonicTimer)
 
-    def client(self, *, subdomain: str, email: str, token: str) -> ZendeskClient:
-        session = requests.Session()
-        adapter_kwargs = Zenpy.http_adapter_kwargs()
-        adapter = (
-            LocalRedirectAdapter(self.api_base, **adapter_kwargs)
-            if self.api_base
-            else HTTPAdapter(**adapter_kwargs)
+    def run_budget(self) -> WaitBudget:
+        """One run's shared wait budget: create one per sync or export run and pass it to `client`."""
+        return WaitBudget(self.run_ratelimit_budget, "run's", "ZENDESK_RUN_RATELIMIT_BUDGET_SECONDS")
+
+    def client(
+        self, *, subdomain: str, email: str, token: str, run_budget: WaitBudget | None = None
+    ) -> ZendeskClient:
+        """A client for one account for one run: its own rate limiter and wait budget, shared by every
+        zenpy sub-API (zenpy's own budget would be per sub-API and for the client's whole life)."""
+        limiter = AccountRateLimiter(
+            per_minute=self.requests_per_minute,
+            budgets=[
+                WaitBudget(self.ratelimit_budget, "account's", "ZENDESK_RATELIMIT_BUDGET_SECONDS"),
+                run_budget or self.run_budget(),
+            ],
+            timer=self.timer,
+            subdomain=subdomain,
         )
-        session.mount("https://", adapter)
+        session = requests.Session()
+        session.mount("https://", ZendeskAdapter(limiter, self.api_base, **Zenpy.http_adapter_kwargs()))
         zenpy = Zenpy(
             subdomain=subdomain,
             email=email,
             token=token,
             timeout=self.timeout,
             disable_cache=True,
-            ratelimit_budget=self.ratelimit_budget,
             session=session,
         )
-        return ZendeskClient(zenpy, subdomain)
+        return ZendeskClient(zenpy, subdomain, limiter, workers=self.comment_workers)

@@ -23,7 +23,7 @@ from dashboard import audit
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
 from dashboard.zendesk_connections import ConnectionCredentials, enabled_credentials
-from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, ZendeskInstallation
+from dashboard.zendesk_gateway import WaitBudget, ZendeskAccountError, ZendeskGateway, ZendeskInstallation
 from models import Account, App, Installation, SyncRun, ZendeskConnection
 from models.types import utcnow
 
@@ -163,13 +163,19 @@ def _sync_one(
     credentials: ConnectionCredentials,
     app_ids: dict[int, int],
     now: datetime,
+    run_budget: WaitBudget,
 ) -> AccountOutcome:
     outcome = AccountOutcome(credentials.subdomain)
     if credentials.token is None:
         outcome.ok, outcome.error_kind = False, "auth"
         outcome.message = "The stored token cannot be read (secret key changed): enter the token again."
         return outcome
-    client = gateway.client(subdomain=credentials.subdomain, email=credentials.email, token=credentials.token)
+    client = gateway.client(
+        subdomain=credentials.subdomain,
+        email=credentials.email,
+        token=credentials.token,
+        run_budget=run_budget,
+    )
     try:
         found = client.installations()
     except ZendeskAccountError as error:
@@ -237,10 +243,11 @@ def sync_installations(
     app_ids = company_app_ids(session)
     connections = enabled_credentials(session)
     outcomes: list[AccountOutcome] = []
+    run_budget = gateway.run_budget()
     for done, credentials in enumerate(connections):
         if progress:
             progress(done, len(connections), credentials.subdomain)
-        outcome = _sync_one(session, gateway, credentials, app_ids, now)
+        outcome = _sync_one(session, gateway, credentials, app_ids, now, run_budget)
         _record_on_connection(session, credentials.id, outcome, now)
         outcomes.append(outcome)
     if progress:
@@ -269,6 +276,9 @@ def gateway_from_settings() -> ZendeskGateway:
     return ZendeskGateway(
         timeout=settings.zendesk_timeout_seconds,
         ratelimit_budget=settings.zendesk_ratelimit_budget_seconds,
+        run_ratelimit_budget=settings.zendesk_run_ratelimit_budget_seconds,
+        requests_per_minute=settings.zendesk_requests_per_minute,
+        comment_workers=settings.zendesk_comment_workers,
         api_base=settings.zendesk_api_base,
     )
 

@@ -9,9 +9,12 @@ everyone else's are left out, as are their attachments' names (only how many the
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
+from dashboard.exports.package import append_private
 from dashboard.exports.parts import Progress, SourcePart
 from dashboard.exports.systems import ZendeskTarget, same_email
 
@@ -54,7 +57,45 @@ class Redactor:
         return self._names.sub(NAME_REDACTED, value) if self._names else value
 
 
-def collect_zendesk(targets: list[ZendeskTarget], email: str, progress: Progress) -> SourcePart:
+class CommentCheckpoint:
+    """The comments fetched so far, one line per ticket appended to an owner-only file beside the
+    export's parts, so a retry after a failure (e.g. 429s past the wait budget) fetches only the tickets
+    still missing. `path=None` keeps nothing. Removed once the Zendesk source is complete."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+
+    def load(self, subdomain: str) -> dict[int, list[dict[str, Any]]]:
+        if self.path is None or not self.path.exists():
+            return {}
+        done: dict[int, list[dict[str, Any]]] = {}
+        for line in self.path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short when the run stopped
+            if entry.get("zendesk") == subdomain:
+                done[int(entry["ticket_id"])] = entry["comments"]
+        return done
+
+    def save(self, subdomain: str, ticket_id: int, comments: list[dict[str, Any]]) -> None:
+        if self.path is not None:
+            line = {"zendesk": subdomain, "ticket_id": ticket_id, "comments": comments}
+            append_private(self.path, json.dumps(line, ensure_ascii=False, default=str).encode() + b"\n")
+
+    def clear(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def collect_zendesk(
+    targets: list[ZendeskTarget],
+    email: str,
+    progress: Progress,
+    checkpoint: CommentCheckpoint | None = None,
+) -> SourcePart:
+    """The subject's Zendesk data from every target account; `checkpoint` resumes a cut-short run."""
+    checkpoint = checkpoint or CommentCheckpoint()
     part = SourcePart(categories={"zendesk_users": [], "zendesk_tickets": [], "zendesk_comments": []})
     for index, target in enumerate(targets):
         progress(index / len(targets), f"Searching {target.subdomain}.zendesk.com for the email")
@@ -70,7 +111,7 @@ def collect_zendesk(targets: list[ZendeskTarget], email: str, progress: Progress
             part.categories["zendesk_users"].append(
                 {"zendesk": target.subdomain, **{name: _flat(user.get(name)) for name in USER_FIELDS}}
             )
-            _collect_tickets(part, target, user, email, progress, (index, len(targets)))
+            _collect_tickets(part, target, user, email, progress, (index, len(targets)), checkpoint)
     progress(1.0, "Zendesk done")
     return part
 
@@ -82,14 +123,10 @@ def _collect_tickets(
     email: str,
     progress: Progress,
     position: tuple[int, int],
+    checkpoint: CommentCheckpoint,
 ) -> None:
     tickets = [t for t in target.client.requested_tickets(user["id"]) if t.get("requester_id") == user["id"]]
-    comments: dict[int, list[dict[str, Any]]] = {}
-    for number, ticket in enumerate(tickets, start=1):
-        comments[ticket["id"]] = target.client.ticket_comments(ticket["id"])
-        if number % 20 == 0 or number == len(tickets):
-            done = (position[0] + number / len(tickets)) / position[1]
-            progress(done, f"{target.subdomain}: comments of {number:,} of {len(tickets):,} tickets")
+    comments = _fetch_comments(target, [t["id"] for t in tickets], progress, position, checkpoint)
     redactor = Redactor(email, _other_names(target, user, tickets, comments))
     for ticket in tickets:
         part.categories["zendesk_tickets"].append(
@@ -108,6 +145,30 @@ def _collect_tickets(
                     **_comment_record(comment, user["id"], redactor),
                 }
             )
+
+
+def _fetch_comments(
+    target: ZendeskTarget,
+    ticket_ids: list[int],
+    progress: Progress,
+    position: tuple[int, int],
+    checkpoint: CommentCheckpoint,
+) -> dict[int, list[dict[str, Any]]]:
+    """Each ticket's comments: those a cut-short run fetched come from the checkpoint, the rest from
+    Zendesk a few tickets at a time, at the account's rate limit (429s pause rather than fail)."""
+    wanted = set(ticket_ids)
+    comments = {tid: thread for tid, thread in checkpoint.load(target.subdomain).items() if tid in wanted}
+    total = len(ticket_ids)
+
+    def done(ticket_id: int, thread: list[dict[str, Any]]) -> None:
+        comments[ticket_id] = thread
+        checkpoint.save(target.subdomain, ticket_id, thread)
+        if len(comments) % 20 == 0 or len(comments) == total:
+            fraction = (position[0] + len(comments) / total) / position[1]
+            progress(fraction, f"{target.subdomain}: comments of {len(comments):,} of {total:,} tickets")
+
+    target.client.comments_of_tickets([tid for tid in ticket_ids if tid not in comments], on_done=done)
+    return comments
 
 
 def _comment_record(comment: dict[str, Any], user_id: int, redactor: Redactor) -> dict[str, Any]:
