@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # Requests a minute until Zendesk's `x-rate-limit` header says the account's own (200 = smallest plan).
     zendesk_requests_per_minute: int = 200
     zendesk_comment_workers: int = 4  # parallel comment fetches per account in an export
+    # A deletion check searches again with backoff this long before it reports the user still found.
+    zendesk_deletion_check_window_seconds: int = 120
 
     # Key used to encrypt stored Zendesk tokens and to hash usage actor ids.
     secret_key: SecretStr = SecretStr("dev-only-secret-key-change-me")

@@ -232,7 +232,10 @@ class AccountRateLimiter:
         wait = float(max(wait, 1))
         with self._lock:
             self.rate_limited += 1
-            spent = next((b for b in self.budgets if not b.allows(wait)), None)
+            now = self.timer.now()
+            # Threads answered 429 together pause together: a budget counts the pause, not each thread's.
+            extra = max(0.0, now + wait - max(self._paused_until, now))
+            spent = next((b for b in self.budgets if not b.allows(extra)), None)
             if spent is not None:
                 raise RateLimitWaitExceeded(
                     f"Zendesk kept answering 429 (rate limited) and asked for {wait:.0f} s more, past the "
@@ -240,8 +243,8 @@ class AccountRateLimiter:
                     f"waited; setting {spent.setting}). Retry later, or raise the budget."
                 )
             for budget in self.budgets:
-                budget.spent += wait
-            self._paused_until = max(self._paused_until, self.timer.now() + wait)
+                budget.spent += extra
+            self._paused_until = max(self._paused_until, now + wait)
         return wait
 
     def _learn_limit(self, response: requests.Response) -> None:
@@ -292,12 +295,19 @@ class ZendeskClient:
     """zenpy for one Zendesk account, with its errors mapped to `ZendeskAccountError`."""
 
     def __init__(
-        self, zenpy: Zenpy, subdomain: str, limiter: AccountRateLimiter, *, workers: int = 4
+        self,
+        zenpy: Zenpy,
+        subdomain: str,
+        limiter: AccountRateLimiter,
+        *,
+        workers: int = 4,
+        check_window: float = 120,
     ) -> None:
         self.zenpy = zenpy
         self.subdomain = subdomain
         self.limiter = limiter
         self.workers = workers
+        self.check_window = check_window
         self.requests_made = 0
 
     @property
@@ -392,6 +402,18 @@ class ZendeskClient:
         near = [u for u in found if str(u.get("email") or "").lower() != wanted]
         return UserMatches(exact=exact, near=near)
 
+    def users_still_listed(self, email: str, user_ids: set[int]) -> list[int]:
+        """Which of `user_ids` search still lists for `email`, searching again with backoff (2 s, doubling)
+        for up to `check_window` seconds: Zendesk's search keeps listing a permanently deleted user for a
+        while after the deletion."""
+        deadline, delay = self.limiter.timer.now() + self.check_window, 2.0
+        listed = [u["id"] for u in self.users_by_email(email).exact if u["id"] in user_ids]
+        while listed and self.limiter.timer.now() + delay <= deadline:
+            self.limiter.timer.sleep_until(self.limiter.timer.now() + delay)
+            delay *= 2
+            listed = [u["id"] for u in self.users_by_email(email).exact if u["id"] in user_ids]
+        return listed
+
     def requested_tickets(self, user_id: int) -> list[dict[str, Any]]:
         with self.mapped_errors():
             self.requests_made += 1
@@ -454,6 +476,7 @@ class ZendeskGateway:
     run_ratelimit_budget: float = 600  # seconds of 429 waits over every account of a run
     requests_per_minute: int = 200  # until Zendesk's x-rate-limit header says the account's own
     comment_workers: int = 4
+    deletion_check_window: float = 120  # seconds a deletion check keeps searching before "still found"
     api_base: str | None = None
     timer: MonotonicTimer = field(default_factory=MonotonicTimer)
 
@@ -485,4 +508,6 @@ class ZendeskGateway:
             disable_cache=True,
             session=session,
         )
-        return ZendeskClient(zenpy, subdomain, limiter, workers=self.comment_workers)
+        return ZendeskClient(
+            zenpy, subdomain, limiter, workers=self.comment_workers, check_window=self.deletion_check_window
+        )

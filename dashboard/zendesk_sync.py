@@ -279,6 +279,7 @@ def gateway_from_settings() -> ZendeskGateway:
         run_ratelimit_budget=settings.zendesk_run_ratelimit_budget_seconds,
         requests_per_minute=settings.zendesk_requests_per_minute,
         comment_workers=settings.zendesk_comment_workers,
+        deletion_check_window=settings.zendesk_deletion_check_window_seconds,
         api_base=settings.zendesk_api_base,
     )
 
