@@ -6,7 +6,9 @@ give up past `ratelimit_budget` seconds) and the timeout apply to the calls zenp
 (app installations) exactly as to the ones it has (users, tickets, search).
 
 Failures become one `ZendeskAccountError` per account with a `kind` a person can act on:
-`auth` (bad token or email), `rate_limited` (429 past the budget), `timeout`, `unreachable`, `api`.
+`auth` (bad token or email, 401), `permission` (403: the API user's role lacks it; the message says
+which), `not_found`, `rate_limited` (429 past a wait budget), `timeout`, `unreachable`, `api`. Messages
+name the endpoint (`DELETE /api/v2/users/{id}.json`), never the token or the query (it may hold an email).
 
 Local fakes: `ZendeskGateway(api_base="http://127.0.0.1:PORT")` mounts a transport adapter on the
 client's own session that sends `https://{subdomain}.zendesk.com/...` to that address, keeping the
@@ -152,6 +154,26 @@ def parse_installation(payload: Any) -> ZendeskInstallation | None:
         created_at=_as_datetime(payload.get("created_at")),
         updated_at=_as_datetime(payload.get("updated_at")),
     )
+
+
+def _endpoint(response: requests.Response | None) -> str:
+    """`METHOD /api/v2/...` of the request `response` answers (no host, no query: it may hold an email)."""
+    request = response.request if response is not None else None
+    if request is None:
+        return "API"
+    return f"{request.method} {urlsplit(request.url or '').path}"
+
+
+def _permission_needed(endpoint: str) -> str:
+    """What the API user needs for `endpoint`, said so an admin knows which role or setting to change."""
+    if endpoint.startswith("DELETE /api/v2/users/") or endpoint.startswith("DELETE /api/v2/deleted_users/"):
+        return (
+            "the API user may not delete users. Deleting (and permanently deleting) users needs a Zendesk "
+            "admin, or an agent whose custom role allows deleting users; change the API user's role."
+        )
+    if endpoint.startswith("GET /api/v2/apps/"):
+        return "listing app installations needs a Zendesk admin as the API user."
+    return "the API user's Zendesk role lacks the permission for this; use an admin or widen the role."
 
 
 def _timed_out(error: requests.ConnectionError) -> bool:
@@ -347,18 +369,26 @@ class ZendeskClient:
 
     def _http_error(self, response: requests.Response | None) -> ZendeskAccountError:
         status = response.status_code if response is not None else 0
-        if status in (401, 403):
-            message = f"Zendesk refused the credentials (HTTP {status}): check email and token."
+        endpoint = _endpoint(response)
+        if status == 401:
+            message = (
+                f"Zendesk {endpoint} refused the credentials (HTTP 401): check the API user's email and "
+                "token on Zendesk connections (and that token access is enabled in Zendesk's Admin Center)."
+            )
             return ZendeskAccountError(self.subdomain, "auth", message)
+        if status == 403:
+            message = f"Zendesk {endpoint} refused the request (HTTP 403): {_permission_needed(endpoint)}"
+            return ZendeskAccountError(self.subdomain, "permission", message)
         if status == 404:
-            return ZendeskAccountError(self.subdomain, "not_found", "Zendesk has no such record (HTTP 404).")
+            message = f"Zendesk {endpoint} has no such record (HTTP 404)."
+            return ZendeskAccountError(self.subdomain, "not_found", message)
         if status == 429:
             return ZendeskAccountError(
                 self.subdomain,
                 "rate_limited",
-                "Zendesk rate-limited the request (429) without saying when to retry.",
+                f"Zendesk {endpoint} rate-limited the request (429) without saying when to retry.",
             )
-        return ZendeskAccountError(self.subdomain, "api", f"Zendesk answered HTTP {status}.")
+        return ZendeskAccountError(self.subdomain, "api", f"Zendesk {endpoint} answered HTTP {status}.")
 
     def get_json(self, url: str) -> dict[str, Any]:
         """GET an absolute Zendesk URL through zenpy's session, rate-limit handling and timeout."""

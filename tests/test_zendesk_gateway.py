@@ -129,3 +129,25 @@ def test_real_nulls_and_old_installations_parse(fake_zendesk: FakeZendesk) -> No
         False,
     )
     assert no_seats.seats is None and no_seats.created_at == datetime(2017, 2, 14, 9, 30, tzinfo=UTC)
+
+
+def test_a_403_on_deleting_a_user_says_which_permission_and_endpoint(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme").fail_next(status=403)
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme").soft_delete_user(26155588908179)
+
+    assert caught.value.kind == "permission"
+    assert "DELETE /api/v2/users/26155588908179.json" in caught.value.message
+    assert "may not delete users" in caught.value.message and "token" not in caught.value.message
+
+
+def test_a_401_names_the_endpoint_and_what_to_check(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme", token="right")
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme", token="wrong").installations()
+
+    assert caught.value.message.startswith(
+        "Zendesk GET /api/v2/apps/installations.json refused the credentials"
+    )
