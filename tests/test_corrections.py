@@ -144,7 +144,8 @@ def test_persistent_failure_ends_failed_with_the_message_and_can_be_retried(
 
     failed = workflow.submit(engine, stripe_gateway, manager, refund_form(stripe_gateway, business))
 
-    assert failed.status == "failed" and failed.error_message == "Stripe failed (500): Injected fault 500"
+    assert failed.status == "failed"
+    assert failed.error_message == "POST /v1/refunds: Stripe failed (500): Injected fault 500"
     assert refunds_of(fake_stripe, business.charge["id"]) == []
     assert actions(session)[-1] == "correction.failed"
     fake_stripe._faults.clear()
