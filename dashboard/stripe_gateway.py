@@ -9,7 +9,7 @@ grows with pages, not objects. Writes (added by billing corrections and privacy 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -159,6 +159,20 @@ class StripeGateway:
         service = getattr(self._client.v1, resource)
         params = {"expand": RETRIEVE_EXPAND[resource]} if resource in RETRIEVE_EXPAND else None
         return self._call(lambda: service.retrieve(object_id, params=params)).to_dict()
+
+    def missing_read_permissions(self, resources: Iterable[str]) -> list[str]:
+        """The resources this key may not list (a restricted key without their Read permission): one
+        `limit=1` listing each, a 403 counting as missing."""
+        missing: list[str] = []
+        for resource in resources:
+            service = getattr(self._client.v1, resource)
+            try:
+                self._call(lambda service=service: service.list(params={"limit": 1}))
+            except StripeGatewayError as error:
+                if error.kind != "permission":
+                    raise
+                missing.append(resource)
+        return missing
 
     def event_pages(self, *, created_gte: int, limit: int = PAGE_SIZE) -> Iterator[list[dict]]:
         """Events created at or after `created_gte` (Unix seconds), newest first, page by page."""
