@@ -1,18 +1,19 @@
 """The only module that talks to Zendesk (through zenpy).
 
-One `ZendeskClient` per Zendesk account the company holds credentials for. Every request goes through
-zenpy's shared requests session and its `_call_api`, so zenpy's 429 handling (sleep `Retry-After`,
-give up past `ratelimit_budget` seconds) and the timeout apply to the calls zenpy has no API for
-(app installations) exactly as to the ones it has (users, tickets, search).
+One `ZendeskClient` per Zendesk account and run. Every request goes through zenpy's shared requests
+session, whose transport (`ZendeskAdapter`) paces the account to its rate limit and waits out 429s by
+their `retry-after` against the account's and the run's wait budgets (`AccountRateLimiter`), for the
+calls zenpy has no API for (app installations) exactly as for the ones it has (users, tickets, search).
+zenpy's own `ratelimit_budget` is not used: it is spent per sub-API object for the client's whole life.
 
 Failures become one `ZendeskAccountError` per account with a `kind` a person can act on:
 `auth` (bad token or email, 401), `permission` (403: the API user's role lacks it; the message says
 which), `not_found`, `rate_limited` (429 past a wait budget), `timeout`, `unreachable`, `api`. Messages
 name the endpoint (`DELETE /api/v2/users/{id}.json`), never the token or the query (it may hold an email).
 
-Local fakes: `ZendeskGateway(api_base="http://127.0.0.1:PORT")` mounts a transport adapter on the
-client's own session that sends `https://{subdomain}.zendesk.com/...` to that address, keeping the
-Host header, so a fake can tell accounts apart. Nothing process-wide (no ZENPY_FORCE_* variables).
+Local fakes: `ZendeskGateway(api_base="http://127.0.0.1:PORT")` makes the client's transport send
+`https://{subdomain}.zendesk.com/...` to that address, keeping the Host header, so a fake can tell
+accounts apart. Nothing process-wide (no ZENPY_FORCE_* variables).
 
 Extending (privacy exports and deletions): add a method on `ZendeskClient` that calls `self.zenpy`
 (e.g. `self.zenpy.search(type="user", email=...)`) inside `with self.mapped_errors():`.
