@@ -196,7 +196,7 @@ def test_cli_sync_reports_each_account_and_exits_1_when_one_failed(
 
     assert result.exit_code == 1
     assert "ok  acme: 2 of ours: 2 new" in result.output
-    assert "ERR initech: Zendesk refused the credentials" in result.output
+    assert "ERR initech: Zendesk GET /api/v2/apps/installations.json refused the credentials" in result.output
     assert "initech-wrong" not in result.output
     session.rollback()
     assert len(session.exec(select(Installation)).all()) == 3
