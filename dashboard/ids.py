@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-# Ids are INTEGER columns (32-bit on PostgreSQL): anything larger names no row, and would overflow a query.
-MAX_ID = 2**31 - 1
+from models.types import MAX_INTEGER
+
+# Record ids are INTEGER columns (32-bit on PostgreSQL): anything larger names no row and would overflow
+# a query.
+MAX_ID = MAX_INTEGER
 
 
 def parse_id(raw: object) -> int | None:

@@ -30,10 +30,10 @@ from sqlmodel import Session, SQLModel, select
 from dashboard import audit
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
-from dashboard.ids import MAX_ID, parse_id
 from dashboard.zendesk_connections import SUBDOMAIN_RE
 from dashboard.zendesk_sync import company_app_ids
 from models import Account, Installation
+from models.types import MAX_BIGINT, MAX_INTEGER
 
 SOURCE = "marketplace_csv"
 REQUIRED_COLUMNS = ("subdomain", "app_id", "installation_id", "installed_at")
@@ -116,7 +116,7 @@ def _text(cells: dict[str, str | None], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _int(cells: dict[str, str | None], name: str, *, required: bool) -> int | None:
+def _int(cells: dict[str, str | None], name: str, *, required: bool, maximum: int = MAX_BIGINT) -> int | None:
     raw = _text(cells, name)
     if not raw:
         if required:
@@ -124,9 +124,10 @@ def _int(cells: dict[str, str | None], name: str, *, required: bool) -> int | No
         return None
     if not (raw.isascii() and raw.isdigit()):
         raise RowError(f"{name} is not a whole number: {raw[:40]!r}")
-    value = parse_id(raw)
-    if value is None:
-        raise RowError(f"{name} is larger than {MAX_ID:,}: {raw[:40]!r}")
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(maximum)) or int(digits) > maximum:  # never int() of 5,000 digits
+        raise RowError(f"{name} is too large: {raw[:40]!r} (at most {maximum:,})")
+    value = int(digits)
     return value
 
 
@@ -166,7 +167,7 @@ def _values(cells: dict[str, str | None]) -> dict[str, Any]:
         "state": state,
         "plan_name": _bounded(cells, "plan", 100),
         "paid": paid in _TRUE,
-        "seats": _int(cells, "seats", required=False),
+        "seats": _int(cells, "seats", required=False, maximum=MAX_INTEGER),
         "stripe_subscription_id": _bounded(cells, "stripe_subscription_id", 64) or None,
         "installed_at": installed_at,
         "uninstalled_at": uninstalled_at if state == "uninstalled" else None,

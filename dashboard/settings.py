@@ -41,7 +41,13 @@ class Settings(BaseSettings):
 
     zendesk_api_base: str | None = None  # only for tests and local fakes (e.g. http://127.0.0.1:PORT)
     zendesk_timeout_seconds: float = 15.0
-    zendesk_ratelimit_budget_seconds: int = 120  # longest wait on 429s per account before giving up
+    zendesk_ratelimit_budget_seconds: int = 120  # longest wait on 429s per account in one run
+    zendesk_run_ratelimit_budget_seconds: int = 600  # longest wait on 429s over all accounts of one run
+    # Requests a minute until Zendesk's `x-rate-limit` header says the account's own (200 = smallest plan).
+    zendesk_requests_per_minute: int = 200
+    zendesk_comment_workers: int = 4  # parallel comment fetches per account in an export
+    # A deletion check searches again with backoff this long before it reports the user still found.
+    zendesk_deletion_check_window_seconds: int = 120
 
     # Keys (dashboard/keys.py; read them through `settings.keys`): stored Zendesk tokens, the audit
     # chain, usage actor ids. Unset on the demo store = generated into DATA_DIR/keys; required elsewhere.

@@ -9,9 +9,10 @@ grows with pages, not objects. Writes (added by billing corrections and privacy 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 
@@ -96,6 +97,16 @@ def _describe(error: stripe.StripeError) -> StripeGatewayError:
     )
 
 
+class _EndpointRecordingClient(stripe.RequestsClient):
+    """stripe-python's requests client, remembering the endpoint of the last call for error messages."""
+
+    last_endpoint = "Stripe API"
+
+    def request_with_retries(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        self.last_endpoint = f"{method.upper()} {urlsplit(url).path}"
+        return super().request_with_retries(method, url, *args, **kwargs)
+
+
 class StripeGateway:
     """A configured `StripeClient`. Tests point it at the fake server with `api_base`."""
 
@@ -112,11 +123,12 @@ class StripeGateway:
                 "No Stripe API key is configured (STRIPE_API_KEY).", kind="authentication"
             )
         base_addresses: dict[str, str] = {"api": api_base} if api_base else {}
+        self._http = _EndpointRecordingClient(timeout=timeout)
         self._client = stripe.StripeClient(
             api_key,
             base_addresses=base_addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=self._http,
         )
         self.calls = 0  # requests issued by this gateway (retries inside stripe-python not included)
 
@@ -147,6 +159,20 @@ class StripeGateway:
         service = getattr(self._client.v1, resource)
         params = {"expand": RETRIEVE_EXPAND[resource]} if resource in RETRIEVE_EXPAND else None
         return self._call(lambda: service.retrieve(object_id, params=params)).to_dict()
+
+    def missing_read_permissions(self, resources: Iterable[str]) -> list[str]:
+        """The resources this key may not list (a restricted key without their Read permission): one
+        `limit=1` listing each, a 403 counting as missing."""
+        missing: list[str] = []
+        for resource in resources:
+            service = getattr(self._client.v1, resource)
+            try:
+                self._call(lambda service=service: service.list(params={"limit": 1}))
+            except StripeGatewayError as error:
+                if error.kind != "permission":
+                    raise
+                missing.append(resource)
+        return missing
 
     def event_pages(self, *, created_gte: int, limit: int = PAGE_SIZE) -> Iterator[list[dict]]:
         """Events created at or after `created_gte` (Unix seconds), newest first, page by page."""
@@ -266,7 +292,7 @@ class StripeGateway:
     def _call(self, call: Callable[[], Any]) -> Any:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
-                with _translated():
+                with _translated(lambda: self._http.last_endpoint):
                     self.calls += 1
                     return call()
             except StripeGatewayError as error:
@@ -277,8 +303,12 @@ class StripeGateway:
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def _translated(endpoint: Callable[[], str]) -> Iterator[None]:
+    """stripe-python's errors as `StripeGatewayError`s whose message names the endpoint that failed."""
     try:
         yield
     except stripe.StripeError as error:
-        raise _describe(error) from error
+        described = _describe(error)
+        described.message = f"{endpoint()}: {described.message}"
+        described.args = (described.message,)
+        raise described from error

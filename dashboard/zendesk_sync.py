@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from dashboard import audit
@@ -25,13 +26,15 @@ from dashboard.identity import Actor
 from dashboard.jobs import RunStatus, close_abandoned_runs, describe_error, job_lock, record_failed_run
 from dashboard.settings import get_settings
 from dashboard.zendesk_connections import ConnectionCredentials, enabled_credentials
-from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, ZendeskInstallation
+from dashboard.zendesk_gateway import WaitBudget, ZendeskAccountError, ZendeskGateway, ZendeskInstallation
 from models import Account, App, Installation, SyncRun, ZendeskConnection
 from models.types import utcnow
 
+log = logging.getLogger(__name__)
+
 SYNC_KIND = "zendesk"
 ZENDESK_JOB = "sync zendesk"
-log = logging.getLogger(__name__)
+STORE_ERROR_KIND = "store"  # Zendesk answered; the console's own database refused the rows
 Progress = Callable[[int, int, str], None]  # (done, total, subdomain being synced)
 
 
@@ -165,13 +168,19 @@ def _sync_one(
     credentials: ConnectionCredentials,
     app_ids: dict[int, int],
     now: datetime,
+    run_budget: WaitBudget,
 ) -> AccountOutcome:
     outcome = AccountOutcome(credentials.subdomain)
     if credentials.token is None:
         outcome.ok, outcome.error_kind = False, "auth"
         outcome.message = "The stored token cannot be read (secret key changed): enter the token again."
         return outcome
-    client = gateway.client(subdomain=credentials.subdomain, email=credentials.email, token=credentials.token)
+    client = gateway.client(
+        subdomain=credentials.subdomain,
+        email=credentials.email,
+        token=credentials.token,
+        run_budget=run_budget,
+    )
     try:
         found = client.installations()
     except ZendeskAccountError as error:
@@ -180,11 +189,21 @@ def _sync_one(
     finally:
         outcome.requests = client.requests_made
     outcome.fetched = len(found)
-    with session.begin_nested():
-        account = account_for_subdomain(session, credentials.subdomain)
-        store_account_installations(
-            session, account_id=account.id, found=found, app_ids=app_ids, now=now, outcome=outcome
+    try:
+        with session.begin_nested():
+            account = account_for_subdomain(session, credentials.subdomain)
+            store_account_installations(
+                session, account_id=account.id, found=found, app_ids=app_ids, now=now, outcome=outcome
+            )
+    except SQLAlchemyError as error:  # this account's savepoint is rolled back; the others still sync
+        log.exception("%s: storing the installations failed", credentials.subdomain)
+        outcome.ok, outcome.error_kind = False, STORE_ERROR_KIND
+        outcome.message = (
+            f"Fetched {outcome.fetched} installations from Zendesk, but the console's store refused to save "
+            f"them ({type(getattr(error, 'orig', None) or error).__name__}); nothing was changed for this "
+            "account. Check the database migrations are up to date (python -m dashboard migrate)."
         )
+        return outcome
     outcome.message = (
         f"{outcome.kept} of ours: {outcome.created} new, {outcome.updated} changed, "
         f"{outcome.uninstalled} uninstalled"
@@ -229,10 +248,11 @@ def sync_installations(
     app_ids = company_app_ids(session)
     connections = enabled_credentials(session)
     outcomes: list[AccountOutcome] = []
+    run_budget = gateway.run_budget()
     for done, credentials in enumerate(connections):
         if progress:
             progress(done, len(connections), credentials.subdomain)
-        outcome = _sync_one(session, gateway, credentials, app_ids, now)
+        outcome = _sync_one(session, gateway, credentials, app_ids, now, run_budget)
         _record_on_connection(session, credentials.id, outcome, now)
         outcomes.append(outcome)
     if progress:
@@ -282,6 +302,10 @@ def gateway_from_settings() -> ZendeskGateway:
     return ZendeskGateway(
         timeout=settings.zendesk_timeout_seconds,
         ratelimit_budget=settings.zendesk_ratelimit_budget_seconds,
+        run_ratelimit_budget=settings.zendesk_run_ratelimit_budget_seconds,
+        requests_per_minute=settings.zendesk_requests_per_minute,
+        comment_workers=settings.zendesk_comment_workers,
+        deletion_check_window=settings.zendesk_deletion_check_window_seconds,
         api_base=settings.zendesk_api_base,
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, personal, utc_field
+from models.types import external_id_field, json_field, personal, utc_field
 
 
 class App(SQLModel, table=True):
@@ -17,7 +17,7 @@ class App(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
-    zendesk_app_id: int | None = Field(default=None, unique=True)
+    zendesk_app_id: int | None = external_id_field(unique=True)
     stripe_product_id: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = utc_field(default_now=True, nullable=False)
 
@@ -64,7 +64,7 @@ class Installation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="accounts.id", index=True)
     app_id: int = Field(foreign_key="apps.id", index=True)
-    zendesk_installation_id: int | None = Field(default=None)
+    zendesk_installation_id: int | None = external_id_field()
     source: str = Field(default="zendesk", max_length=32)  # zendesk | marketplace_csv | demo
     state: str = Field(default="enabled", max_length=16, index=True)
     plan_name: str = Field(default="", max_length=100)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, personal, utc_field
+from models.types import BIGINT, big_id_field, json_field, personal, utc_field
 
 ROLES = ("account_manager", "privacy_officer", "executive", "admin")
 
@@ -65,7 +65,7 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = big_id_field()
     at: datetime = utc_field(default_now=True, nullable=False, index=True)
     actor: str = Field(max_length=320, index=True, sa_column_kwargs=personal("staff_identity"))
     actor_role: str = Field(max_length=32)
@@ -84,7 +84,7 @@ class AuditChainHead(SQLModel, table=True):
     __tablename__ = "audit_chain_head"
 
     id: int = Field(default=1, primary_key=True)
-    last_id: int = 0
+    last_id: int = Field(default=0, sa_type=BIGINT)
     last_hash: str = Field(default="0" * 64, max_length=64)
 
 

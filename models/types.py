@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
@@ -32,6 +32,23 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# 64-bit on PostgreSQL. SQLite's INTEGER already holds 64 bits, and an INTEGER primary key is the rowid
+# (a BIGINT one would not autoincrement), so the SQLite schema keeps INTEGER.
+BIGINT = BigInteger().with_variant(Integer(), "sqlite")
+MAX_BIGINT = 2**63 - 1  # the largest value a BIGINT (and SQLite's INTEGER) column holds
+MAX_INTEGER = 2**31 - 1  # the largest value a plain INTEGER column holds on PostgreSQL
+
+
+def big_id_field() -> Any:
+    """A 64-bit autoincrement primary key, for tables that grow without bound."""
+    return Field(default=None, sa_column=Column(BIGINT, primary_key=True))
+
+
+def external_id_field(*, unique: bool = False) -> Any:
+    """An id another system assigns (Zendesk's are 12-14 digits today): 64-bit, nullable."""
+    return Field(default=None, sa_type=BIGINT, unique=unique)
 
 
 def utcnow() -> datetime:

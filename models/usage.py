@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import personal, utc_field
+from models.types import big_id_field, personal, utc_field
 
 
 class UsageEvent(SQLModel, table=True):
@@ -16,11 +16,7 @@ class UsageEvent(SQLModel, table=True):
     __tablename__ = "usage_events"
     __table_args__ = (Index("ix_usage_events_inst_time", "installation_id", "occurred_at"),)
 
-    # BIGINT on PostgreSQL; INTEGER on SQLite so the column is the rowid and autoincrements.
-    id: int | None = Field(
-        default=None,
-        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    )
+    id: int | None = big_id_field()
     event_id: str = Field(max_length=64, unique=True)
     installation_id: int = Field(foreign_key="installations.id")
     account_id: int = Field(index=True)
@@ -45,7 +41,7 @@ class UsageDailyRollup(SQLModel, table=True):
         Index("ix_usage_rollup_account_day", "account_id", "day"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = big_id_field()
     day: date = Field(index=True)
     installation_id: int
     account_id: int
@@ -68,7 +64,7 @@ class UsageActorDay(SQLModel, table=True):
         Index("ix_usage_actor_days_app_day", "app_id", "day"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = big_id_field()
     day: date = Field(index=True)
     app_id: int
     account_id: int = Field(index=True)

@@ -15,11 +15,11 @@ from dashboard.identity import Actor
 from dashboard.privacy import requests
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.usage.hashing import actor_hash_key, hash_actor
-from dashboard.zendesk_gateway import ZendeskGateway
+from dashboard.zendesk_gateway import MonotonicTimer, ZendeskGateway
 from models import Account, App, Contact, Installation, PrivacyRequest, UsageEvent
 from tests.fakes.fake_stripe import FakeStripe
 from tests.fakes.fake_zendesk import FakeAccount, FakeZendesk
-from tests.fakes.fake_zendesk_people import add_ticket, add_user
+from tests.fakes.fake_zendesk_people import add_ticket, add_user, commenter_ip
 
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -35,7 +35,13 @@ class Person:
     subscription: dict[str, Any] = field(default_factory=dict)
 
     def identifiers(self) -> list[str]:
-        return [self.name.lower(), self.email.lower(), self.marker.lower(), self.customer["id"].lower()]
+        return [
+            self.name.lower(),
+            self.email.lower(),
+            self.marker.lower(),
+            self.customer["id"].lower(),
+            commenter_ip(self.zendesk_user),
+        ]
 
 
 @dataclass
@@ -97,6 +103,7 @@ def build_world(
                 requester=person.zendesk_user,
                 subject=f"Help {number}",
                 ccs=[others[0].zendesk_user] if others else [],
+                assignee=agent,
                 comments=[
                     (person.zendesk_user, f"My tagger is stuck.{mention}"),
                     (agent, f"Hi, this is {agent['name']} ({agent['email']}), on it."),
@@ -131,12 +138,25 @@ def _add_events(
 
 
 def systems_for(
-    world: World, fake_stripe: FakeStripe, fake_zendesk: FakeZendesk, *, budget: int = 2
+    world: World,
+    fake_stripe: FakeStripe,
+    fake_zendesk: FakeZendesk,
+    *,
+    budget: int = 2,
+    timer: MonotonicTimer | None = None,
+    check_window: float = 0,
 ) -> Systems:
+    """Systems on the fakes; `check_window` 0 makes a deletion check search once (no backoff waits)."""
     stripe = StripeGateway(
         "sk_test_fake_console", api_base=fake_stripe.url, max_network_retries=1, timeout=2.0
     )
-    gateway = ZendeskGateway(api_base=fake_zendesk.base_url, timeout=2.0, ratelimit_budget=budget)
+    gateway = ZendeskGateway(
+        api_base=fake_zendesk.base_url,
+        timeout=2.0,
+        ratelimit_budget=budget,
+        deletion_check_window=check_window,
+        timer=timer or MonotonicTimer(),
+    )
     client = gateway.client(subdomain=world.subdomain, email="api@company.test", token="good-token")
     return Systems(stripe=stripe, zendesk=[ZendeskTarget(world.subdomain, world.account_id, client)])
 

@@ -13,6 +13,7 @@ from dashboard.errors import ValidationError
 from dashboard.exports.store import actor_hashes
 from dashboard.privacy import requests
 from models import AuditEvent, Contact, PrivacyRequestStep, UsageEvent
+from tests.fakes.virtual_time import VirtualTimer
 from tests.privacy_world import build_world, open_request, systems_for
 
 
@@ -207,6 +208,49 @@ def test_zendesk_429_past_budget_and_500_fail_the_zendesk_step(session, make_use
     assert step.status == "failed" and "500" in step.last_error
     step = deletion.run_step(session, officer, step_id=zendesk.id, systems=systems)
     assert (step.status, step.attempts) == ("done", 3)
+
+
+def test_the_zendesk_check_searches_again_while_search_lags_the_deletion(
+    session, make_user, fake_stripe, fake_zendesk
+):
+    timer = VirtualTimer()
+    fake_zendesk.clock = timer.now
+    world = _world(session, fake_stripe, fake_zendesk)
+    world.zendesk_account.search_lag_seconds = 20  # search lists Ann for 20 s after her deletion
+    officer = make_user("privacy_officer")
+    _request, systems, steps = _confirmed(
+        session, officer, world, fake_stripe, fake_zendesk, timer=timer, check_window=60
+    )
+
+    step = deletion.run_step(session, officer, step_id=steps[2].id, systems=systems)
+
+    assert (step.status, step.last_error) == ("done", None) and step.verified_at is not None
+    assert 20 <= timer.elapsed <= 30  # searched at 0, 2, 6, 14 and 30 s: the first empty answer ends it
+
+
+def test_the_zendesk_check_reports_still_found_after_its_window(
+    session, make_user, fake_stripe, fake_zendesk
+):
+    timer = VirtualTimer()
+    fake_zendesk.clock = timer.now
+    world = _world(session, fake_stripe, fake_zendesk)
+    world.zendesk_account.search_lag_seconds = 600
+    officer = make_user("privacy_officer")
+    _request, systems, steps = _confirmed(
+        session, officer, world, fake_stripe, fake_zendesk, timer=timer, check_window=60
+    )
+    searches_before = len([c for c in fake_zendesk.calls if c[2].endswith("search.json")])
+
+    step = deletion.run_step(session, officer, step_id=steps[2].id, systems=systems)
+
+    searches = len([c for c in fake_zendesk.calls if c[2].endswith("search.json")]) - searches_before
+    assert step.status == "failed"
+    assert "still found Zendesk users: 1" in step.last_error and "backoff for 60 s" in step.last_error
+    assert searches == 5 and timer.elapsed == 30  # 0, 2, 6, 14, 30; the next (62 s) is past the window
+    timer.sleep_until(timer.now() + 600)  # the index catches up; the retry only checks again
+    step = deletion.run_step(session, officer, step_id=steps[2].id, systems=systems)
+    assert step.status == "done"
+    assert not [c for c in fake_zendesk.calls[-3:] if c[1] == "DELETE"]
 
 
 def test_processor_request_deletes_nothing_before_the_clients_instruction(

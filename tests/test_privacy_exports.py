@@ -26,7 +26,7 @@ from dashboard.exports.package import sha256
 from dashboard.settings import reset_settings_cache
 from models import AuditEvent, DataExport
 from models.types import utcnow
-from tests.fakes.fake_zendesk_people import add_user
+from tests.fakes.fake_zendesk_people import add_attachment, add_user, commenter_ip
 from tests.privacy_world import build_world, open_request, systems_for
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -104,6 +104,8 @@ def test_an_export_never_contains_another_persons_identifiers(
         for identifier in other.identifiers():
             assert not _mentions(text, identifier), f"{identifier} of another person leaked into the export"
     assert not _mentions(text, world.agent["email"]) and world.agent["name"].lower() not in text
+    assert not _mentions(text, commenter_ip(world.agent)) and not _mentions(text, str(world.agent["id"]))
+    assert _mentions(text, commenter_ip(subject.zendesk_user))  # their own technical data is theirs
     counts = export.sources["store"]["counts"]
     assert counts["usage_events"] == 3 and counts["contact"] == 1
     assert export.sources["stripe"]["counts"]["stripe_customers"] == 1
@@ -183,6 +185,31 @@ def test_redacts_other_peoples_names_and_emails_in_comments(session, make_user, 
     assert [c["author"] for c in comments] == ["you", "another person"]
     assert comments[0]["body"] == "My tagger is stuck. I CC'd [name redacted] ([email redacted])."
     assert comments[1]["body"] == "Hi, this is [name redacted] ([email redacted]), on it."
+
+
+def test_commenter_metadata_and_attachments_are_the_subjects_own_only(
+    session, make_user, fake_stripe, fake_zendesk
+):
+    world = build_world(session, fake_stripe, fake_zendesk, [("Ann Lee", "ann@acme.example")])
+    mine, theirs = world.zendesk_account.records["comments"][-2:]
+    add_attachment(mine, file_name="my-screenshot.png")
+    add_attachment(theirs, file_name="agent-notes-smith.pdf")
+    export = _export(session, make_user("privacy_officer"), world, world.people[0], fake_stripe, fake_zendesk)
+
+    data = json.loads(_zip_files(export)["data.json"])["sources"]["zendesk"]["categories"]
+    own, other = data["zendesk_comments"]
+    assert (own["ip_address"], own["location"]) == (
+        commenter_ip(world.people[0].zendesk_user),
+        "Berlin, BE, Germany",
+    )
+    assert own["browser"].startswith("Mozilla/5.0") and own["attachments"] == "my-screenshot.png"
+    assert (other["ip_address"], other["location"], other["browser"]) == (None, None, None)
+    assert other["attachments"] == "1 from another person"
+    assert [(t["assignee"], t["channel"], t["priority"]) for t in data["zendesk_tickets"]] == [
+        ("another person", "web", "normal")
+    ]
+    csv_text = _zip_files(export)["zendesk_comments.csv"].decode("utf-8-sig")
+    assert commenter_ip(world.agent) not in csv_text and "agent-notes" not in csv_text
 
 
 # --- failures and retries ------------------------------------------------------------------------------

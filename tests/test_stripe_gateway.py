@@ -81,3 +81,11 @@ def test_missing_object_is_not_found(fake_stripe: FakeStripe, stripe_gateway: St
     with pytest.raises(StripeGatewayError) as caught:
         stripe_gateway.retrieve("customers", "cus_nope")
     assert caught.value.kind == "not_found"
+
+
+def test_a_failure_names_the_endpoint(fake_stripe: FakeStripe, stripe_gateway: StripeGateway) -> None:
+    with pytest.raises(StripeGatewayError) as caught:
+        stripe_gateway.retrieve("subscriptions", "sub_missing")
+
+    assert caught.value.kind == "not_found"
+    assert caught.value.message.startswith("GET /v1/subscriptions/sub_missing: ")

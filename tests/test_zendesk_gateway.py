@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, parse_installation
-from tests.fakes.fake_zendesk import FakeZendesk, installation
+from tests.fakes.fake_zendesk import FakeZendesk, installation, old_installation
 
 
 def _client(fake: FakeZendesk, subdomain: str, *, token: str = "good-token", **gateway_options):
@@ -18,16 +18,29 @@ def _client(fake: FakeZendesk, subdomain: str, *, token: str = "good-token", **g
     return gateway.client(subdomain=subdomain, email="api@company.test", token=token)
 
 
-def test_installations_follow_next_page_per_account(fake_zendesk: FakeZendesk) -> None:
-    fake_zendesk.page_size = 2
-    fake_zendesk.add_account("acme", installations=[installation(id=i, app_id=900001) for i in range(1, 6)])
+def test_installations_come_in_one_envelope_per_account(fake_zendesk: FakeZendesk) -> None:
+    ids = [361234573552 + i for i in range(150)]
+    fake_zendesk.add_account("acme", installations=[installation(id=i, app_id=900001) for i in ids])
     fake_zendesk.add_account("globex", installations=[installation(id=77, app_id=900002, seats=12)])
 
     acme = _client(fake_zendesk, "acme").installations()
     globex = _client(fake_zendesk, "globex").installations()
 
-    assert [i.installation_id for i in acme] == [1, 2, 3, 4, 5]
+    assert [i.installation_id for i in acme] == ids
     assert [(i.installation_id, i.app_id, i.seats) for i in globex] == [(77, 900002, 12)]
+    assert [call[3] for call in fake_zendesk.calls_for("acme")] == [""]  # real Zendesk: no next_page
+
+
+def test_installations_follow_a_next_page_when_one_comes(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.page_size = 2
+    account = fake_zendesk.add_account(
+        "acme", installations=[installation(id=i, app_id=900001) for i in range(1, 6)]
+    )
+    account.page_installations = True
+
+    acme = _client(fake_zendesk, "acme").installations()
+
+    assert [i.installation_id for i in acme] == [1, 2, 3, 4, 5]
     assert [call[3] for call in fake_zendesk.calls_for("acme")] == ["", "page=2", "page=3"]
 
 
@@ -93,3 +106,48 @@ def test_parse_installation_is_defensive() -> None:
     assert parsed.created_at == datetime(2026, 3, 1, 8, tzinfo=UTC)
     assert parsed.updated_at is None
     assert parsed.settings == {}
+
+
+def test_real_nulls_and_old_installations_parse(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account(
+        "acme",
+        installations=[
+            installation(id=361234573552, app_id=1015647, paid=None, plan=None, seats=25),
+            old_installation(id=360001234567, app_id=98811, enabled=False, seats=10),
+            old_installation(id=360001234568, app_id=98811),
+        ],
+    )
+
+    new, old, no_seats = _client(fake_zendesk, "acme").installations()
+
+    assert (new.paid, new.has_unpaid_subscription, new.plan_name, new.seats) == (False, False, "", 25)
+    assert (old.enabled, old.seats, old.plan_name, old.stripe_subscription_id, old.paid) == (
+        False,
+        10,
+        "",
+        None,
+        False,
+    )
+    assert no_seats.seats is None and no_seats.created_at == datetime(2017, 2, 14, 9, 30, tzinfo=UTC)
+
+
+def test_a_403_on_deleting_a_user_says_which_permission_and_endpoint(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme").fail_next(status=403)
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme").soft_delete_user(26155588908179)
+
+    assert caught.value.kind == "permission"
+    assert "DELETE /api/v2/users/26155588908179.json" in caught.value.message
+    assert "may not delete users" in caught.value.message and "token" not in caught.value.message
+
+
+def test_a_401_names_the_endpoint_and_what_to_check(fake_zendesk: FakeZendesk) -> None:
+    fake_zendesk.add_account("acme", token="right")
+
+    with pytest.raises(ZendeskAccountError) as caught:
+        _client(fake_zendesk, "acme", token="wrong").installations()
+
+    assert caught.value.message.startswith(
+        "Zendesk GET /api/v2/apps/installations.json refused the credentials"
+    )

@@ -58,6 +58,13 @@ def write_private(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
+def append_private(path: Path, data: bytes) -> None:
+    """Append `data` to a file readable by the console's user only (created 0600)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    with os.fdopen(descriptor, "ab") as handle:
+        handle.write(data)
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

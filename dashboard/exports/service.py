@@ -25,7 +25,7 @@ from dashboard.exports.parts import Progress, SourcePart, no_progress
 from dashboard.exports.store import collect_store
 from dashboard.exports.stripe import collect_stripe
 from dashboard.exports.systems import SYSTEM_LABELS, Systems
-from dashboard.exports.zendesk import collect_zendesk
+from dashboard.exports.zendesk import CommentCheckpoint, collect_zendesk
 from dashboard.identity import Actor
 from dashboard.privacy.requests import get_request
 from dashboard.privacy.states import OPEN_STATUSES
@@ -214,7 +214,9 @@ def _fetch(
         if source == "zendesk":
             if not systems.zendesk:
                 return _not_configured(systems, source)
-            part = collect_zendesk(systems.zendesk, email, progress)
+            checkpoint = CommentCheckpoint(_parts_dir(export_id) / "zendesk-comments.jsonl")
+            part = collect_zendesk(systems.zendesk, email, progress, checkpoint)
+            checkpoint.clear()
         elif source == "stripe":
             if systems.stripe is None:
                 return _not_configured(systems, source)

@@ -76,11 +76,12 @@ def systems_from_settings(session: Session, request: PrivacyRequest) -> Systems:
         return systems
     gateway = gateway_from_settings()
     accounts = account_ids_by_subdomain(session, [c.subdomain for c in readable])
+    run_budget = gateway.run_budget()  # one export or deletion run: every account's 429 waits add up
     systems.zendesk = [
         ZendeskTarget(
             c.subdomain,
             accounts.get(c.subdomain),
-            gateway.client(subdomain=c.subdomain, email=c.email, token=c.token or ""),
+            gateway.client(subdomain=c.subdomain, email=c.email, token=c.token or "", run_budget=run_budget),
         )
         for c in readable
     ]

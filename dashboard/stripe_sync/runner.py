@@ -113,7 +113,8 @@ def _locked_run(
             assert cursor is not None
             _incremental_sync(engine, gateway, cursor, counts, report, now)
     except StripeGatewayError as error:
-        return _finish_run(engine, run_id, kind, actor, counts, message, error=error.message)
+        reason = _missing_permissions(gateway) if error.kind == "permission" else None
+        return _finish_run(engine, run_id, kind, actor, counts, message, error=reason or error.message)
     except BaseException as error:  # a bug, a database error, an unexpected shape, Ctrl-C: still recorded
         log.exception("Stripe sync run %s failed unexpectedly", run_id)
         unexpected = f"Unexpected error: {describe_error(error)}"
@@ -123,6 +124,19 @@ def _locked_run(
         return result
     report("Done.", 1.0)
     return _finish_run(engine, run_id, kind, actor, counts, message, error=None)
+
+
+def _missing_permissions(gateway: StripeGateway) -> str | None:
+    """After a 403: every Read permission the restricted key lacks for a sync, said at once."""
+    missing = gateway.missing_read_permissions(["events", *RESOURCE_ORDER])
+    if not missing:
+        return None
+    names = ", ".join(name.replace("_", " ").capitalize() for name in missing)
+    return (
+        f"The Stripe API key (a restricted key) may not read: {names}. A sync needs Read on each of them "
+        "(Events for the cursor and incremental syncs): in Stripe's Dashboard, Developers → API keys, edit "
+        "the key and give it Read on these, then sync again."
+    )
 
 
 def _full_sync(

@@ -1,7 +1,7 @@
 """security: login throttles for unknown emails, job locks
 
 Revision ID: 0003
-Revises: 0001 (re-point to 0002 when the correction-states revision is merged)
+Revises: 0002
 """
 
 from collections.abc import Sequence

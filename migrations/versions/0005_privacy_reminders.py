@@ -1,10 +1,7 @@
 """privacy reminders; jurisdiction suggestion and override on privacy requests
 
-Branch `privacy` (issue 16): down_revision points at 0001 for now; re-point it at the newest
-revision when merging (other branches add 0002-0004).
-
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-01 20:55:04.728939
 """
 
@@ -18,7 +15,7 @@ import models.types
 
 
 revision: str = '0005'
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

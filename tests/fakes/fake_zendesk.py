@@ -12,6 +12,18 @@ Accounts are told apart by the Host header (`acme.zendesk.com`), which the gatew
 adapter keeps; requests to `/_sub/{subdomain}/api/v2/...` work too (handy with ZENPY_FORCE_NETLOC).
 Every request must carry the account's `email/token:token` basic auth, or it gets a 401.
 
+Real shapes (issue 18): 12-14 digit ids, nulls where real accounts have them, the installations
+envelope without `next_page` (`account.page_installations = True` pages it, to test that the gateway
+still follows one), cursor pages (`page[size]=`) and offset pages (`page=`), and on every answer the
+real rate-limit headers `x-rate-limit` / `x-rate-limit-remaining`. `tests/contracts/zendesk/` holds
+recorded real examples that `tests/test_zendesk_contracts.py` compares the fake's answers with.
+
+Rate limit (per account, like Zendesk's): `account.rate_limit` allows `per_minute` requests (700, the
+Enterprise plan) in each fixed one-minute window of the fake's clock, then answers 429 with a
+lowercase `retry-after` (seconds to the window's end). `FakeZendesk(clock=...)` injects the clock, so a
+test can pair it with a virtual sleep and run minutes of rate-limited traffic in a second;
+`account.rate_limit.use(n)` spends quota as another app in the same account would.
+
 Faults (per account, consumed in order, one per request): `account.fail_next(status=429,
 retry_after=1)`, `account.fail_next(status=500)`, `account.fail_next(delay=2.0)` (answers late:
 a client timeout). `fake.calls` records (subdomain, method, path, query) for every request.
@@ -36,6 +48,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import threading
 import time
@@ -61,13 +74,51 @@ class Fault:
 
 
 @dataclass
+class RateLimit:
+    """Zendesk's per-account limit: `per_minute` requests in each fixed minute of `clock`."""
+
+    clock: Callable[[], float]
+    per_minute: int = 700
+    window: int = -1
+    used: int = 0
+    rejected: int = 0
+
+    def _roll(self) -> None:
+        window = int(self.clock() // 60)
+        if window != self.window:
+            self.window, self.used = window, 0
+
+    def use(self, requests: int = 1) -> bool:
+        """Spend `requests` of this minute's quota; False (nothing spent) when it would go past it."""
+        self._roll()
+        if self.used + requests > self.per_minute:
+            self.rejected += 1
+            return False
+        self.used += requests
+        return True
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-rate-limit": str(self.per_minute),
+            "x-rate-limit-remaining": str(self.per_minute - self.used),
+        }
+
+    def retry_after(self) -> int:
+        """Whole seconds until the current window ends (at least 1), as Zendesk's `retry-after` says."""
+        return max(1, math.ceil((self.window + 1) * 60 - self.clock()))
+
+
+@dataclass
 class FakeAccount:
     subdomain: str
     email: str
     token: str
+    rate_limit: RateLimit
     installations: list[dict[str, Any]] = field(default_factory=list)
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    page_installations: bool = False
+    search_lag_seconds: float = 0.0  # search keeps listing a permanently deleted user this long
 
     def fail_next(
         self, *, status: int | None = None, retry_after: int | None = None, delay: float = 0.0, times: int = 1
@@ -89,14 +140,46 @@ class FakeRequest:
     params: dict[str, str]
     body: Any
 
-    def paged(self, key: str, items: list[dict[str, Any]]) -> Reply:
+    @property
+    def url(self) -> str:
+        return f"https://{self.account.subdomain}.zendesk.com{self.path}"
+
+    def paged(self, key: str, items: list[dict[str, Any]], **extra: Any) -> Reply:
+        """A cursor page when the client asks `page[size]=`, else an offset page (`page=`), as Zendesk."""
+        if "page[size]" in self.query:
+            return self._cursor_page(key, items)
         page = int(self.query.get("page", ["1"])[0])
         size = self.fake.page_size
         chunk = items[(page - 1) * size : page * size]
-        more = page * size < len(items)
-        base = f"https://{self.account.subdomain}.zendesk.com{self.path}"
-        next_page = f"{base}?page={page + 1}" if more else None
-        return Reply(200, {key: chunk, "next_page": next_page, "previous_page": None, "count": len(items)})
+        next_page = f"{self.url}?page={page + 1}" if page * size < len(items) else None
+        previous_page = f"{self.url}?page={page - 1}" if page > 1 else None
+        return Reply(
+            200,
+            {
+                key: chunk,
+                **extra,
+                "next_page": next_page,
+                "previous_page": previous_page,
+                "count": len(items),
+            },
+        )
+
+    def _cursor_page(self, key: str, items: list[dict[str, Any]]) -> Reply:
+        size = min(int(self.query["page[size]"][0]), 100)
+        after = self.query.get("page[after]", [""])[0]
+        start = int(after[1:]) if after.startswith("c") else 0
+        chunk = items[start : start + size]
+        more = start + size < len(items)
+        after_cursor, before_cursor = f"c{start + len(chunk)}", f"c{start}"
+        next_link = f"{self.url}?page[size]={size}&page[after]={after_cursor}" if more else None
+        return Reply(
+            200,
+            {
+                key: chunk,
+                "meta": {"has_more": more, "after_cursor": after_cursor, "before_cursor": before_cursor},
+                "links": {"next": next_link, "prev": None},
+            },
+        )
 
 
 Handler = Callable[[FakeRequest], Reply]
@@ -108,37 +191,70 @@ def installation(
     app_id: int,
     enabled: bool = True,
     plan: str | None = "Team",
-    paid: bool = True,
+    paid: bool | None = True,
     seats: int | None = None,
     stripe_subscription_id: str | None = None,
     created_at: str = "2026-01-05T10:00:00Z",
     **extra: Any,
 ) -> dict[str, Any]:
-    """An installation payload shaped like Zendesk's (see ../shared/reference/zendesk.md)."""
-    settings_objects = [{"name": "title", "value": f"App {app_id}"}]
+    """An installation payload shaped like Zendesk's (tests/contracts/zendesk/installations.json).
+    `paid=None` and `plan=None` are the nulls real accounts send (`plan_information: {"name": null}`)."""
+    settings = {"name": f"App {app_id}", "title": f"App {app_id}"}
     if seats is not None:
-        settings_objects.append({"name": "seats", "value": str(seats)})
+        settings["seats"] = str(seats)
     payload = {
         "id": id,
         "app_id": app_id,
         "product": "support",
+        "settings": settings,
+        "settings_objects": [{"name": name, "value": value} for name, value in settings.items()],
         "enabled": enabled,
-        "settings": {"name": f"App {app_id}", "title": f"App {app_id}"},
-        "settings_objects": settings_objects,
-        "created_at": created_at,
         "updated_at": created_at,
+        "created_at": created_at,
         "role_restrictions": None,
         "group_restrictions": None,
-        "recurring_payment": paid,
-        "plan_information": {"name": plan} if plan else None,
+        "recurring_payment": bool(paid),
+        "plan_information": {"name": plan},
         "paid": paid,
-        "has_unpaid_subscription": False,
+        "has_unpaid_subscription": None if paid is None else False,
         "has_incomplete_subscription": False,
-        "stripe_account": "acct_demo",
+        "stripe_account": "acct_1Mq2Zx4fKd0aB9cD",
         "stripe_subscription_id": stripe_subscription_id,
+        "collapsible": True,
+        "pending": False,
+        "requirements_only": False,
     }
     payload.update(extra)
     return payload
+
+
+def old_installation(
+    *,
+    id: int,
+    app_id: int,
+    enabled: bool = True,
+    seats: int | None = None,
+    created_at: str = "2017-02-14T09:30:00Z",
+) -> dict[str, Any]:
+    """An installation from before Marketplace billing: no `settings_objects`, plan, payment or Stripe
+    fields; seats, if any, only in `settings` (tests/contracts/zendesk/installations_old.json)."""
+    settings: dict[str, Any] = {"name": f"App {app_id}", "title": f"App {app_id}"}
+    if seats is not None:
+        settings["number_of_seats"] = str(seats)
+    return {
+        "id": id,
+        "app_id": app_id,
+        "product": "support",
+        "settings": settings,
+        "enabled": enabled,
+        "updated_at": created_at,
+        "created_at": created_at,
+        "role_restrictions": None,
+        "group_restrictions": None,
+        "collapsible": True,
+        "pending": False,
+        "requirements_only": False,
+    }
 
 
 class FakeZendesk:
@@ -146,7 +262,8 @@ class FakeZendesk:
 
     _class_routes: ClassVar[list[tuple[str, re.Pattern[str], Handler]]] = []
 
-    def __init__(self, page_size: int = 100) -> None:
+    def __init__(self, page_size: int = 100, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.accounts: dict[str, FakeAccount] = {}
         self.calls: list[tuple[str, str, str, str]] = []
         self.page_size = page_size
@@ -183,7 +300,7 @@ class FakeZendesk:
         token: str = "good-token",
         installations: list[dict[str, Any]] | None = None,
     ) -> FakeAccount:
-        account = FakeAccount(subdomain, email, token, list(installations or []))
+        account = FakeAccount(subdomain, email, token, RateLimit(self.clock), list(installations or []))
         self.accounts[subdomain] = account
         return account
 
@@ -252,11 +369,17 @@ class FakeZendesk:
             return
         with self._lock:
             fault = account.faults.pop(0) if account.faults else None
+            allowed = account.rate_limit.use()
+            limit_headers = account.rate_limit.headers()
+            retry_after = account.rate_limit.retry_after()
+        if not allowed:
+            self._send(handler, Reply(429, None, {"retry-after": str(retry_after), **limit_headers}))
+            return
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.status is not None:
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
                 self._send(handler, Reply(fault.status, {"error": f"Injected {fault.status}"}, headers))
                 return
         found = self._find_route(method, path)
@@ -269,7 +392,8 @@ class FakeZendesk:
         request = FakeRequest(
             self, account, method, path, parse_qs(query), params, json.loads(raw) if raw else None
         )
-        self._send(handler, route_handler(request))
+        reply = route_handler(request)
+        self._send(handler, Reply(reply.status, reply.body, {**limit_headers, **reply.headers}))
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
@@ -288,4 +412,6 @@ class FakeZendesk:
 
 @FakeZendesk.route("GET", r"/api/v2/apps/installations\.json")
 def _installations(request: FakeRequest) -> Reply:
-    return request.paged("installations", request.account.installations)
+    if request.account.page_installations:
+        return request.paged("installations", request.account.installations)
+    return Reply(200, {"installations": request.account.installations})  # Zendesk's: one envelope
