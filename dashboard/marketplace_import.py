@@ -126,7 +126,7 @@ def _int(cells: dict[str, str | None], name: str, *, required: bool, maximum: in
         raise RowError(f"{name} is not a whole number: {raw[:40]!r}")
     digits = raw.lstrip("0") or "0"
     if len(digits) > len(str(maximum)) or int(digits) > maximum:  # never int() of 5,000 digits
-        raise RowError(f"{name} is too large: {raw[:40]!r} (at most {maximum:,})")
+        raise RowError(f"{name} is larger than {maximum:,}: {raw[:40]!r}")
     value = int(digits)
     return value
 

@@ -154,7 +154,7 @@ def test_a_refusal_ends_failed_with_the_message_and_can_be_sent_again(
 
     assert (
         failed.status == "failed"
-        and failed.error_message == "Stripe rejected the request: Injected fault 400"
+        and failed.error_message == "POST /v1/refunds: Stripe rejected the request: Injected fault 400"
     )
     assert refunds_of(fake_stripe, business.charge["id"]) == []
     assert actions(session)[-1] == "correction.failed"

@@ -57,8 +57,8 @@ def test_the_marketplace_import_stores_14_digit_ids_and_refuses_ones_past_64_bit
     assert report.created == 1
     reasons = {row.line: row.reason for row in report.rejected}
     assert sorted(reasons) == [3, 4]
-    assert reasons[3].startswith("installation_id is too large") and reasons[4].startswith(
-        "seats is too large"
+    assert reasons[3].startswith("installation_id is larger than") and reasons[4].startswith(
+        "seats is larger than"
     )
     assert session.exec(select(Installation.zendesk_installation_id)).all() == [INSTALLATION_IDS[1]]
 

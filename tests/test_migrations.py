@@ -173,7 +173,8 @@ def test_upgrade_from_0001_keeps_every_row_and_takes_64_bit_ids(empty_engine: En
 
     migrate(empty_engine)
 
-    assert _every_row(empty_engine) == before
+    after = _every_row(empty_engine)
+    assert {table: after[table] for table in before} == before  # later revisions only add tables
     assert _schema_diff(empty_engine) == []
     with empty_engine.begin() as conn:
         conn.execute(
