@@ -39,6 +39,13 @@ except MissingFxRate as error:
     st.error(error.message)
     st.stop()
 
+for row in months[months["missing_rates"] != ""].itertuples():
+    st.warning(
+        f"{row.month:%B %Y}: no exchange rate for {row.missing_rates} in that month, so its figures are "
+        "not shown. An admin can add or import rates on Sync and settings → Stripe.",
+        icon=":material/currency_exchange:",
+    )
+
 columns = st.columns(5)
 columns[0].metric("MRR now", money % top["mrr"])
 columns[1].metric("ARR now", money % top["arr"])

@@ -16,6 +16,7 @@ from models.stripe_mirror import (
     StripeRefund,
     StripeSubscription,
     StripeSubscriptionItem,
+    StripeWebhookEvent,
 )
 from models.system import AuditChainHead, AuditEvent, FxRate, LoginSession, SyncRun, SyncState, User
 from models.usage import (
@@ -56,6 +57,7 @@ __all__ = [
     "StripeRefund",
     "StripeSubscription",
     "StripeSubscriptionItem",
+    "StripeWebhookEvent",
     "SyncRun",
     "SyncState",
     "UsageAccountMonth",
