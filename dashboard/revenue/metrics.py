@@ -259,9 +259,16 @@ def _paying_on(history: MrrHistory, day: date) -> dict[str, int]:
 
 
 def trial_conversion(
-    session: Session, *, start: date, end: date, as_of: date | None = None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    as_of: date | None = None,
+    subscription_ids: set[str] | None = None,
 ) -> list[TrialMonth]:
-    """Per month: subscriptions whose trial ended then, and how many went on to pay (MRR above 0)."""
+    """Per month: subscriptions whose trial ended then, and how many went on to pay (MRR above 0).
+
+    `subscription_ids`: only these (a segment filter); None counts every subscription."""
     today = as_of or utcnow().date()
     paid = set(session.exec(select(MrrChange.subscription_id).where(MrrChange.mrr > 0).distinct()))
     per_month: dict[date, list[bool]] = {m: [] for m in months_between(start, end)}
@@ -271,6 +278,8 @@ def trial_conversion(
         )
     )
     for sub_id, trial_end in trials:
+        if subscription_ids is not None and sub_id not in subscription_ids:
+            continue
         day = trial_end.date()
         if day <= today and month_start(day) in per_month:
             per_month[month_start(day)].append(sub_id in paid)
