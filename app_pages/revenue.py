@@ -5,6 +5,7 @@ from datetime import date
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import clock
@@ -150,6 +151,57 @@ rates = px.line(
 rates.update_traces(hovertemplate="%{x|%b %Y}: %{y:.2%}")
 rates.update_layout(yaxis_tickformat=".0%", hovermode="x unified")
 st.plotly_chart(rates, width="stretch")
+
+quick = px.bar(
+    rate_source,
+    x="month",
+    y="quick_ratio",
+    color="segment" if not segments.empty else None,
+    barmode="group",
+    labels={"month": "Month", "quick_ratio": "Quick ratio", "segment": split_label},
+)
+quick.update_traces(hovertemplate="%{x|%b %Y}: %{y:.2f}")
+st.plotly_chart(quick, width="stretch")
+st.caption(
+    "Quick ratio = (new + expansion + reactivation) / (contraction + churn); none when nothing was lost."
+)
+
+st.subheader("MRR forecast, next 12 months")
+forecast = screen.forecast
+if forecast is None:
+    st.info("Not enough closed months with rates in this range to forecast.")
+else:
+    band = pd.DataFrame(
+        [
+            {"month": p.month, "central": major(p.central), "low": major(p.low), "high": major(p.high)}
+            for p in forecast.points
+        ]
+    )
+    history_line = months[["month", "mrr"]].dropna()
+    figure = go.Figure(
+        [
+            go.Scatter(x=band["month"], y=band["high"], line={"width": 0}, name="high", showlegend=False),
+            go.Scatter(
+                x=band["month"],
+                y=band["low"],
+                fill="tonexty",
+                line={"width": 0},
+                name="band (lowest–highest rate)",
+            ),
+            go.Scatter(
+                x=band["month"], y=band["central"], name="forecast (average rate)", line={"dash": "dash"}
+            ),
+            go.Scatter(x=history_line["month"], y=history_line["mrr"], name="MRR"),
+        ]
+    )
+    figure.update_traces(hovertemplate="%{x|%b %Y}: %{y:,.2f}")
+    figure.update_layout(hovermode="x unified")
+    st.plotly_chart(figure, width="stretch")
+    st.caption(
+        f"Method: {forecast.method} Average {forecast.mean_rate:.2%} a month "
+        f"(lowest {forecast.low_rate:.2%}, highest {forecast.high_rate:.2%})."
+    )
+    csv_download(band, file_name="mrr-forecast.csv", key="forecast_csv")
 
 table_config = {
     "segment": st.column_config.TextColumn(split_label),

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from dashboard.revenue.forecast import Forecast, mrr_forecast
 from dashboard.revenue.fx import RateBook, rate_book
 from dashboard.revenue.history import MrrHistory, load_history
 from dashboard.revenue.metrics import (
@@ -48,6 +49,7 @@ class RevenueScreen:
     ltv: int | None
     cohorts: list[CohortCell]
     trials: list[TrialMonth]
+    forecast: Forecast | None = None  # 12 months after the range, from the range's last closed months
 
     @property
     def missing_months(self) -> list[MonthRevenue]:
@@ -89,4 +91,5 @@ def revenue_screen(
         trials=trial_conversion(
             session, start=inputs.start, end=inputs.end, as_of=today, subscription_ids=trial_ids
         ),
+        forecast=mrr_forecast(months),
     )
