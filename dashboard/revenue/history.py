@@ -64,8 +64,17 @@ class MrrHistory:
         if key not in self._converted:
             self._rates_keep.append(rates)  # the id stays unique while the rates object is alive
             totals: dict[str, int] = {}
+            converted: dict[tuple[int, str], int] = {}  # one conversion per distinct amount
+            reporting = rates.reporting
             for (account, currency, value), count in self.native_on(day).items():
-                totals[account] = totals.get(account, 0) + to_reporting(value, currency, rates) * count
+                if value and currency != reporting:
+                    pair = (value, currency)
+                    amount = converted.get(pair)
+                    if amount is None:
+                        amount = converted[pair] = to_reporting(value, currency, rates)
+                else:
+                    amount = value
+                totals[account] = totals.get(account, 0) + amount * count
             self._converted[key] = totals
         return self._converted[key]
 
