@@ -132,6 +132,14 @@ PAGES: tuple[PageSpec, ...] = (
         _roles("account_manager"),
     ),
     PageSpec(
+        "failed-payments",
+        "app_pages/failed_payments.py",
+        "Failed payments",
+        ":material/credit_card_off:",
+        "Billing",
+        _roles("account_manager"),
+    ),
+    PageSpec(
         "corrections",
         "app_pages/corrections.py",
         "Billing corrections",

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     stripe_api_base: str | None = None  # only for tests and local fakes
     stripe_max_network_retries: int = 3
+    stripe_webhook_secret: SecretStr | None = None  # whsec_...: verifies `serve-webhooks` deliveries
 
     zendesk_api_base: str | None = None  # only for tests and local fakes (e.g. http://127.0.0.1:PORT)
     zendesk_timeout_seconds: float = 15.0

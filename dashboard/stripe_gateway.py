@@ -8,6 +8,7 @@ grows with pages, not objects. Writes (added by billing corrections and privacy 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,23 @@ RETRIEVE_EXPAND: dict[str, list[str]] = {
     "subscriptions": ["discounts"],
     "invoices": ["payments"],
 }
+
+
+def verify_webhook(payload: bytes, signature: str | None, secret: str, *, tolerance: int = 300) -> dict:
+    """A webhook delivery's event as a plain dict, after stripe-python checked its `Stripe-Signature`
+    (HMAC-SHA256 with the endpoint secret, timestamp within `tolerance` seconds). Raises
+    StripeGatewayError(kind="signature") when it does not match; nothing about the secret is shown."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature or "", secret, tolerance)
+    except stripe.SignatureVerificationError:
+        raise StripeGatewayError("The Stripe signature does not match.", kind="signature") from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise StripeGatewayError("The payload is not a Stripe event.", kind="invalid_request") from None
+    if not isinstance(event, dict) or event.get("object") != "event" or not event.get("id"):
+        raise StripeGatewayError("The payload is not a Stripe event.", kind="invalid_request")
+    return event
 
 
 class StripeGatewayError(RuntimeError):

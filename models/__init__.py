@@ -22,6 +22,7 @@ from models.stripe_mirror import (
     StripeRefund,
     StripeSubscription,
     StripeSubscriptionItem,
+    StripeWebhookEvent,
 )
 from models.system import (
     AuditChainHead,
@@ -75,6 +76,7 @@ __all__ = [
     "StripeRefund",
     "StripeSubscription",
     "StripeSubscriptionItem",
+    "StripeWebhookEvent",
     "SyncRun",
     "SyncState",
     "UsageAccountMonth",

@@ -97,6 +97,8 @@ class StripeSubscription(SQLModel, table=True):
     cancel_at: datetime | None = utc_field()
     canceled_at: datetime | None = utc_field()
     ended_at: datetime | None = utc_field()
+    # Stripe's cancellation_details.reason: cancellation_requested | payment_disputed | payment_failed
+    cancellation_reason: str | None = Field(default=None, max_length=32)
     # MRR in minor units of `currency`, recomputed on every upsert (see dashboard.revenue).
     mrr: int = 0
     stripe_metadata: dict[str, Any] = json_field()
@@ -144,6 +146,9 @@ class StripeInvoice(SQLModel, table=True):
     period_start: datetime | None = utc_field()
     period_end: datetime | None = utc_field()
     paid_at: datetime | None = utc_field()
+    due_date: datetime | None = utc_field()
+    attempt_count: int = 0  # payment attempts so far (Smart Retries)
+    next_payment_attempt: datetime | None = utc_field()  # the next automatic retry, None when none
     hosted_invoice_url: str | None = Field(default=None, max_length=500)
 
 
@@ -165,6 +170,8 @@ class StripePayment(SQLModel, table=True):
     refunded: bool = False
     card_brand: str | None = Field(default=None, max_length=32, sa_column_kwargs=personal("billing"))
     card_last4: str | None = Field(default=None, max_length=4, sa_column_kwargs=personal("billing"))
+    card_exp_month: int | None = Field(default=None, sa_column_kwargs=personal("billing"))
+    card_exp_year: int | None = Field(default=None, sa_column_kwargs=personal("billing"))
     created: datetime | None = utc_field(index=True)
 
 
@@ -213,3 +220,19 @@ class MrrChange(SQLModel, table=True):
     mrr: int  # new MRR from that day, minor units of `currency`
     currency: str = Field(max_length=3)
     status: str = Field(max_length=24)
+
+
+class StripeWebhookEvent(SQLModel, table=True):
+    """Each Stripe event the webhook receiver accepted, once (the id is Stripe's event id)."""
+
+    __tablename__ = "stripe_webhook_events"
+
+    id: str = Field(primary_key=True, max_length=64)
+    type: str = Field(max_length=64, index=True)
+    created: datetime = utc_field(nullable=False, index=True)  # when Stripe created the event
+    object_id: str | None = Field(default=None, max_length=64, index=True)
+    livemode: bool = False
+    status: str = Field(default="received", max_length=16)  # received | applied | ignored | failed
+    received_at: datetime = utc_field(default_now=True, nullable=False)
+    applied_at: datetime | None = utc_field()
+    error: str | None = Field(default=None, max_length=2000)

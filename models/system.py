@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
+from dashboard import clock
 from models.types import BIGINT, big_id_field, json_field, personal, utc_field
 
 ROLES = ("account_manager", "privacy_officer", "executive", "admin")
@@ -127,11 +128,17 @@ class SyncState(SQLModel, table=True):
 
 
 class FxRate(SQLModel, table=True):
-    """How many units of the reporting currency one unit of `currency` is worth."""
+    """How many units of the reporting currency one unit of `currency` was worth on `day`.
+
+    One row per currency and day (ECB reference rates are daily); revenue uses each month's month-end
+    rate (docs/revenue-metrics.md). A row made without a day is today's rate.
+    """
 
     __tablename__ = "fx_rates"
 
     currency: str = Field(primary_key=True, max_length=3)
+    day: date = Field(default_factory=clock.today, primary_key=True)
     rate: Decimal = Field(sa_column=Column(Numeric(18, 8), nullable=False))
+    source: str = Field(default="manual", max_length=32)  # manual | csv | migrated | demo
     updated_at: datetime = utc_field(default_now=True, nullable=False)
     updated_by: str = Field(default="system", max_length=320, sa_column_kwargs=personal("staff_identity"))

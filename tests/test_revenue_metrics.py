@@ -103,8 +103,15 @@ def history(session: Session) -> Session:
     B: EUR 50.00 from Jan 5 (= 55.00 USD at 1.10), downgraded Mar 10 to EUR 30.00 (= 33.00).
     C: 20.00 since Dec, cancelled mid-month Feb 14, reactivated Apr 3 at 25.00.
     D: trial ended Mar 1, converted at 10.00. E: trial ended Mar 20, never paid.
-    F: past_due 15.00 since Dec (still counted)."""
-    session.add(FxRate(currency="eur", rate=Decimal("1.10")))
+    F: past_due 15.00 since Dec (still counted). EUR is 1.10 at every month end."""
+    for day in (
+        date(2024, 12, 31),
+        date(2025, 1, 31),
+        date(2025, 2, 28),
+        date(2025, 3, 31),
+        date(2025, 4, 30),
+    ):
+        session.add(FxRate(currency="eur", day=day, rate=Decimal("1.10")))
     _change(session, "sub_a", 1, date(2025, 1, 10), 4000)
     _change(session, "sub_a", 1, date(2025, 2, 15), 6000)
     _change(session, "sub_b", 2, date(2025, 1, 5), 5000, "eur")
@@ -182,10 +189,17 @@ def test_fx_rate_validation_writes_nothing(session: Session, make_user) -> None:
         assert caught.value.field == field
     session.rollback()
     assert session.exec(select(FxRate)).all() == []
-    set_fx_rate(session, admin, currency="EUR", rate="1.0825")
+    with pytest.raises(ValidationError) as caught:
+        set_fx_rate(
+            session, admin, currency="eur", rate="1.1", day=date(2031, 1, 1), today=date(2030, 12, 31)
+        )
+    assert caught.value.field == "day"
+    session.rollback()
+    set_fx_rate(session, admin, currency="EUR", rate="1.0825", today=date(2030, 12, 31))
     session.commit()
-    assert session.get(FxRate, "eur").rate == Decimal("1.0825")
-    assert session.exec(select(AuditEvent).where(AuditEvent.action == "fx_rate.set")).one().target_id == "eur"
+    assert session.get(FxRate, ("eur", date(2030, 12, 31))).rate == Decimal("1.0825")
+    audit_row = session.exec(select(AuditEvent).where(AuditEvent.action == "fx_rate.set")).one()
+    assert audit_row.target_id == "eur:2030-12-31"
 
 
 def test_one_shared_history_gives_the_same_figures_as_fresh_loads(history: Session) -> None:

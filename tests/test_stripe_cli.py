@@ -43,3 +43,23 @@ def test_sync_stripe_bad_key(cli_env: Engine, monkeypatch: pytest.MonkeyPatch) -
     assert "authentication failed" in result.output
     with Session(cli_env) as session:
         assert session.exec(select(StripeCustomer)).all() == []
+
+
+def test_serve_webhooks_needs_the_secret_and_listens_on_localhost(
+    cli_env: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    reset_settings_cache()
+    result = CliRunner().invoke(app, ["serve-webhooks"])
+    assert result.exit_code == 2 and "STRIPE_WEBHOOK_SECRET is not set" in result.output
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda asgi, **kw: started.update(kw, app=asgi))
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_cli_secret_value")
+    reset_settings_cache()
+    result = CliRunner().invoke(app, ["serve-webhooks", "--port", "8799"])
+    assert result.exit_code == 0, result.output
+    assert (started["host"], started["port"]) == ("127.0.0.1", 8799) and started["app"] is not None
+    assert "whsec_cli_secret_value" not in result.output

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from dashboard import clock
 from models import (
     Account,
     App,
@@ -247,11 +248,11 @@ def test_stripe_tab_saves_fx_rate_and_refuses_bad_input(run_page, make_user, bil
     at.button(key="FormSubmitter:fx_rate-Save rate").click().run()
     assert "Rate must be a positive number." in _texts(at)
     with Session(engine) as session:
-        assert session.get(FxRate, "gbp") is None
+        assert session.exec(select(FxRate).where(FxRate.currency == "gbp")).first() is None
     at.text_input[1].input("1.27")
     at.button(key="FormSubmitter:fx_rate-Save rate").click().run()
     with Session(engine) as session:
-        assert session.get(FxRate, "gbp").rate == Decimal("1.27")
+        assert session.get(FxRate, ("gbp", clock.today())).rate == Decimal("1.27")
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "fx_rate.set")).one()
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli import sync_app
+from dashboard.cli import app, sync_app
 from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.stripe_sync import run_stripe_sync
@@ -36,3 +36,25 @@ def sync_stripe(
     if result.status != "succeeded":
         fail(f"Stripe sync run {result.run_id} failed: {result.error}")
     typer.echo(f"Stripe sync run {result.run_id} ({result.kind}) succeeded.")
+
+
+@app.command("serve-webhooks")
+def serve_webhooks(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8790,
+) -> None:
+    """Receive Stripe webhooks (POST /stripe/webhook), verified with STRIPE_WEBHOOK_SECRET."""
+    import uvicorn
+
+    from dashboard.settings import get_settings
+    from dashboard.webhook_app import create_app
+
+    secret = get_settings().stripe_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        fail("STRIPE_WEBHOOK_SECRET is not set.", code=2)
+    try:
+        gateway = StripeGateway.from_settings()
+    except StripeGatewayError as error:
+        fail(error.message, code=2)
+    typer.echo(f"Receiving Stripe webhooks on http://{host}:{port}/stripe/webhook")
+    uvicorn.run(create_app(engine(), gateway, secret.get_secret_value()), host=host, port=port)

@@ -52,7 +52,7 @@ REASONS = (
 class _Builder:
     def __init__(self, ctx: DemoContext, session: Session) -> None:
         self.ctx = ctx
-        self.rates = {row.currency: Decimal(row.rate) for row in session.exec(select(FxRate))}
+        self.rates = {r.currency: Decimal(r.rate) for r in session.exec(select(FxRate).order_by(FxRate.day))}
         self.reporting = get_settings().reporting_currency.lower()
         self.threshold = get_settings().correction_approval_threshold_minor
         self.accounts = dict(

@@ -74,6 +74,45 @@ class _Phase:
     seats: int
 
 
+def demo_fx_rows(now: datetime) -> list[dict]:
+    """Month-end rates for the demo's history and today's rate (`FX`), drifting a little month to month
+    (a fixed pattern, not the generator's random stream, so the other demo data stays as it was)."""
+    today = now.date()
+    rows = []
+    for back in range(HISTORY_DAYS // 30 + 4, -1, -1):
+        first = add_months(now, -back).date().replace(day=1)
+        last = add_months(now, -back + 1).date().replace(day=1) - timedelta(days=1)
+        day = min(last, today)
+        while day.weekday() >= 5 and day > first:  # ECB rates are published on working days
+            day -= timedelta(days=1)
+        for position, (currency, rate) in enumerate(FX.items()):
+            drift = Decimal(((back * 7 + position * 3) % 9) - 4) / 200  # -2% .. +2%
+            value = rate if back == 0 else (rate * (1 + drift)).quantize(Decimal("0.0001"))
+            rows.append(
+                {
+                    "currency": currency,
+                    "day": day,
+                    "rate": value,
+                    "source": "demo",
+                    "updated_at": now,
+                    "updated_by": "demo",
+                }
+            )
+    if rows[-1]["day"] != today:  # today's rate for the open month and for "now"
+        rows += [
+            {
+                "currency": c,
+                "day": today,
+                "rate": r,
+                "source": "demo",
+                "updated_at": now,
+                "updated_by": "demo",
+            }
+            for c, r in FX.items()
+        ]
+    return rows
+
+
 def add_months(moment: datetime, months: int) -> datetime:
     month = moment.month - 1 + months
     year, month = moment.year + month // 12, month % 12 + 1
@@ -525,10 +564,7 @@ def generate(ctx: DemoContext) -> None:
 
 def _insert(ctx: DemoContext, builder: _Builder) -> None:
     rows = builder.rows
-    ctx.bulk_insert(
-        FxRate,
-        [{"currency": c, "rate": r, "updated_at": ctx.now, "updated_by": "demo"} for c, r in FX.items()],
-    )
+    ctx.bulk_insert(FxRate, demo_fx_rows(ctx.now))
     ctx.bulk_insert(StripeProduct, rows["products"])
     ctx.bulk_insert(StripePrice, rows["prices"])
     ctx.bulk_insert(

@@ -8,13 +8,13 @@ so new, expansion and reactivation are >= 0 and contraction and churn are <= 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
 
-from dashboard.revenue.fx import fx_rates, to_reporting
+from dashboard.revenue.fx import MissingFxRate, RateBook, Rates, fx_rates, rate_book, to_reporting
 from dashboard.revenue.history import MrrHistory, load_history
 from dashboard.revenue.mrr import MRR_STATUSES
 from models import MrrChange, StripeSubscription
@@ -25,19 +25,34 @@ RATIO_PLACES = Decimal("0.0001")
 
 @dataclass(frozen=True)
 class MonthRevenue:
+    """One month's figures, in reporting-currency minor units at that month's rates.
+
+    A month whose rates are missing (`missing_rates` not empty) has every figure None: nothing is
+    guessed from another month's rate.
+    """
+
     month: date  # first day of the month
-    mrr: int  # at the end of the month (today for the current month)
-    arr: int
-    new: int
-    expansion: int
-    contraction: int
-    churn: int
-    reactivation: int
-    paying_accounts: int
+    mrr: int | None  # at the end of the month (today for the current month)
+    arr: int | None
+    new: int | None
+    expansion: int | None
+    contraction: int | None
+    churn: int | None
+    reactivation: int | None
+    paying_accounts: int | None
     customer_churn_rate: Decimal | None  # accounts lost / paying accounts at the start
     gross_revenue_churn: Decimal | None  # (churn + contraction) lost / MRR at the start
     net_revenue_retention: Decimal | None  # (start + expansion + contraction + churn) / start
-    arpa: int  # MRR / paying accounts
+    arpa: int | None  # MRR / paying accounts
+    mrr_start: int | None = None  # the previous month end's MRR at this month's rates
+    fx_adjustment: int | None = None  # mrr_start - the previous month's MRR (at its own rates)
+    quick_ratio: Decimal | None = None  # (new + expansion + reactivation) / -(contraction + churn)
+    missing_rates: tuple[str, ...] = ()  # currencies with MRR but no rate for this month
+    provisional_rates: bool = False  # the open month: today's rates, not a month-end rate yet
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_rates
 
 
 @dataclass(frozen=True)
@@ -84,28 +99,88 @@ def _ratio(numerator: int, denominator: int) -> Decimal | None:
 
 
 def monthly_revenue(
-    session: Session, *, start: date, end: date, as_of: date | None = None, history: MrrHistory | None = None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    as_of: date | None = None,
+    history: MrrHistory | None = None,
+    rates: RateBook | None = None,
 ) -> list[MonthRevenue]:
     """One row per calendar month from `start`'s month to `end`'s month (inclusive).
 
-    `history`: an already loaded `load_history(session)`, to share between several metrics.
+    `history` / `rates`: an already loaded `load_history(session)` / `rate_book(session)`, to share
+    between several metrics.
     """
     today = as_of or utcnow().date()
     if history is None:
         history = load_history(session)
-    return months_from_history(history, start=start, end=end, today=today)
+    if rates is None:
+        rates = rate_book(session)
+    return months_from_history(history, rates, start=start, end=end, today=today)
 
 
-def months_from_history(history: MrrHistory, *, start: date, end: date, today: date) -> list[MonthRevenue]:
+def months_from_history(
+    history: MrrHistory, book: RateBook, *, start: date, end: date, today: date
+) -> list[MonthRevenue]:
     first_paying = history.first_paying_day()
     months = months_between(start, end)
-    previous = history.account_mrr_on(month_start(start) - timedelta(days=1))
+    before_first = month_start(start) - timedelta(days=1)
+    previous_mrr = _mrr_or_none(history, before_first, book.for_month(month_start(before_first), today=today))
     result = []
     for month in months:
-        current = history.account_mrr_on(_month_end(month, today))
-        result.append(_month_row(month, previous, current, first_paying))
-        previous = current
+        rates = book.for_month(month, today=today)
+        start_day, end_day = month - timedelta(days=1), _month_end(month, today)
+        missing = tuple(
+            sorted(
+                c
+                for c in history.currencies_on(start_day) | history.currencies_on(end_day)
+                if c != book.reporting and c not in rates.per_currency
+            )
+        )
+        if missing:
+            result.append(_blank_month(month, missing))
+            previous_mrr = None
+            continue
+        before = history.account_mrr_on(start_day, rates)
+        after = history.account_mrr_on(end_day, rates)
+        row = _month_row(month, before, after, first_paying)
+        mrr_start = sum(before.values())
+        row = replace(
+            row,
+            mrr_start=mrr_start,
+            fx_adjustment=None if previous_mrr is None else mrr_start - previous_mrr,
+            provisional_rates=end_day >= today,
+        )
+        result.append(row)
+        previous_mrr = row.mrr
     return result
+
+
+def _mrr_or_none(history: MrrHistory, day: date, rates: Rates) -> int | None:
+    try:
+        return sum(history.account_mrr_on(day, rates).values())
+    except MissingFxRate:
+        return None
+
+
+def _blank_month(month: date, missing: tuple[str, ...]) -> MonthRevenue:
+    return MonthRevenue(
+        month=month,
+        mrr=None,
+        arr=None,
+        new=None,
+        expansion=None,
+        contraction=None,
+        churn=None,
+        reactivation=None,
+        paying_accounts=None,
+        customer_churn_rate=None,
+        gross_revenue_churn=None,
+        net_revenue_retention=None,
+        arpa=None,
+        missing_rates=missing,
+    )
 
 
 def _month_row(
@@ -145,6 +220,7 @@ def _month_row(
         gross_revenue_churn=_ratio(-(churn + contraction), mrr_start),
         net_revenue_retention=_ratio(mrr_start + expansion + contraction + churn, mrr_start),
         arpa=round(Decimal(mrr) / paying) if paying else 0,
+        quick_ratio=_ratio(new + expansion + reactivation, -(contraction + churn)),
     )
 
 
@@ -163,7 +239,10 @@ def current_mrr(session: Session) -> int:
 
 
 def lifetime_value(months: list[MonthRevenue]) -> int | None:
-    """ARPA of the last month divided by the average monthly customer churn rate over `months`."""
+    """ARPA of the last month divided by the average monthly customer churn rate over `months`
+    (months without rates are left out of the average; None when the last month has no rates)."""
+    if months and months[-1].arpa is None:
+        return None
     rates = [m.customer_churn_rate for m in months if m.customer_churn_rate is not None]
     if not months or not rates or sum(rates) == 0:
         return None
@@ -171,10 +250,25 @@ def lifetime_value(months: list[MonthRevenue]) -> int | None:
     return round(Decimal(months[-1].arpa) / average)
 
 
+def _paying_on(history: MrrHistory, day: date) -> dict[str, int]:
+    """Logo retention needs only who pays (> 0), which no rate changes: native sums per account."""
+    paying: dict[str, int] = {}
+    for (account, _currency, value), count in history.native_on(day).items():
+        paying[account] = paying.get(account, 0) + value * count
+    return paying
+
+
 def trial_conversion(
-    session: Session, *, start: date, end: date, as_of: date | None = None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    as_of: date | None = None,
+    subscription_ids: set[str] | None = None,
 ) -> list[TrialMonth]:
-    """Per month: subscriptions whose trial ended then, and how many went on to pay (MRR above 0)."""
+    """Per month: subscriptions whose trial ended then, and how many went on to pay (MRR above 0).
+
+    `subscription_ids`: only these (a segment filter); None counts every subscription."""
     today = as_of or utcnow().date()
     paid = set(session.exec(select(MrrChange.subscription_id).where(MrrChange.mrr > 0).distinct()))
     per_month: dict[date, list[bool]] = {m: [] for m in months_between(start, end)}
@@ -184,6 +278,8 @@ def trial_conversion(
         )
     )
     for sub_id, trial_end in trials:
+        if subscription_ids is not None and sub_id not in subscription_ids:
+            continue
         day = trial_end.date()
         if day <= today and month_start(day) in per_month:
             per_month[month_start(day)].append(sub_id in paid)
@@ -196,7 +292,12 @@ def trial_conversion(
 
 
 def cohort_retention(
-    session: Session, *, start: date, end: date, as_of: date | None = None, history: MrrHistory | None = None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    as_of: date | None = None,
+    history: MrrHistory | None = None,
 ) -> list[CohortCell]:
     """Logo retention of accounts grouped by the month they first paid (cohorts from start to end)."""
     today = as_of or utcnow().date()
@@ -213,7 +314,7 @@ def cohort_retention(
         members = cohorts[cohort]
         for offset, month in enumerate(months_between(cohort, today)):
             if month not in snapshots:
-                snapshots[month] = history.account_mrr_on(_month_end(month, today))
+                snapshots[month] = _paying_on(history, _month_end(month, today))
             retained = sum(1 for a in members if snapshots[month].get(a, 0) > 0)
             cells.append(
                 CohortCell(

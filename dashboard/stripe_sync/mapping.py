@@ -122,6 +122,7 @@ def subscription_row(obj: dict, *, price_apps: dict[str, int | None]) -> dict:
         "cancel_at": ts(obj.get("cancel_at")),
         "canceled_at": ts(obj.get("canceled_at")),
         "ended_at": ts(obj.get("ended_at")),
+        "cancellation_reason": (obj.get("cancellation_details") or {}).get("reason"),
         "stripe_metadata": obj.get("metadata") or {},
     }
 
@@ -199,6 +200,9 @@ def invoice_row(obj: dict) -> dict:
         "period_end": ts(obj.get("period_end")),
         "paid_at": ts(transitions.get("paid_at")),
         "hosted_invoice_url": obj.get("hosted_invoice_url"),
+        "due_date": ts(obj.get("due_date")),
+        "attempt_count": obj.get("attempt_count") or 0,
+        "next_payment_attempt": ts(obj.get("next_payment_attempt")),
     }
 
 
@@ -227,6 +231,8 @@ def charge_row(obj: dict) -> dict:
         "refunded": bool(obj.get("refunded")),
         "card_brand": card.get("brand"),
         "card_last4": card.get("last4"),
+        "card_exp_month": card.get("exp_month"),
+        "card_exp_year": card.get("exp_year"),
         "created": ts(obj.get("created")),
     }
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from dashboard import audit
 from dashboard.db import session_scope
@@ -182,6 +183,33 @@ def _incremental_sync(
     ]
     events.sort(key=lambda e: (e["created"], e["id"]))
     counts.seen["events"] = len(events)
+    apply_events(
+        engine,
+        gateway,
+        events,
+        counts,
+        report,
+        now=now,
+        finish=lambda session: _write_cursor(
+            session, _cursor_from(events, fallback=since) if events else cursor
+        ),
+    )
+
+
+def apply_events(
+    engine: Engine,
+    gateway: StripeGateway,
+    events: list[dict],
+    counts: SyncCounts,
+    report: Progress | None = None,
+    *,
+    now: datetime,
+    finish: Callable[[Session], None] | None = None,
+) -> None:
+    """Apply Stripe events (oldest first): fetch each touched object once in its current state, apply
+    all in one transaction; `finish` runs in that transaction. Used by the Events sync and the webhook
+    receiver alike."""
+    report = report or (lambda _message, _fraction: None)
     touched: dict[str, dict[str, datetime]] = {}  # resource -> object id -> newest event time
     deleted: dict[str, set[str]] = {}
     for event in events:
@@ -210,7 +238,8 @@ def _incremental_sync(
         for resource, ids in deleted.items():
             mark_deleted(session, resource, sorted(ids), counts)
         counts.updated["account_links"] += link_customers(session)
-        _write_cursor(session, _cursor_from(events, fallback=since) if events else cursor)
+        if finish is not None:
+            finish(session)
 
 
 def _resource_of(event_type: str) -> str | None:

@@ -3,13 +3,23 @@ and the exchange-rate table used for the reporting currency."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
+from sqlmodel import select
 
-from dashboard import sync_runs
+from dashboard import clock, sync_runs
 from dashboard.identity import Actor
 from dashboard.jobs import JobLocked
-from dashboard.revenue.fx import list_fx_rates, reporting_currency, set_fx_rate
+from dashboard.revenue.fx import (
+    import_fx_csv,
+    list_fx_rates,
+    month_rates_status,
+    reporting_currency,
+    set_fx_rate,
+)
+from dashboard.revenue.metrics import months_between
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.stripe_sync import run_stripe_sync, unlinked_customers
 from dashboard.ui.forms import FieldErrors
@@ -17,6 +27,7 @@ from dashboard.ui.store import db_session, get_engine
 from dashboard.ui.stripe_data import clear_stripe_caches
 from dashboard.ui.tables import csv_download
 from dashboard.ui.timezones import frame_to_viewer
+from models import StripeSubscription
 
 
 def show_stripe_settings(actor: Actor) -> None:
@@ -115,14 +126,21 @@ def _unlinked() -> None:
 
 def _fx_rates(actor: Actor) -> None:
     reporting = reporting_currency().upper()
+    today = clock.today()
     st.subheader(f"Exchange rates to {reporting}")
-    st.caption("Revenue figures convert every currency with these rates (today's rate for all months).")
+    st.caption(
+        "One rate per currency and day. A closed month uses its month-end rate (the last rate dated in "
+        "that month); the open month uses the latest rate. A month without a rate shows no figures."
+    )
     errors = FieldErrors()
     with st.form("fx_rate", clear_on_submit=False):
-        left, right = st.columns(2)
+        left, middle, right = st.columns(3)
         with left:
             currency = st.text_input("Currency", max_chars=3, placeholder="EUR")
             errors.slot("currency")
+        with middle:
+            day = st.date_input("Day", value=today, max_value=today, key="fx_day")
+            errors.slot("day")
         with right:
             rate = st.text_input(f"{reporting} per one unit", placeholder="1.08")
             errors.slot("rate")
@@ -131,25 +149,61 @@ def _fx_rates(actor: Actor) -> None:
     if submitted:
         with errors.reported():
             with db_session() as session:
-                set_fx_rate(session, actor, currency=currency, rate=rate)
+                set_fx_rate(session, actor, currency=currency, rate=rate, day=day, today=today)
             clear_stripe_caches()
-            st.toast(f"Saved the {currency.strip().upper()} rate.", icon=":material/check:")
+            st.toast(f"Saved the {currency.strip().upper()} rate for {day}.", icon=":material/check:")
+    file_errors = FieldErrors()
+    with st.form("fx_import", clear_on_submit=True):
+        upload = st.file_uploader(
+            "Import rates from a CSV",
+            type=["csv"],
+            help="The ECB reference-rate file (eurofxref-hist.csv: Date,USD,JPY,...; units per EUR) or "
+            f"date,currency,rate ({reporting} per unit). Only the currencies subscriptions use are kept.",
+        )
+        file_errors.slot("file")
+        imported = st.form_submit_button("Import")
+    if imported and upload is not None:
+        with file_errors.reported():
+            text = upload.getvalue().decode("utf-8-sig", errors="replace")
+            with db_session() as session:
+                used = set(session.exec(select(StripeSubscription.currency).distinct()).all())
+                result = import_fx_csv(session, actor, text=text, today=today, currencies=used or None)
+            clear_stripe_caches()
+            st.toast(
+                f"Imported {result.rows:,} rates ({', '.join(c.upper() for c in result.currencies)}), "
+                f"{result.first_day} to {result.last_day}.",
+                icon=":material/check:",
+            )
     with db_session() as session:
+        used = set(session.exec(select(StripeSubscription.currency).distinct()).all())
+        months = months_between(date(today.year - 1, today.month, 1), today)
+        gaps = month_rates_status(session, months=months, currencies=used, today=today)
         rates = [
             {
                 "currency": r.currency.upper(),
+                "day": r.day,
                 "rate": float(r.rate),
+                "source": r.source,
                 "updated_at": r.updated_at,
                 "updated_by": r.updated_by,
             }
             for r in list_fx_rates(session)
         ]
+    for month, currencies in gaps.items():
+        st.warning(
+            f"No rate for {', '.join(c.upper() for c in currencies)} in {month:%B %Y}: "
+            "that month's revenue is not shown.",
+            icon=":material/warning:",
+        )
     if rates:
+        frame = frame_to_viewer(pd.DataFrame(rates), "updated_at")
         st.dataframe(
-            frame_to_viewer(pd.DataFrame(rates), "updated_at"),
+            frame,
             hide_index=True,
             column_config={
+                "day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
                 "rate": st.column_config.NumberColumn(f"{reporting} per unit", format="%.6f"),
                 "updated_at": st.column_config.DatetimeColumn("Updated", format="YYYY-MM-DD HH:mm"),
             },
         )
+        csv_download(frame, file_name="fx-rates.csv", key="fx_csv")

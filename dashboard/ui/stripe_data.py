@@ -18,8 +18,10 @@ from dashboard.revenue import (
     monthly_revenue,
     trial_conversion,
 )
-from dashboard.revenue.fx import reporting_currency
+from dashboard.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.revenue.history import MrrHistory, load_history
+from dashboard.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
+from dashboard.revenue.segments import Segments, load_segments
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
 
@@ -98,10 +100,46 @@ def _history() -> MrrHistory:
         return load_history(session)
 
 
+@st.cache_resource(ttl=CACHE_SECONDS, show_spinner=False)
+def _rate_book() -> RateBook:
+    with db_session() as session:
+        return rate_book(session)
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, show_spinner=False)
+def _segments() -> Segments:
+    with db_session() as session:
+        return load_segments(session)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
+def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
+    """The Revenue page's screen for a range and segment choice (shared loads, cached per choice)."""
+    with db_session() as session:
+        return revenue_screen(
+            session, inputs, today=today, history=_history(), rates=_rate_book(), segments=_segments()
+        )
+
+
+def months_table(months: list[MonthRevenue], segment: str | None = None) -> pd.DataFrame:
+    """Monthly rows for display: money in major units, ratios as floats, missing rates as text."""
+    frame = pd.DataFrame([asdict(m) for m in months])
+    if frame.empty:
+        return frame
+    for name in (*MONEY_MONTH_FIELDS, "mrr_start", "fx_adjustment"):
+        frame[name] = frame[name].map(major)
+    for name in ("customer_churn_rate", "gross_revenue_churn", "net_revenue_retention", "quick_ratio"):
+        frame[name] = frame[name].map(lambda v: float(v) if v is not None else None)
+    frame["missing_rates"] = frame["missing_rates"].map(lambda codes: ", ".join(c.upper() for c in codes))
+    if segment is not None:
+        frame.insert(0, "segment", segment)
+    return frame
+
+
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing monthly revenue…")
 def _months(start: date, end: date) -> list[MonthRevenue]:
     with db_session() as session:
-        return monthly_revenue(session, start=start, end=end, history=_history())
+        return monthly_revenue(session, start=start, end=end, history=_history(), rates=_rate_book())
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -110,8 +148,11 @@ def revenue_frame(start: date, end: date) -> pd.DataFrame:
     frame = pd.DataFrame([asdict(m) for m in months])
     for name in MONEY_MONTH_FIELDS:
         frame[name] = frame[name].map(major)
-    for name in ("customer_churn_rate", "gross_revenue_churn", "net_revenue_retention"):
+    for name in ("customer_churn_rate", "gross_revenue_churn", "net_revenue_retention", "quick_ratio"):
         frame[name] = frame[name].map(lambda v: float(v) if v is not None else None)
+    for name in ("mrr_start", "fx_adjustment"):
+        frame[name] = frame[name].map(major)
+    frame["missing_rates"] = frame["missing_rates"].map(lambda codes: ", ".join(c.upper() for c in codes))
     return frame
 
 
@@ -167,6 +208,10 @@ def clear_stripe_caches() -> None:
         subscription_options,
         _all_subscriptions,
         subscription_frame,
+        _history,
+        _rate_book,
+        _segments,
+        revenue_view,
         _months,
         revenue_frame,
         headline,

@@ -1,0 +1,169 @@
+"""Revenue by segment: app, plan, billing interval, currency, customer country and account owner.
+
+A subscription's segment is read from its current state (its app, the plan and interval of its first
+item, its currency) and its account's (country, owner); its whole MRR history goes with it. Unknown
+values (a subscription no longer mirrored, an unlinked customer) are "(none)".
+
+Split by a dimension, each segment's figures are computed on that segment's subscriptions alone, with
+the account as the unit inside it. So MRR, ARR, the net movement and the FX adjustment of the segments
+add up exactly to the unsegmented figures (tested). Per-category movements add up too for an account
+attribute (country, owner); for a subscription attribute an account moving its money from one app to
+another shows churn in one segment and new or expansion in the other, where the whole business shows
+the net. Paying-account counts do not add up when an account pays in several segments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from dashboard.revenue.fx import RateBook
+from dashboard.revenue.history import MrrHistory
+from dashboard.revenue.metrics import MonthRevenue, months_from_history
+from models import Account, App, MrrChange, StripePrice, StripeSubscription, StripeSubscriptionItem, User
+
+NONE = "(none)"
+
+
+class Dimension(StrEnum):
+    APP = "app"
+    PLAN = "plan"
+    INTERVAL = "interval"
+    CURRENCY = "currency"
+    COUNTRY = "country"
+    OWNER = "owner"
+
+    @property
+    def label(self) -> str:
+        return {"interval": "Billing interval", "country": "Customer country", "owner": "Account owner"}.get(
+            self.value, self.value.capitalize()
+        )
+
+
+@dataclass(frozen=True)
+class SegmentChoice:
+    """What the Revenue page shows: split `by` one dimension (or None) after keeping only the values in
+    `keep` per dimension (an empty tuple keeps everything)."""
+
+    by: Dimension | None = None
+    keep: tuple[tuple[Dimension, tuple[str, ...]], ...] = ()
+
+    def kept(self) -> dict[Dimension, tuple[str, ...]]:
+        return {d: values for d, values in self.keep if values}
+
+
+@dataclass
+class Segments:
+    """Each subscription's value per dimension."""
+
+    of: dict[str, dict[Dimension, str]] = field(default_factory=dict)
+
+    def options(self) -> dict[Dimension, list[str]]:
+        values: dict[Dimension, set[str]] = defaultdict(set)
+        for attrs in self.of.values():
+            for dimension, value in attrs.items():
+                values[dimension].add(value)
+        return {d: sorted(values[d]) for d in Dimension}
+
+    def matching(self, subscription_ids: list[str], choice: SegmentChoice) -> list[str]:
+        kept = choice.kept()
+        return [
+            s
+            for s in subscription_ids
+            if all(self.of.get(s, {}).get(d, NONE) in values for d, values in kept.items())
+        ]
+
+
+def load_segments(session: Session) -> Segments:
+    segments = Segments()
+    apps = dict(session.exec(select(App.id, App.name)).all())
+    users = session.exec(select(User.id, User.name, User.email))
+    owners = {uid: (name or email) for uid, name, email in users}
+    accounts = {
+        aid: (country or NONE, owners.get(owner, NONE))
+        for aid, country, owner in session.exec(select(Account.id, Account.country, Account.owner_user_id))
+    }
+    plans: dict[str, tuple[str, str]] = {}
+    items = session.exec(
+        select(
+            StripeSubscriptionItem.subscription_id,
+            StripeSubscriptionItem.price_id,
+            StripePrice.nickname,
+            StripePrice.recurring_interval,
+            StripePrice.recurring_interval_count,
+        )
+        .join(StripePrice, col(StripePrice.id) == col(StripeSubscriptionItem.price_id), isouter=True)
+        .order_by(StripeSubscriptionItem.subscription_id, StripeSubscriptionItem.id)
+    )
+    for sub_id, price_id, nickname, interval, count in items:
+        if sub_id not in plans:
+            every = NONE if not interval else (interval if (count or 1) == 1 else f"{count} {interval}s")
+            plans[sub_id] = (nickname or price_id, every)
+    subs = session.exec(
+        select(
+            StripeSubscription.id,
+            StripeSubscription.app_id,
+            StripeSubscription.currency,
+            StripeSubscription.account_id,
+        )
+    ).all()
+    known = {sub_id: (app_id, currency) for sub_id, app_id, currency, _ in subs}
+    account_of: dict[str, int | None] = {}
+    currency_of: dict[str, str] = {}
+    # the change log first (the account its MRR is counted under; a linked row wins over an unlinked
+    # one), then subscriptions that never had MRR (trials), for trial conversion
+    logged = session.exec(
+        select(MrrChange.subscription_id, MrrChange.account_id, MrrChange.currency).distinct()
+    )
+    for sub_id, account_id, currency in logged:
+        if account_of.get(sub_id) is None:
+            account_of[sub_id], currency_of[sub_id] = account_id, currency
+    for sub_id, _app, currency, account_id in subs:
+        if sub_id not in account_of:
+            account_of[sub_id], currency_of[sub_id] = account_id, currency
+    for sub_id, account_id in account_of.items():
+        app_id, sub_currency = known.get(sub_id, (None, currency_of[sub_id]))
+        plan, interval = plans.get(sub_id, (NONE, NONE))
+        country, owner = accounts.get(account_id, (NONE, NONE))
+        segments.of[sub_id] = {
+            Dimension.APP: apps.get(app_id, NONE),
+            Dimension.PLAN: plan,
+            Dimension.INTERVAL: interval,
+            Dimension.CURRENCY: (sub_currency or currency_of[sub_id]).upper(),
+            Dimension.COUNTRY: country,
+            Dimension.OWNER: owner,
+        }
+    return segments
+
+
+def filtered_history(history: MrrHistory, segments: Segments, choice: SegmentChoice) -> MrrHistory:
+    if not choice.kept():
+        return history
+    return history.subset(segments.matching(list(history.account_of), choice))
+
+
+def months_by_segment(
+    history: MrrHistory,
+    book: RateBook,
+    segments: Segments,
+    choice: SegmentChoice,
+    *,
+    start: date,
+    end: date,
+    today: date,
+) -> dict[str, list[MonthRevenue]]:
+    """Per value of `choice.by` (after the filters): that segment's monthly figures."""
+    if choice.by is None:
+        return {}
+    kept = filtered_history(history, segments, choice)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for sub_id in kept.account_of:
+        groups[segments.of.get(sub_id, {}).get(choice.by, NONE)].append(sub_id)
+    return {
+        value: months_from_history(kept.subset(ids), book, start=start, end=end, today=today)
+        for value, ids in sorted(groups.items())
+    }
