@@ -170,6 +170,12 @@ TABLES: dict[str, TableInfo] = {
     "sync_runs": TableInfo(
         "Job runs and their results", Basis.LEGITIMATE_INTERESTS, "2 years", "the console"
     ),
+    "stripe_webhook_events": TableInfo(
+        "Stripe events received by the webhook, each once (ids and types only)",
+        Basis.NONE,
+        "Kept as the receiver's record of what arrived",
+        _MIRROR,
+    ),
     "sync_state": TableInfo("Sync cursors", Basis.NONE, "Always", "the console"),
     "fx_rates": TableInfo("Exchange rates", Basis.NONE, "Always", "admins"),
     "usage_events": TableInfo(
@@ -216,6 +222,8 @@ NOT_PERSONAL: dict[str, str] = {
     "sync_runs.message": "counts and outcomes of a job run",
     "job_locks.name": "the name of a scheduled job",
     "sync_runs.error": "error text of a job run",
+    "stripe_subscriptions.cancellation_reason": "Stripe's code for why it cancelled (e.g. payment_failed)",
+    "stripe_webhook_events.error": "why applying a Stripe event failed",
     "audit_events.actor_role": "a role name",
     "billing_corrections.error_message": "Stripe's error text",
     "billing_corrections.stripe_result_id": "a Stripe id",
