@@ -8,8 +8,11 @@ refunds, amounts typed the wrong way. Before the fix they produced 2 refunds (or
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 import threading
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -22,7 +25,7 @@ from dashboard.corrections import workflow
 from dashboard.db import make_engine
 from dashboard.errors import ValidationError
 from dashboard.identity import Actor
-from dashboard.settings import reset_settings_cache
+from dashboard.settings import PROJECT_ROOT, reset_settings_cache
 from dashboard.stripe_gateway import StripeGateway
 from models import StripePayment
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
@@ -197,30 +200,37 @@ def _slow(fake) -> StripeGateway:
     return StripeGateway(TEST_KEY, api_base=fake.url, max_network_retries=0, timeout=5)
 
 
-def _send_in_a_process(url: str, api_base: str, actor: Actor, correction_id: int, results) -> None:
+def send_once(url: str, api_base: str, actor: dict, correction_id: int) -> str:
+    """What each of the two processes runs: send the correction, print the status it ended in."""
     engine = make_engine(url)
     gateway = StripeGateway(TEST_KEY, api_base=api_base, max_network_retries=0, timeout=10)
-    results.put(str(workflow.send(engine, gateway, actor, correction_id=correction_id).status))
+    status = str(workflow.send(engine, gateway, Actor(**actor), correction_id=correction_id).status)
     engine.dispose()
+    return status
+
+
+def _send_in_a_process(url: str, api_base: str, actor: Actor, correction_id: int) -> subprocess.Popen:
+    # A fresh interpreter, not multiprocessing: after an AppTest ran in this worker, spawn would re-run
+    # the app's script as the child's __main__.
+    code = (
+        "import json, sys; from tests.test_correction_faults import send_once; "
+        "print(send_once(*json.loads(sys.argv[1])))"
+    )
+    arguments = json.dumps([url, api_base, asdict(actor), correction_id])
+    return subprocess.Popen(
+        [sys.executable, "-c", code, arguments], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
 
 
 def test_two_processes_sending_the_same_correction_refund_once(engine, fake_stripe, business, manager):
     gateway = _slow(fake_stripe)
     stored = workflow.store(engine, gateway, manager, refund_form(gateway, business))
     fake_stripe.hang_next(r"POST /v1/refunds", seconds=2.0)
-    spawn = multiprocessing.get_context("spawn")
-    results = spawn.Queue()
     url = engine.url.render_as_string(hide_password=False)
-    workers = [
-        spawn.Process(target=_send_in_a_process, args=(url, fake_stripe.url, manager, stored.id, results))
-        for _ in range(2)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
+    workers = [_send_in_a_process(url, fake_stripe.url, manager, stored.id) for _ in range(2)]
 
-    statuses = sorted(results.get(timeout=5) for _ in workers)
+    statuses = sorted(worker.communicate(timeout=120)[0].strip().splitlines()[-1] for worker in workers)
+    assert [worker.returncode for worker in workers] == [0, 0]
     assert "executed" in statuses and set(statuses) <= {"executed", "sending"}
     assert refunds(fake_stripe, business) == 1 and fake_stripe.calls["POST /v1/refunds"] == 1
 

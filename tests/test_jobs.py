@@ -15,6 +15,7 @@ from dashboard.identity import SYSTEM, Actor
 from dashboard.settings import reset_settings_cache
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync
+from dashboard.zendesk_gateway import WaitBudget
 from dashboard.zendesk_sync import run_zendesk_sync
 from models import AuditEvent, JobLock, SyncRun
 from tests.fakes.fake_stripe import TEST_KEY
@@ -104,6 +105,9 @@ class _ExplodingClient:
 
 
 class _ExplodingGateway:
+    def run_budget(self) -> WaitBudget:
+        return WaitBudget(60, "run's", "ZENDESK_RUN_RATELIMIT_BUDGET_SECONDS")
+
     def client(self, **_credentials):
         return _ExplodingClient()
 
