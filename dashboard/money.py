@@ -22,6 +22,11 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.lower(), 2)
 
 
+def symbol(currency: str) -> str | None:
+    """The currency's own sign where the console writes one ("$", "€"), else None (the code is written)."""
+    return _SYMBOLS.get(currency.lower())
+
+
 def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exponent(currency))
 
@@ -65,10 +70,10 @@ def format_money(amount_minor: int | None, currency: str) -> str:
     if amount_minor is None:
         return ""
     major = to_major(amount_minor, currency)
-    symbol = _SYMBOLS.get(currency.lower())
+    sign_text = symbol(currency)
     text = f"{abs(major):,.{exponent(currency)}f}"
     sign = "-" if major < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency.upper()}"
+    return f"{sign}{sign_text}{text}" if sign_text else f"{sign}{text} {currency.upper()}"
 
 
 def convert(amount_minor: int, currency: str, rate: Decimal, to_currency: str) -> int:

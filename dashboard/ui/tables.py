@@ -1,13 +1,18 @@
-"""Tables and their CSV downloads."""
+"""Tables and their CSV downloads: `show_table` draws any screen's rows with its `Columns` spec."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.csv_export import frame_to_csv
+from dashboard.money import exponent, symbol
+from dashboard.presentation.columns import Column, Columns, Kind, csv_frame, display_text
+from dashboard.presentation.text import money
+from dashboard.ui.timezones import viewer_timezone
 
 
 def csv_download(
@@ -25,3 +30,75 @@ def csv_download(
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def _money_format(currency: str) -> str:
+    digits = exponent(currency)
+    number = f"%,.{digits}f" if digits else "%,d"
+    sign = symbol(currency)
+    return f"{sign}{number}" if sign else f"{number} {currency.upper()}"
+
+
+def _display_column(frame: pd.DataFrame, name: str, column: Column, zone: str) -> tuple[pd.Series, Any]:
+    """The column's shown values and its Streamlit column config."""
+    values = frame[name]
+    kind = column.kind
+    common = {"label": column.label, "help": column.help}
+    if kind is Kind.MONEY and column.currency:
+        digits = exponent(column.currency)
+        shown = values.map(lambda v: None if pd.isna(v) else int(v) / 10**digits)  # display only
+        return shown, st.column_config.NumberColumn(format=_money_format(column.currency), **common)
+    if kind is Kind.MONEY:
+        currencies = frame[column.currency_column] if column.currency_column else [None] * len(frame)
+        shown = [money(None if pd.isna(v) else int(v), c) for v, c in zip(values, currencies, strict=True)]
+        return pd.Series(shown, index=frame.index), st.column_config.TextColumn(**common)
+    if kind is Kind.COUNT:
+        return values, st.column_config.NumberColumn(format="%,d", **common)
+    if kind is Kind.NUMBER:
+        return values, st.column_config.NumberColumn(format="%,.2f", **common)
+    if kind is Kind.PERCENT:
+        return values.map(lambda v: None if pd.isna(v) else float(v) * 100), st.column_config.NumberColumn(
+            format="%.1f%%", **common
+        )
+    if kind is Kind.DATE:
+        return values, st.column_config.DateColumn(format="YYYY-MM-DD", **common)
+    if kind is Kind.DATETIME:
+        shown = pd.to_datetime(values, utc=True).dt.tz_convert(zone)
+        return shown, st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", **common)
+    if kind is Kind.LINK:
+        return values, st.column_config.LinkColumn(display_text=column.link_text, **common)
+    if kind is Kind.BOOL:
+        return values, st.column_config.CheckboxColumn(**common)
+    return values.map(lambda v: display_text(v, column)), st.column_config.TextColumn(**common)
+
+
+def table_frame(frame: pd.DataFrame, columns: Columns) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The frame as shown (only the spec's columns, in its order) and its column configs."""
+    zone = viewer_timezone()
+    shown = pd.DataFrame(index=frame.index)
+    config: dict[str, Any] = {}
+    for name, column in columns.items():
+        if name in frame:
+            shown[name], config[name] = _display_column(frame, name, column, zone)
+    return shown, config
+
+
+def show_table(
+    frame: pd.DataFrame,
+    columns: Columns,
+    *,
+    key: str,
+    file_name: str | None = None,
+    empty: str = "Nothing to show.",
+    **dataframe_options: Any,
+) -> Any:
+    """Draw `frame` with human labels and column types, and a CSV download of the same rows (unless
+    `file_name` is None). Returns what `st.dataframe` returns (the selection, with `on_select`)."""
+    if frame.empty:
+        st.caption(empty)
+        return None
+    shown, config = table_frame(frame, columns)
+    event = st.dataframe(shown, column_config=config, hide_index=True, key=key, **dataframe_options)
+    if file_name:
+        csv_download(csv_frame(frame, columns), file_name=file_name, key=f"{key}_csv")
+    return event
