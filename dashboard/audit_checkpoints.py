@@ -77,7 +77,7 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
     checkpoints = []
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
-            if line.strip():
+            if line.strip(" \t\r\n"):  # only JSON Lines blanks: "\x1c" is a bad line, not a blank one
                 checkpoints.append(_parse_line(line, number, key))
     return checkpoints
 

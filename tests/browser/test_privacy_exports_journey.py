@@ -70,6 +70,7 @@ def _open_in_progress_request(page, base: str, kind: str, email: str) -> str:
     page.get_by_role("tab", name="Status").click()
     choose_option(page, "New status", "In progress")
     click_button(page, "Change status")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Status")).to_contain_text("In progress")
     click_button(page, "Exports and deletions for this request")
     page.get_by_role("heading", name="Exports and deletions").wait_for()
     expect(page).to_have_url(re.compile(f"request={request_id}"))
