@@ -1,0 +1,59 @@
+"""Every page as every role in Chromium at 1400 px: it opens without an error, and no label shows a raw
+machine name ("job_title", "past_due", "Mrr") or "None". Each page's screenshot is kept in
+`test-artifacts/pages/` for a person to look at."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from dashboard.navigation import pages_for
+from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
+
+# Where a page labels things as text in the page (tables draw on a canvas and are checked in the
+# screens' tests): headings, widget labels, metric labels, tabs, and the charts' titles, axes, legends.
+LABELS = ", ".join(
+    [
+        "[data-testid='stMain'] h1",
+        "[data-testid='stMain'] h2",
+        "[data-testid='stMain'] h3",
+        "[data-testid='stWidgetLabel']",
+        "[data-testid='stMetricLabel']",
+        "[data-testid='stMetricValue']",
+        "[data-testid='stTab']",
+        ".js-plotly-plot .gtitle",
+        ".js-plotly-plot .xtitle",
+        ".js-plotly-plot .ytitle",
+        ".js-plotly-plot .legendtext",
+        ".js-plotly-plot .legendtitletext",
+        ".js-plotly-plot .annotation-text",
+    ]
+)
+MACHINE_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bNone\b|\b[A-Z][a-z]+=[0-9]+")
+
+
+def _labels(page) -> list[str]:
+    return [text.strip() for text in page.locator(LABELS).all_text_contents() if text and text.strip()]
+
+
+@pytest.mark.parametrize("role", list(DEMO_USERS))
+def test_every_page_reads_as_words(page, console_url, role) -> None:
+    email, _ = DEMO_USERS[role]
+    sign_in(page, console_url, email, DEMO_PASSWORD)
+    wait_for_session_cookie(page)
+    offending: dict[str, list[str]] = {}
+    for spec in pages_for(role):
+        page.goto(f"{console_url}/{spec.key}")
+        wait_idle(page)
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        expect(page.locator("[data-testid='stException']")).to_have_count(0)
+        shot(page, f"pages/{role}-{spec.key}")
+        bad = [label for label in _labels(page) if MACHINE_NAME.search(label)]
+        if bad:
+            offending[spec.key] = bad
+    assert offending == {}
