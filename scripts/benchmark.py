@@ -3,6 +3,7 @@
     python scripts/benchmark.py                        # 1M and 10M events, SQLite and PostgreSQL
     python scripts/benchmark.py --events 1000000 --backend sqlite --keep /work/bench
     python scripts/benchmark.py --pages-only sqlite:////work/bench/bench-1000000.sqlite3
+    python scripts/benchmark.py --browser --output docs/benchmarks.md   # pages in Chromium (bench_browser.py)
 
 For each backend and event count it builds the `large` demo data with that many usage events in a
 fresh store (SQLite file in a temporary folder, or a new PostgreSQL database on 127.0.0.1:5432),
@@ -41,6 +42,7 @@ from dashboard.usage.bulk import EVENT_COLUMNS, insert_events
 from dashboard.usage.ingest import EventPreparer, ingest_events
 from dashboard.usage.rollup import refresh_rollups
 from models import Account, App, Installation
+from scripts.bench_browser import ROLE_LOGINS, run_browser_benchmark
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 INGEST_ROWS = 100_000
@@ -75,8 +77,20 @@ def main() -> None:
         "--pages-only", metavar="DATABASE_URL", help="only time the pages of an existing store"
     )
     parser.add_argument("--repeat", type=int, default=3, help="page timings per page (medians kept)")
+    parser.add_argument("--browser", action="store_true", help="time every page per role in Chromium")
+    parser.add_argument(
+        "--store",
+        action="append",
+        help="--browser: sqlite or postgresql (a fresh small demo), or a kept store's DATABASE_URL",
+    )
+    parser.add_argument("--revisits", type=int, default=3, help="--browser: warm visits per page")
+    parser.add_argument("--role", action="append", choices=sorted(ROLE_LOGINS), help="--browser: roles")
     args = parser.parse_args()
-    if args.pages_only:
+    if args.browser:
+        report = run_browser_benchmark(
+            args.store or ["sqlite", "postgresql"], revisits=args.revisits, roles=args.role or list(ROLE_LOGINS)
+        )
+    elif args.pages_only:
         runs = [measure_existing(args.pages_only, repeat=args.repeat)]
         report = page_table(runs)
     else:
