@@ -87,9 +87,8 @@ def main() -> None:
     parser.add_argument("--role", action="append", choices=sorted(ROLE_LOGINS), help="--browser: roles")
     args = parser.parse_args()
     if args.browser:
-        report = run_browser_benchmark(
-            args.store or ["sqlite", "postgresql"], revisits=args.revisits, roles=args.role or list(ROLE_LOGINS)
-        )
+        stores, roles = args.store or ["sqlite", "postgresql"], args.role or list(ROLE_LOGINS)
+        report = run_browser_benchmark(stores, revisits=args.revisits, roles=roles)
     elif args.pages_only:
         runs = [measure_existing(args.pages_only, repeat=args.repeat)]
         report = page_table(runs)
