@@ -4,6 +4,8 @@
     python scripts/benchmark.py --events 1000000 --backend sqlite --keep /work/bench
     python scripts/benchmark.py --pages-only sqlite:////work/bench/bench-1000000.sqlite3
     python scripts/benchmark.py --browser --output docs/benchmarks.md   # pages in Chromium (bench_browser.py)
+    python scripts/benchmark.py --events 3000000 --backend sqlite --keep /work/bench --skip-pages
+    python scripts/benchmark.py --ingest-only sqlite:////work/bench/bench-3000000.sqlite3  # again, kept store
 
 For each backend and event count it builds the `large` demo data with that many usage events in a
 fresh store (SQLite file in a temporary folder, or a new PostgreSQL database on 127.0.0.1:5432),
@@ -62,6 +64,7 @@ class Run:
     baseline_per_second: float = 0.0
     standin_installations: int = 0
     load_average: str = ""
+    bytes_per_event: float = 0.0  # the whole store's size over its usage events, after the build
     pages: dict[str, tuple[float, float] | str] = field(default_factory=dict)
 
 
@@ -76,6 +79,12 @@ def main() -> None:
     parser.add_argument(
         "--pages-only", metavar="DATABASE_URL", help="only time the pages of an existing store"
     )
+    parser.add_argument("--skip-pages", action="store_true", help="build and ingest only, no page times")
+    parser.add_argument(
+        "--ingest-only",
+        metavar="DATABASE_URL",
+        help="only ingest, raw insert, one-day rollup and size on an existing store",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="page timings per page (medians kept)")
     parser.add_argument("--browser", action="store_true", help="time every page per role in Chromium")
     parser.add_argument(
@@ -89,6 +98,9 @@ def main() -> None:
     if args.browser:
         stores, roles = args.store or ["sqlite", "postgresql"], args.role or list(ROLE_LOGINS)
         report = run_browser_benchmark(stores, revisits=args.revisits, roles=roles)
+    elif args.ingest_only:
+        runs = [measure_existing(args.ingest_only, repeat=0, ingest=True)]
+        report = markdown(runs)
     elif args.pages_only:
         runs = [measure_existing(args.pages_only, repeat=args.repeat)]
         report = page_table(runs)
@@ -96,7 +108,8 @@ def main() -> None:
         runs = []
         for backend in args.backend or ["sqlite", "postgresql"]:
             for events in args.events or [1_000_000, 10_000_000]:
-                runs.append(measure(backend, events, keep=args.keep, repeat=args.repeat))
+                repeat = 0 if args.skip_pages else args.repeat
+                runs.append(measure(backend, events, keep=args.keep, repeat=repeat))
                 print(markdown(runs[-1:]), flush=True)
         report = markdown(runs) + "\n" + ratios(runs)
     print(report)
@@ -111,23 +124,41 @@ def measure(backend: str, events: int, *, keep: Path | None, repeat: int) -> Run
         engine = make_engine(url)
         migrate(engine)
         build_demo(engine, run)
+        run.bytes_per_event = store_bytes(engine) / run.events
         measure_ingest(engine, run)
-        measure_pages(url, run, repeat=repeat)
+        if repeat:
+            measure_pages(url, run, repeat=repeat)
         engine.dispose()
     run.load_average += f" → {load_average()}"
     return run
 
 
-def measure_existing(url: str, *, repeat: int) -> Run:
-    """Page times on a store built earlier (`--keep`); its events are counted, not assumed."""
+def measure_existing(url: str, *, repeat: int, ingest: bool = False) -> Run:
+    """Page times (or `ingest`: ingest, one-day rollup and size) on a store built earlier (`--keep`);
+    its events are counted, not assumed. The store is first migrated to the newest revision."""
     engine = make_engine(url)
+    migrate(engine)
     with engine.connect() as conn:
         events = conn.execute(text("SELECT COUNT(*) FROM usage_events")).scalar_one()
-    engine.dispose()
     run = Run(engine.dialect.name, events, load_average=load_average())
-    measure_pages(url, run, repeat=repeat)
+    if ingest:
+        run.bytes_per_event = store_bytes(engine) / events
+        measure_ingest(engine, run)
+    engine.dispose()
+    if repeat:
+        measure_pages(url, run, repeat=repeat)
     run.load_average += f" → {load_average()}"
     return run
+
+
+def store_bytes(engine: Engine) -> int:
+    """The store's size on disk: the SQLite file (after a checkpoint), or the PostgreSQL database."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            return pages * conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
 
 
 def load_average() -> str:
@@ -236,7 +267,7 @@ def measure_ingest(engine: Engine, run: Run) -> None:
     first; both times include the commit.
     """
     now = datetime.now(UTC)
-    records = ingest_records(engine, "bench", INGEST_ROWS, now)
+    records = ingest_records(engine, f"bench-{uuid.uuid4().hex[:8]}", INGEST_ROWS, now)
     with Session(engine) as session:
         started = time.perf_counter()
         preparer = EventPreparer(session, now=now)
@@ -346,8 +377,8 @@ def markdown(runs: list[Run]) -> str:
     lines = [
         "| backend | events | seed (all steps) | usage load | rollup (full) | rollup (1 day) "
         "| ingest ev/s | ingest insert ev/s | raw executemany ev/s | ingest / raw | stand-in installs "
-        "| load average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| bytes / event | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         lines.append(
@@ -356,7 +387,7 @@ def markdown(runs: list[Run]) -> str:
             f"{r.incremental_rollup_seconds:.2f} s | {r.ingest_per_second:,.0f} | "
             f"{r.insert_only_per_second:,.0f} | {r.baseline_per_second:,.0f} | "
             f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} | "
-            f"{r.load_average} |"
+            f"{r.bytes_per_event:,.0f} | {r.load_average} |"
         )
     return "\n".join(lines) + "\n\n" + page_table(runs)
 
