@@ -10,7 +10,8 @@
 For each backend and event count it builds the `large` demo data with that many usage events in a
 fresh store (SQLite file in a temporary folder, or a new PostgreSQL database on 127.0.0.1:5432),
 then measures and prints a Markdown table. `--keep DIR` keeps the stores (SQLite files in DIR,
-PostgreSQL databases named bench_<events>); `--pages-only URL` times only the pages of a kept store.
+PostgreSQL databases named bench_<events>_<DIR's name>); `--pages-only URL` times only the pages of a
+kept store.
 If no demo step has made installations yet, stand-in installations (1-2 apps per account) are added
 so there is usage to measure; the report says so.
 """
@@ -179,7 +180,13 @@ class fresh_store:
                 stale.unlink(missing_ok=True)
             self.url = f"sqlite:///{path}"
             return self.url
-        self.name = f"bench_{self.events}" if self.keep else f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        # A kept database is named for its events and its --keep folder, so runs kept elsewhere survive.
+        kept = (
+            f"bench_{self.events}_{''.join(c if c.isalnum() else '_' for c in self.keep.name)}"
+            if self.keep
+            else ""
+        )
+        self.name = kept or f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
