@@ -10,7 +10,7 @@ from dashboard import auth, sessions, users
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
 from dashboard.ui import session_cookie
-from dashboard.ui.access import current_actor, set_actor
+from dashboard.ui.access import current_actor, set_actor, set_verified_actor
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import VIEWER_TZ_KEY
 
@@ -47,7 +47,7 @@ def _local_actor() -> Actor | None:
         fresh = sessions.resolve(session, token) if token else auth.refresh_actor(session, actor)
     if token and fresh is None:
         session_cookie.forget()
-    set_actor(fresh)
+    set_verified_actor(fresh)
     return fresh
 
 
@@ -67,7 +67,7 @@ def _oidc_actor() -> Actor | None:
             if fresh is None:
                 st.session_state[NO_ACCESS_KEY] = result.message
                 st.session_state[NO_ACCESS_EMAIL_KEY] = email
-    set_actor(fresh)
+    set_verified_actor(fresh)
     return fresh
 
 
