@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +43,7 @@ from dashboard.demo.context import SIZES, DemoContext
 from dashboard.identity import SYSTEM, Actor
 from dashboard.navigation import PAGES
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.usage import rollup
 from dashboard.usage.bulk import EVENT_COLUMNS, insert_events
 from dashboard.usage.ingest import EventPreparer, ingest_events
 from dashboard.usage.rollup import refresh_rollups
@@ -65,6 +68,7 @@ class Run:
     baseline_per_second: float = 0.0
     standin_installations: int = 0
     load_average: str = ""
+    rollup_steps: dict[str, float] = field(default_factory=dict)  # the one-day refresh, per layer
     bytes_per_event: float = 0.0  # the whole store's size over its usage events, after the build
     pages: dict[str, tuple[float, float] | str] = field(default_factory=dict)
 
@@ -153,11 +157,13 @@ def measure_existing(url: str, *, repeat: int, ingest: bool = False) -> Run:
 
 
 def store_bytes(engine: Engine) -> int:
-    """The store's size on disk: the SQLite file (after a checkpoint), or the PostgreSQL database."""
+    """The store's size in use: the SQLite file's pages less its free list (after a checkpoint), or
+    the PostgreSQL database."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            pages -= conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
             return pages * conn.exec_driver_sql("PRAGMA page_size").scalar_one()
         return conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
 
@@ -288,14 +294,41 @@ def measure_ingest(engine: Engine, run: Run) -> None:
     run.ingest_per_second = INGEST_ROWS / (prepare_seconds + insert_seconds)
     run.insert_only_per_second = INGEST_ROWS / insert_seconds
     run.baseline_per_second = INGEST_ROWS / baseline_seconds
-    with Session(engine) as session:
+    with Session(engine) as session, timed_rollup_steps() as steps:
         started = time.perf_counter()
         refresh_rollups(session, days=[now.date()])
         session.commit()
         run.incremental_rollup_seconds = time.perf_counter() - started
+    run.rollup_steps = dict(steps)
     with Session(engine) as session:  # the public function, end to end, once more (all duplicates)
         ingest_events(session, records[:1000], actor=SYSTEM, now=now)
         session.commit()
+
+
+@contextmanager
+def timed_rollup_steps() -> Iterator[dict[str, float]]:
+    """Seconds spent in each layer of a rollup refresh while the block runs."""
+    steps: dict[str, float] = {}
+    names = ("_rebuild_day_rollups", "_rebuild_month_rollups", "_rebuild_daily_actives", "_rebuild_cohorts")
+    originals = {name: getattr(rollup, name) for name in names}
+
+    def timed(name: str):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                steps[name.removeprefix("_rebuild_")] = time.perf_counter() - started
+
+        return run
+
+    for name in names:
+        setattr(rollup, name, timed(name))
+    try:
+        yield steps
+    finally:
+        for name, original in originals.items():
+            setattr(rollup, name, original)
 
 
 def timed_insert(engine: Engine, rows: list) -> float:
@@ -396,7 +429,11 @@ def markdown(runs: list[Run]) -> str:
             f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} | "
             f"{r.bytes_per_event:,.0f} | {r.load_average} |"
         )
-    return "\n".join(lines) + "\n\n" + page_table(runs)
+    steps = [
+        f"- {r.backend} {r.events:,}: " + ", ".join(f"{k} {v:.2f} s" for k, v in r.rollup_steps.items())
+        for r in runs
+    ]
+    return "\n".join(lines) + "\n\nrollup (1 day) by layer:\n" + "\n".join(steps) + "\n\n" + page_table(runs)
 
 
 def page_table(runs: list[Run]) -> str:
