@@ -16,6 +16,7 @@ from dashboard.ui.timezones import VIEWER_TZ_KEY
 
 NO_ACCESS_KEY = "no_access_message"
 NO_ACCESS_EMAIL_KEY = "no_access_email"
+PROFILE_ZONE_READ_KEY = "profile_timezone_read"  # the profile's zone is read once per tab, not per rerun
 
 
 def oidc_configured() -> bool:
@@ -28,10 +29,12 @@ def oidc_configured() -> bool:
 def signed_in_actor() -> Actor | None:
     """The actor for this run, re-read from the users table; None means show the sign-in screen."""
     actor = _oidc_actor() if oidc_configured() else _local_actor()
-    if actor is not None and VIEWER_TZ_KEY not in st.session_state:
+    if actor is not None and not st.session_state.get(PROFILE_ZONE_READ_KEY):
+        st.session_state[PROFILE_ZONE_READ_KEY] = True
         with db_session() as session:
             chosen = users.get_profile(session, actor).timezone
-        if chosen != "UTC":  # UTC is the default: then the browser's zone is the better guess
+        if chosen != "UTC" and VIEWER_TZ_KEY not in st.session_state:
+            # UTC is the default: then the browser's zone is the better guess
             st.session_state[VIEWER_TZ_KEY] = chosen
     return actor
 
