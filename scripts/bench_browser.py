@@ -30,7 +30,7 @@ from statistics import median
 
 from sqlalchemy import text
 
-from dashboard.db import make_engine, migrate
+from dashboard.db import make_engine
 from dashboard.navigation import sections_for
 from dashboard.settings import PROJECT_ROOT
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, stop, wait_for_http
@@ -221,7 +221,7 @@ def prepared_store(store: str, work: Path) -> tuple[dict[str, str], str]:
         seed += "prepare_store(get_settings())"
         subprocess.run([sys.executable, "-c", seed], cwd=PROJECT_ROOT, env=env, check=True)
         return env, "sqlite (small demo)"
-    if store.startswith(("postgresql", "sqlite:")):  # an existing store, e.g. one kept by --keep
+    if "://" in store:  # an existing store by its URL, e.g. one kept by --keep
         env.update({"DATABASE_URL": store, "AUTO_SEED_DEMO": "false"})
         env.update({name: os.environ[name] for name in KEY_VARIABLES if name in os.environ})
         return env, store.rsplit("/", 1)[-1]
@@ -233,13 +233,12 @@ def prepared_store(store: str, work: Path) -> tuple[dict[str, str], str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(url)
-    migrate(engine)
-    from dashboard.demo import seed_demo
-
-    seed_demo(engine, size="small")
-    engine.dispose()
     env.update({"DATABASE_URL": url, **{k: secrets.token_urlsafe(48) for k in KEY_VARIABLES}})
+    # Seeded in a child process with the console's own settings, so the audit chain and the stored
+    # tokens are keyed as the console will check them.
+    seed = "from dashboard.db import make_engine, migrate; from dashboard.demo import seed_demo; "
+    seed += f"e = make_engine({url!r}); migrate(e); seed_demo(e, size='small')"
+    subprocess.run([sys.executable, "-c", seed], cwd=PROJECT_ROOT, env=env, check=True)
     env["BENCH_DROP_DATABASE"] = name
     return env, "postgresql (small demo)"
 
