@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 from dashboard import audit, auth
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
-from models import LoginSession
+from models import LoginSession, User
 from models.types import utcnow
 
 COOKIE_NAME = "console_session"
@@ -62,14 +62,27 @@ def _live(row: LoginSession, now: datetime) -> bool:
 
 
 def resolve(session: Session, token: str, *, now: datetime | None = None) -> Actor | None:
-    """The actor behind a live token, as the users table has them now; None if unknown or ended."""
+    """The actor behind a live token, as the users table has them now; None if unknown or ended.
+
+    One indexed lookup (the session by its token's hash, joined to its user): the shell makes it on
+    every rerun.
+    """
     now = now or utcnow()
-    row = _find(session, token) if token else None
-    if row is None or not _live(row, now):
+    found = (
+        session.exec(
+            select(LoginSession, User)
+            .join(User, col(User.id) == col(LoginSession.user_id))
+            .where(LoginSession.token_hash == hash_token(token))
+        ).first()
+        if token
+        else None
+    )
+    if found is None:
         return None
-    actor = auth.refresh_actor(session, Actor(email="", role="", user_id=row.user_id))
-    if actor is None:
+    row, user = found
+    if not _live(row, now) or not user.active:
         return None
+    actor = auth.actor_for(user)
     if now - row.last_seen_at >= _TOUCH_INTERVAL:
         row.last_seen_at = now
         session.add(row)

@@ -14,12 +14,13 @@ class UsageEvent(SQLModel, table=True):
     """One event from an app's backend. The actor is a keyed hash; the raw Zendesk user id is never stored."""
 
     __tablename__ = "usage_events"
-    __table_args__ = (Index("ix_usage_events_inst_time", "installation_id", "occurred_at"),)
+    # Indexed only for what reads raw events: de-duplication (event_id), rollups and retention by time
+    # (occurred_at), privacy exports and deletions (actor_hash). Pages read the rollups only.
 
     id: int | None = big_id_field()
     event_id: str = Field(max_length=64, unique=True)
     installation_id: int = Field(foreign_key="installations.id")
-    account_id: int = Field(index=True)
+    account_id: int
     app_id: int
     feature: str = Field(max_length=64)
     actor_hash: str = Field(max_length=64, index=True, sa_column_kwargs=personal("pseudonymous_id"))

@@ -3,11 +3,15 @@
     python scripts/benchmark.py                        # 1M and 10M events, SQLite and PostgreSQL
     python scripts/benchmark.py --events 1000000 --backend sqlite --keep /work/bench
     python scripts/benchmark.py --pages-only sqlite:////work/bench/bench-1000000.sqlite3
+    python scripts/benchmark.py --browser --output docs/benchmarks.md   # pages in Chromium (bench_browser.py)
+    python scripts/benchmark.py --events 3000000 --backend sqlite --keep /work/bench --skip-pages
+    python scripts/benchmark.py --ingest-only sqlite:////work/bench/bench-3000000.sqlite3  # again, kept store
 
 For each backend and event count it builds the `large` demo data with that many usage events in a
 fresh store (SQLite file in a temporary folder, or a new PostgreSQL database on 127.0.0.1:5432),
 then measures and prints a Markdown table. `--keep DIR` keeps the stores (SQLite files in DIR,
-PostgreSQL databases named bench_<events>); `--pages-only URL` times only the pages of a kept store.
+PostgreSQL databases named bench_<events>_<DIR's name>); `--pages-only URL` times only the pages of a
+kept store.
 If no demo step has made installations yet, stand-in installations (1-2 apps per account) are added
 so there is usage to measure; the report says so.
 """
@@ -21,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,10 +43,12 @@ from dashboard.demo.context import SIZES, DemoContext
 from dashboard.identity import SYSTEM, Actor
 from dashboard.navigation import PAGES
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.usage import rollup
 from dashboard.usage.bulk import EVENT_COLUMNS, insert_events
 from dashboard.usage.ingest import EventPreparer, ingest_events
 from dashboard.usage.rollup import refresh_rollups
 from models import Account, App, Installation
+from scripts.bench_browser import ROLE_LOGINS, run_browser_benchmark
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 INGEST_ROWS = 100_000
@@ -60,6 +68,8 @@ class Run:
     baseline_per_second: float = 0.0
     standin_installations: int = 0
     load_average: str = ""
+    rollup_steps: dict[str, float] = field(default_factory=dict)  # the one-day refresh, per layer
+    bytes_per_event: float = 0.0  # the whole store's size over its usage events, after the build
     pages: dict[str, tuple[float, float] | str] = field(default_factory=dict)
 
 
@@ -74,16 +84,37 @@ def main() -> None:
     parser.add_argument(
         "--pages-only", metavar="DATABASE_URL", help="only time the pages of an existing store"
     )
+    parser.add_argument("--skip-pages", action="store_true", help="build and ingest only, no page times")
+    parser.add_argument(
+        "--ingest-only",
+        metavar="DATABASE_URL",
+        help="only ingest, raw insert, one-day rollup and size on an existing store",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="page timings per page (medians kept)")
+    parser.add_argument("--browser", action="store_true", help="time every page per role in Chromium")
+    parser.add_argument(
+        "--store",
+        action="append",
+        help="--browser: sqlite or postgresql (a fresh small demo), or a kept store's DATABASE_URL",
+    )
+    parser.add_argument("--revisits", type=int, default=3, help="--browser: warm visits per page")
+    parser.add_argument("--role", action="append", choices=sorted(ROLE_LOGINS), help="--browser: roles")
     args = parser.parse_args()
-    if args.pages_only:
+    if args.browser:
+        stores, roles = args.store or ["sqlite", "postgresql"], args.role or list(ROLE_LOGINS)
+        report = run_browser_benchmark(stores, revisits=args.revisits, roles=roles)
+    elif args.ingest_only:
+        runs = [measure_existing(args.ingest_only, repeat=0, ingest=True)]
+        report = markdown(runs)
+    elif args.pages_only:
         runs = [measure_existing(args.pages_only, repeat=args.repeat)]
         report = page_table(runs)
     else:
         runs = []
         for backend in args.backend or ["sqlite", "postgresql"]:
             for events in args.events or [1_000_000, 10_000_000]:
-                runs.append(measure(backend, events, keep=args.keep, repeat=args.repeat))
+                repeat = 0 if args.skip_pages else args.repeat
+                runs.append(measure(backend, events, keep=args.keep, repeat=repeat))
                 print(markdown(runs[-1:]), flush=True)
         report = markdown(runs) + "\n" + ratios(runs)
     print(report)
@@ -98,23 +129,43 @@ def measure(backend: str, events: int, *, keep: Path | None, repeat: int) -> Run
         engine = make_engine(url)
         migrate(engine)
         build_demo(engine, run)
+        run.bytes_per_event = store_bytes(engine) / run.events
         measure_ingest(engine, run)
-        measure_pages(url, run, repeat=repeat)
+        if repeat:
+            measure_pages(url, run, repeat=repeat)
         engine.dispose()
     run.load_average += f" → {load_average()}"
     return run
 
 
-def measure_existing(url: str, *, repeat: int) -> Run:
-    """Page times on a store built earlier (`--keep`); its events are counted, not assumed."""
+def measure_existing(url: str, *, repeat: int, ingest: bool = False) -> Run:
+    """Page times (or `ingest`: ingest, one-day rollup and size) on a store built earlier (`--keep`);
+    its events are counted, not assumed. The store is first migrated to the newest revision."""
     engine = make_engine(url)
+    migrate(engine)
     with engine.connect() as conn:
         events = conn.execute(text("SELECT COUNT(*) FROM usage_events")).scalar_one()
-    engine.dispose()
     run = Run(engine.dialect.name, events, load_average=load_average())
-    measure_pages(url, run, repeat=repeat)
+    if ingest:
+        run.bytes_per_event = store_bytes(engine) / events
+        measure_ingest(engine, run)
+    engine.dispose()
+    if repeat:
+        measure_pages(url, run, repeat=repeat)
     run.load_average += f" → {load_average()}"
     return run
+
+
+def store_bytes(engine: Engine) -> int:
+    """The store's size in use: the SQLite file's pages less its free list (after a checkpoint), or
+    the PostgreSQL database."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            pages -= conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+            return pages * conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
 
 
 def load_average() -> str:
@@ -135,7 +186,13 @@ class fresh_store:
                 stale.unlink(missing_ok=True)
             self.url = f"sqlite:///{path}"
             return self.url
-        self.name = f"bench_{self.events}" if self.keep else f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        # A kept database is named for its events and its --keep folder, so runs kept elsewhere survive.
+        kept = (
+            f"bench_{self.events}_{''.join(c if c.isalnum() else '_' for c in self.keep.name)}"
+            if self.keep
+            else ""
+        )
+        self.name = kept or f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
@@ -223,7 +280,7 @@ def measure_ingest(engine: Engine, run: Run) -> None:
     first; both times include the commit.
     """
     now = datetime.now(UTC)
-    records = ingest_records(engine, "bench", INGEST_ROWS, now)
+    records = ingest_records(engine, f"bench-{uuid.uuid4().hex[:8]}", INGEST_ROWS, now)
     with Session(engine) as session:
         started = time.perf_counter()
         preparer = EventPreparer(session, now=now)
@@ -237,14 +294,41 @@ def measure_ingest(engine: Engine, run: Run) -> None:
     run.ingest_per_second = INGEST_ROWS / (prepare_seconds + insert_seconds)
     run.insert_only_per_second = INGEST_ROWS / insert_seconds
     run.baseline_per_second = INGEST_ROWS / baseline_seconds
-    with Session(engine) as session:
+    with Session(engine) as session, timed_rollup_steps() as steps:
         started = time.perf_counter()
         refresh_rollups(session, days=[now.date()])
         session.commit()
         run.incremental_rollup_seconds = time.perf_counter() - started
+    run.rollup_steps = dict(steps)
     with Session(engine) as session:  # the public function, end to end, once more (all duplicates)
         ingest_events(session, records[:1000], actor=SYSTEM, now=now)
         session.commit()
+
+
+@contextmanager
+def timed_rollup_steps() -> Iterator[dict[str, float]]:
+    """Seconds spent in each layer of a rollup refresh while the block runs."""
+    steps: dict[str, float] = {}
+    names = ("_rebuild_day_rollups", "_rebuild_month_rollups", "_rebuild_daily_actives", "_rebuild_cohorts")
+    originals = {name: getattr(rollup, name) for name in names}
+
+    def timed(name: str):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                steps[name.removeprefix("_rebuild_")] = time.perf_counter() - started
+
+        return run
+
+    for name in names:
+        setattr(rollup, name, timed(name))
+    try:
+        yield steps
+    finally:
+        for name, original in originals.items():
+            setattr(rollup, name, original)
 
 
 def timed_insert(engine: Engine, rows: list) -> float:
@@ -333,8 +417,8 @@ def markdown(runs: list[Run]) -> str:
     lines = [
         "| backend | events | seed (all steps) | usage load | rollup (full) | rollup (1 day) "
         "| ingest ev/s | ingest insert ev/s | raw executemany ev/s | ingest / raw | stand-in installs "
-        "| load average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| bytes / event | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         lines.append(
@@ -343,9 +427,13 @@ def markdown(runs: list[Run]) -> str:
             f"{r.incremental_rollup_seconds:.2f} s | {r.ingest_per_second:,.0f} | "
             f"{r.insert_only_per_second:,.0f} | {r.baseline_per_second:,.0f} | "
             f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} | "
-            f"{r.load_average} |"
+            f"{r.bytes_per_event:,.0f} | {r.load_average} |"
         )
-    return "\n".join(lines) + "\n\n" + page_table(runs)
+    steps = [
+        f"- {r.backend} {r.events:,}: " + ", ".join(f"{k} {v:.2f} s" for k, v in r.rollup_steps.items())
+        for r in runs
+    ]
+    return "\n".join(lines) + "\n\nrollup (1 day) by layer:\n" + "\n".join(steps) + "\n\n" + page_table(runs)
 
 
 def page_table(runs: list[Run]) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -169,3 +172,36 @@ def test_a_non_demo_store_without_its_audit_key_shows_why_and_nothing_else(app_e
     assert not at.exception
     assert [e.value[:22] for e in at.error] == ["AUDIT_KEY is not set. "]
     assert not at.text_input and not at.button
+
+
+def test_a_rerun_reads_the_sign_in_once_and_a_deactivation_applies_on_the_next(
+    app_env, make_user, session
+) -> None:
+    """The shell's one store lookup per rerun (the session joined to its user); the page's role check
+    takes that answer instead of reading the users table again, and the next rerun reads it afresh."""
+    admin, actor = make_user("admin"), make_user("account_manager")
+    token = sessions.create_session(session, actor)
+    session.commit()
+    at = _app()
+    at.session_state["session_token"] = token
+    at.run()
+    sign_in_reads: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        if "login_sessions" in statement or re.search(r"\busers\b", statement):
+            sign_in_reads.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        at.run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert not at.exception
+    assert at.title[0].value == landing_page("account_manager").title
+    assert len(sign_in_reads) == 1 and "JOIN users" in sign_in_reads[0]
+
+    users.set_active(session, admin, user_id=actor.user_id, active=False)
+    session.commit()
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert "actor" not in at.session_state

@@ -13,6 +13,10 @@ from dashboard.navigation import PageSpec, can_open, page
 from dashboard.ui.store import db_session
 
 ACTOR_KEY = "actor"
+# The actor the shell (streamlit_app.py) re-read from the store at the start of this run; the page's
+# require_page takes it instead of reading the users table a second time. Every full run passes the
+# shell first, which sets or clears it; a page run alone (AppTest) never finds it and reads the store.
+VERIFIED_KEY = "actor_verified_this_run"
 
 
 def current_actor() -> Actor | None:
@@ -27,11 +31,22 @@ def set_actor(actor: Actor | None) -> None:
         st.session_state[ACTOR_KEY] = actor
 
 
+def set_verified_actor(actor: Actor | None) -> None:
+    """The shell's answer for this run, read from the store just now (None: nobody is signed in)."""
+    set_actor(actor)
+    if actor is None:
+        st.session_state.pop(VERIFIED_KEY, None)
+    else:
+        st.session_state[VERIFIED_KEY] = actor
+
+
 def _stored_actor() -> Actor | None:
     """The session's actor as the users table has them now (None once deactivated or removed)."""
     cached = current_actor()
     if cached is None:
         return None
+    if st.session_state.pop(VERIFIED_KEY, None) is cached:
+        return cached
     with db_session() as session:
         fresh = auth.refresh_actor(session, cached)
     set_actor(fresh)

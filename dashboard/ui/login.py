@@ -10,12 +10,13 @@ from dashboard import auth, sessions, users
 from dashboard.identity import Actor
 from dashboard.settings import get_settings
 from dashboard.ui import session_cookie
-from dashboard.ui.access import current_actor, set_actor
+from dashboard.ui.access import current_actor, set_actor, set_verified_actor
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import VIEWER_TZ_KEY
 
 NO_ACCESS_KEY = "no_access_message"
 NO_ACCESS_EMAIL_KEY = "no_access_email"
+PROFILE_ZONE_READ_KEY = "profile_timezone_read"  # the profile's zone is read once per tab, not per rerun
 
 
 def oidc_configured() -> bool:
@@ -28,10 +29,12 @@ def oidc_configured() -> bool:
 def signed_in_actor() -> Actor | None:
     """The actor for this run, re-read from the users table; None means show the sign-in screen."""
     actor = _oidc_actor() if oidc_configured() else _local_actor()
-    if actor is not None and VIEWER_TZ_KEY not in st.session_state:
+    if actor is not None and not st.session_state.get(PROFILE_ZONE_READ_KEY):
+        st.session_state[PROFILE_ZONE_READ_KEY] = True
         with db_session() as session:
             chosen = users.get_profile(session, actor).timezone
-        if chosen != "UTC":  # UTC is the default: then the browser's zone is the better guess
+        if chosen != "UTC" and VIEWER_TZ_KEY not in st.session_state:
+            # UTC is the default: then the browser's zone is the better guess
             st.session_state[VIEWER_TZ_KEY] = chosen
     return actor
 
@@ -47,7 +50,7 @@ def _local_actor() -> Actor | None:
         fresh = sessions.resolve(session, token) if token else auth.refresh_actor(session, actor)
     if token and fresh is None:
         session_cookie.forget()
-    set_actor(fresh)
+    set_verified_actor(fresh)
     return fresh
 
 
@@ -67,7 +70,7 @@ def _oidc_actor() -> Actor | None:
             if fresh is None:
                 st.session_state[NO_ACCESS_KEY] = result.message
                 st.session_state[NO_ACCESS_EMAIL_KEY] = email
-    set_actor(fresh)
+    set_verified_actor(fresh)
     return fresh
 
 
