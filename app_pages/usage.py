@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import clock
@@ -34,6 +35,20 @@ DEFAULT_DAYS = 90
 def load_screen(inputs: UsageInputs, today: date) -> UsageScreen:
     with db_session() as session:
         return usage_screen(session, inputs, today=today)
+
+
+@st.cache_resource(ttl=300, max_entries=64, show_spinner=False)
+def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.Figure]:
+    """The page's charts, built once per filter and shared read-only (no pickling copy)."""
+    screen = load_screen(inputs, today)
+    built = {"users": charts.active_users(screen, measure), "stickiness": charts.stickiness(screen)}
+    built["events"] = charts.events_per_week(screen)
+    built["health"] = charts.health_distribution(screen)
+    if not screen.adoption.empty:
+        built["adoption"] = charts.adoption(screen)
+    if not screen.cohorts.empty:
+        built["cohorts"] = charts.cohort_heatmap(screen)
+    return built
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -90,7 +105,8 @@ with left:
     start, end = date_range(today)
 with right:
     app_id = app_filter(app_choices())
-screen = load_screen(UsageInputs(start, end, app_id), today)
+inputs = UsageInputs(start, end, app_id)
+screen = load_screen(inputs, today)
 month = screen.month
 
 st.subheader("Active users")
@@ -109,18 +125,19 @@ measure = (
     )
     or Measure.DAU
 )
-st.plotly_chart(charts.active_users(screen, measure), width="stretch")
-st.plotly_chart(charts.stickiness(screen), width="stretch")
+drawn = figures(inputs, today, measure)
+st.plotly_chart(drawn["users"], width="stretch")
+st.plotly_chart(drawn["stickiness"], width="stretch")
 
 st.subheader("Events by app and feature")
-st.plotly_chart(charts.events_per_week(screen), width="stretch")
+st.plotly_chart(drawn["events"], width="stretch")
 show_table(screen.by_feature, FEATURE_COLUMNS, key="events_by_feature", file_name="events-by-feature.csv")
 
 st.subheader(f"Feature adoption, {month:%B %Y}")
 if screen.adoption.empty:
     st.info(f"No feature was used in {month:%B %Y}.")
 else:
-    st.plotly_chart(charts.adoption(screen), width="stretch")
+    st.plotly_chart(drawn["adoption"], width="stretch")
     show_table(screen.adoption, ADOPTION_COLUMNS, key="feature_adoption", file_name="feature-adoption.csv")
 
 accounts = account_columns(month)
@@ -142,7 +159,7 @@ st.subheader("Monthly account retention")
 if screen.cohorts.empty:
     st.info("No account cohorts start in this date range.")
 else:
-    st.plotly_chart(charts.cohort_heatmap(screen), width="stretch")
+    st.plotly_chart(drawn["cohorts"], width="stretch")
     show_table(screen.cohorts, COHORT_COLUMNS, key="retention_cohorts", file_name="retention-cohorts.csv")
 
 st.subheader("Account health and churn risk")
@@ -150,7 +167,7 @@ st.caption(
     f"Health = usage trend ({month:%B} against the month before, up to 60) + billing state from "
     f"Stripe (up to 40). Below {AT_RISK_BELOW} is at risk."
 )
-st.plotly_chart(charts.health_distribution(screen), width="stretch")
+st.plotly_chart(drawn["health"], width="stretch")
 show_table(
     screen.at_risk,
     risk_columns(month),

@@ -3,7 +3,7 @@ every chart shares (titled axes, human legend names, partial periods marked)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import plotly.graph_objects as go
 
@@ -93,3 +93,9 @@ def mark_partial_period(
         annotation_position="top left",
     )
     return figure
+
+
+def week_bar_span(monday: date) -> tuple[datetime, datetime]:
+    """Where a weekly bar drawn at its Monday sits on a date axis: half a week either side."""
+    centre = datetime.combine(monday, time())
+    return centre - timedelta(days=3.5), centre + timedelta(days=3.5)

@@ -7,8 +7,6 @@ spends on its own grouping.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import plotly.graph_objects as go
 
 from dashboard.presentation import palette
@@ -56,10 +54,8 @@ def events_per_week(screen: UsageScreen) -> go.Figure:
     )
     figure.update_layout(title="Events per week", barmode="stack")
     if screen.partial_week and not weekly.empty:
-        start, end = screen.partial_week
-        palette.mark_partial_period(
-            figure, start=start - timedelta(days=3.5), end=end - timedelta(days=3.5), label="Week so far"
-        )
+        start, end = palette.week_bar_span(screen.partial_week[0])
+        palette.mark_partial_period(figure, start=start, end=end, label="Week so far")
     return palette.styled(
         figure, x_title="Week starting (Monday, UTC)", y_title="Events", legend_title=screen.events_series
     )
