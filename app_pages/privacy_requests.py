@@ -46,7 +46,7 @@ st.title("Privacy requests")
 with db_session() as session:
     officers = {u.email: u for u in requests.assignable_users(session)}
 
-filter_columns = st.columns([2, 2, 2, 2, 1])
+filter_columns = st.columns([2, 3, 2, 2, 1])
 types = filter_columns[0].multiselect(
     "Type", list(TYPE_LABELS), format_func=type_label, key="type", bind="query-params"
 )
