@@ -79,7 +79,7 @@ def adoption(screen: UsageScreen) -> go.Figure:
             for app, rows in ((app, frame[frame["app"] == app]) for app in apps)
         ]
     )
-    figure.update_layout(title=f"Feature adoption, {screen.month:%B %Y}", barmode="group")
+    figure.update_layout(barmode="group")  # the page heads it with the month
     figure.update_xaxes(tickformat=".0%", range=[0, 1])
     figure = palette.styled(figure, x_title="Share of active accounts", y_title="Feature", legend_title="App")
     return figure.update_layout(hovermode="closest")

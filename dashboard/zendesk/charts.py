@@ -36,7 +36,7 @@ def weekly_installs(screen: InstallationsScreen) -> go.Figure:
             ),
         ]
     )
-    figure.update_layout(barmode="relative", height=380, title="Installs and uninstalls per week")
+    figure.update_layout(barmode="relative", height=380)  # the page heads it
     if screen.partial_week:
         start, end = palette.week_bar_span(screen.partial_week)
         palette.mark_partial_period(figure, start=start, end=end, label="Week so far")
