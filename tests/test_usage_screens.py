@@ -218,3 +218,12 @@ def test_series_colours_are_distinct_and_totals_neutral() -> None:
     colours = series_colours(["All apps", "A", "B", OTHER])
 
     assert colours == {"All apps": NEUTRAL, "A": SERIES[0], "B": SERIES[1], OTHER: NEUTRAL}
+
+
+def test_an_empty_store_gives_an_empty_screen(session: Session, freeze) -> None:
+    freeze(NOW)
+
+    screen = usage_screen(session, INPUTS, today=TODAY)
+
+    assert not screen.has_usage and screen.latest_day is None
+    assert screen.top.empty and screen.declining.empty and screen.at_risk.empty and screen.cohorts.empty
