@@ -1,17 +1,18 @@
 """Audit log (privacy officer, admin): who did what, when, to which record. Filters live in the URL."""
 
+import json
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import audit_query, clock
-from dashboard.identity import role_label
+from dashboard.audit_query import AUDIT_COLUMNS
 from dashboard.ui.access import require_page
 from dashboard.ui.audit import audit_filter_options, export_frame
 from dashboard.ui.store import db_session, get_engine
-from dashboard.ui.tables import csv_download
-from dashboard.ui.timezones import frame_to_viewer, viewer_timezone
+from dashboard.ui.tables import csv_download, show_table
+from dashboard.ui.timezones import viewer_timezone
 
 PAGE_SIZE = 100
 
@@ -63,23 +64,8 @@ with db_session() as session:
 if not result.rows:
     st.info("No audit events match these filters.")
 else:
-    frame = frame_to_viewer(pd.DataFrame(result.rows), "at")
-    frame["actor_role"] = frame["actor_role"].map(role_label)
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config={
-            "id": st.column_config.NumberColumn("#", format="%d"),
-            "at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss z"),
-            "actor": st.column_config.TextColumn("Who"),
-            "actor_role": st.column_config.TextColumn("Role"),
-            "action": st.column_config.TextColumn("Action"),
-            "target_type": st.column_config.TextColumn("Target"),
-            "target_id": st.column_config.TextColumn("Target id"),
-            "account_id": st.column_config.NumberColumn("Account", format="%d"),
-            "details": st.column_config.JsonColumn("Details", width="large"),
-        },
-    )
+    frame = pd.DataFrame(result.rows)
+    show_table(frame.assign(details=frame["details"].map(json.dumps)), AUDIT_COLUMNS, key="audit_rows")
     shown_from = (result.page - 1) * PAGE_SIZE + 1
     more = " · more on the next page" if result.has_next else ""
     st.caption(f"Rows {shown_from}–{shown_from + len(result.rows) - 1}, newest first{more}.")

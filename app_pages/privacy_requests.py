@@ -1,15 +1,16 @@
 """Privacy requests: the officer's queue (overdue first, filters in the URL), or one request with ?id=N."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import clock
-from dashboard.csv_export import frame_to_csv
 from dashboard.errors import ConflictError, ValidationError
 from dashboard.ids import parse_id
+from dashboard.presentation.columns import csv_frame
+from dashboard.presentation.text import count
 from dashboard.privacy import calendar_feed, queue, requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
+from dashboard.privacy.screens import QUEUE_COLUMNS, queue_screen
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
 from dashboard.ui.access import require_page
 from dashboard.ui.privacy import (
@@ -22,6 +23,7 @@ from dashboard.ui.privacy import (
 )
 from dashboard.ui.privacy_detail import show_request
 from dashboard.ui.store import db_session
+from dashboard.ui.tables import csv_download, table_frame
 
 actor = require_page("privacy")
 
@@ -44,7 +46,7 @@ st.title("Privacy requests")
 with db_session() as session:
     officers = {u.email: u for u in requests.assignable_users(session)}
 
-filter_columns = st.columns([2, 2, 2, 2, 1])
+filter_columns = st.columns([2, 3, 2, 2, 1])
 types = filter_columns[0].multiselect(
     "Type", list(TYPE_LABELS), format_func=type_label, key="type", bind="query-params"
 )
@@ -82,45 +84,18 @@ filters = queue.QueueFilters(
     unassigned=assignee == "unassigned",
     mine_user_id=actor.user_id if mine else None,
 )
-today = viewer_today()
 with db_session() as session:
-    rows = queue.queue_rows(session, today=today, filters=filters)
-
-frame = pd.DataFrame(
-    rows,
-    columns=[
-        "id",
-        "due_on",
-        "deadline",
-        "days_left",
-        "type",
-        "status",
-        "subject_name",
-        "subject_email",
-        "jurisdiction",
-        "assignee",
-        "received_on",
-        "processor",
-        "extended",
-        "likely_duplicate",
-        "urgency",
-        "version",
-    ],
-)
-open_rows = frame[frame["status"].isin(OPEN_STATUSES)]
+    screen = queue_screen(session, filters, today=viewer_today())
+frame = screen.rows
 metrics = st.columns(4)
-metrics[0].metric("Shown", f"{len(frame):,}")
-metrics[1].metric("Overdue", f"{int((open_rows['urgency'] == 'overdue').sum()):,}")
-metrics[2].metric("Due today", f"{int((open_rows['days_left'] == 0).sum()):,}")
-metrics[3].metric("Under 5 days", f"{int((open_rows['urgency'] == 'red').sum()):,}")
-st.caption(f"Deadlines are dates; today is {today:%A %d %B %Y} in your time zone.")
+metrics[0].metric("Shown", count(screen.shown))
+metrics[1].metric("Overdue", count(screen.overdue))
+metrics[2].metric("Due today", count(screen.due_today))
+metrics[3].metric("Under 5 days", count(screen.under_five_days))
+st.caption(f"Deadlines are dates; today is {screen.today:%A %d %B %Y} in your time zone.")
 
-display = frame.assign(
-    type=frame["type"].map(type_label),
-    status=frame["status"].map(status_label),
-    jurisdiction=frame["jurisdiction"].map(jurisdiction_label),
-)
-styled = display.style.apply(lambda _: frame["urgency"].map(URGENCY_COLOURS), subset=["deadline", "due_on"])
+shown, config = table_frame(frame, QUEUE_COLUMNS)
+styled = shown.style.apply(lambda _: frame["urgency"].map(URGENCY_COLOURS), subset=["deadline", "due_on"])
 picked = st.dataframe(
     styled,
     hide_index=True,
@@ -128,43 +103,13 @@ picked = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key="queue_table",
-    column_order=[
-        "id",
-        "due_on",
-        "deadline",
-        "type",
-        "status",
-        "subject_name",
-        "subject_email",
-        "jurisdiction",
-        "assignee",
-        "received_on",
-        "processor",
-        "extended",
-        "likely_duplicate",
-    ],
-    column_config={
-        "id": st.column_config.NumberColumn("#", format="%d"),
-        "due_on": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
-        "deadline": "Days left",
-        "type": "Type",
-        "status": "Status",
-        "subject_name": "Subject",
-        "subject_email": "Email",
-        "jurisdiction": "Law",
-        "assignee": "Assignee",
-        "received_on": st.column_config.DateColumn("Received", format="YYYY-MM-DD"),
-        "processor": st.column_config.CheckboxColumn("Processor"),
-        "extended": st.column_config.CheckboxColumn("Extended"),
-        "likely_duplicate": st.column_config.CheckboxColumn("Likely duplicate"),
-    },
+    column_config=config,
 )
-st.download_button(
-    "Download queue (CSV)",
-    frame_to_csv(frame.drop(columns=["version"])),
+csv_download(
+    csv_frame(frame, QUEUE_COLUMNS),
     file_name="privacy-queue.csv",
-    mime="text/csv",
-    icon=":material/download:",
+    key="queue_csv",
+    label="Download queue (CSV)",
 )
 calendar_mine = st.toggle("Calendar: only requests assigned to me", key="ics_mine")
 st.download_button(

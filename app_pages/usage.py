@@ -1,129 +1,177 @@
 """Usage: active users, stickiness, features, accounts, cohorts and churn risk (rollups only)."""
 
+from datetime import date, timedelta
+
+import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.ui import usage_charts as charts
-from dashboard.ui import usage_data as data
+from dashboard import clock
+from dashboard.ids import parse_id
+from dashboard.presentation.text import day
 from dashboard.ui.access import require_page
-from dashboard.usage.metrics import (
-    churn_risk,
-    declining_accounts,
-    last_complete_month,
-    latest_actives,
-    top_accounts,
+from dashboard.ui.store import db_session
+from dashboard.ui.tables import show_table
+from dashboard.usage import charts
+from dashboard.usage.metrics import AT_RISK_BELOW
+from dashboard.usage.screens import (
+    ADOPTION_COLUMNS,
+    COHORT_COLUMNS,
+    FEATURE_COLUMNS,
+    LATEST_COLUMNS,
+    MEASURE_LABELS,
+    Measure,
+    UsageInputs,
+    UsageScreen,
+    account_columns,
+    app_names,
+    risk_columns,
+    usage_screen,
 )
+
+DEFAULT_DAYS = 90
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def load_screen(inputs: UsageInputs, today: date) -> UsageScreen:
+    with db_session() as session:
+        return usage_screen(session, inputs, today=today)
+
+
+@st.cache_resource(ttl=300, max_entries=64, show_spinner=False)
+def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.Figure]:
+    """The page's charts, built once per filter and shared read-only (no pickling copy)."""
+    screen = load_screen(inputs, today)
+    built = {"users": charts.active_users(screen, measure), "stickiness": charts.stickiness(screen)}
+    built["events"] = charts.events_per_week(screen)
+    built["health"] = charts.health_distribution(screen)
+    if not screen.adoption.empty:
+        built["adoption"] = charts.adoption(screen)
+    if not screen.cohorts.empty:
+        built["cohorts"] = charts.cohort_heatmap(screen)
+    return built
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def app_choices() -> dict[int, str]:
+    with db_session() as session:
+        return app_names(session)
+
+
+def _param_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
+def date_range(today: date) -> tuple[date, date]:
+    """Start and end kept in the URL (`start`, `end`); a bad or reversed range falls back to the default."""
+    start = _param_date("start") or today - timedelta(days=DEFAULT_DAYS)
+    end = min(_param_date("end") or today, today)
+    if start > end:
+        start, end = today - timedelta(days=DEFAULT_DAYS), today
+    picked = st.date_input("Dates (UTC)", value=(start, end), max_value=today, key="usage_dates")
+    if isinstance(picked, tuple) and len(picked) == 2:
+        start, end = picked
+    else:
+        st.caption("Pick an end date too.")
+    st.query_params["start"], st.query_params["end"] = start.isoformat(), end.isoformat()
+    return start, end
+
+
+def app_filter(names: dict[int, str]) -> int | None:
+    """An app kept in the URL (`app`); None means all apps."""
+    options: list[int | None] = [None, *names]
+    current = parse_id(st.query_params.get("app"))
+    app_id = st.selectbox(
+        "App",
+        options,
+        index=options.index(current) if current in names else 0,
+        format_func=lambda value: "All apps" if value is None else names[value],
+    )
+    if app_id is None:
+        st.query_params.pop("app", None)
+    else:
+        st.query_params["app"] = str(app_id)
+    return app_id
+
 
 actor = require_page("usage")
 st.title("Usage")
+today = clock.today()
 
 left, right = st.columns([2, 1])
 with left:
-    start, end = data.date_range_filter(default_days=90)
+    start, end = date_range(today)
 with right:
-    app_id = data.app_filter()
-
-month = last_complete_month(end)
-percent = st.column_config.NumberColumn(format="percent")
-count = st.column_config.NumberColumn(format="localized")
+    app_id = app_filter(app_choices())
+inputs = UsageInputs(start, end, app_id)
+screen = load_screen(inputs, today)
+month = screen.month
 
 st.subheader("Active users")
-actives = data.daily_actives(start, end, app_id)
-if actives.empty:
+if not screen.has_usage:
     st.info("No usage in this date range.")
     st.stop()
-data.table_with_download(
-    latest_actives(actives),
-    name="Active users",
-    column_config={
-        "app": "App",
-        "dau": st.column_config.NumberColumn("DAU"),
-        "wau": st.column_config.NumberColumn("WAU"),
-        "mau": st.column_config.NumberColumn("MAU"),
-        "stickiness": st.column_config.NumberColumn("Stickiness (DAU/MAU)", format="percent"),
-        "avg_stickiness": st.column_config.NumberColumn("Average stickiness", format="percent"),
-        "active_accounts": st.column_config.NumberColumn("Active accounts (30 days)"),
-    },
+st.caption(f"On {day(screen.latest_day)}, the latest day with usage in the range (UTC).")
+show_table(screen.latest, LATEST_COLUMNS, key="active_users", file_name="active-users.csv")
+measure = (
+    st.segmented_control(
+        "Measure",
+        list(Measure),
+        default=Measure.DAU,
+        format_func=lambda value: MEASURE_LABELS[value],
+        key="usage_measure",
+    )
+    or Measure.DAU
 )
-st.plotly_chart(charts.active_users(start, end, app_id), width="stretch")
-st.plotly_chart(charts.stickiness(start, end, app_id), width="stretch")
+drawn = figures(inputs, today, measure)
+st.plotly_chart(drawn["users"], width="stretch")
+st.plotly_chart(drawn["stickiness"], width="stretch")
 
 st.subheader("Events by app and feature")
-features = data.feature_events(start, end, app_id)
-st.plotly_chart(charts.events_over_time(start, end, app_id), width="stretch")
-by_feature = features.groupby(["app", "feature"], as_index=False)[["events"]].sum()
-data.table_with_download(by_feature, name="Events by feature", column_config={"events": count})
+st.plotly_chart(drawn["events"], width="stretch")
+show_table(screen.by_feature, FEATURE_COLUMNS, key="events_by_feature", file_name="events-by-feature.csv")
 
 st.subheader(f"Feature adoption, {month:%B %Y}")
-adoption = data.feature_adoption(month, app_id)
-st.plotly_chart(charts.adoption(month, app_id), width="stretch")
-data.table_with_download(
-    adoption,
-    name="Feature adoption",
-    column_config={
-        "adoption": percent,
-        "accounts": "Accounts using it",
-        "active_accounts": "Active accounts",
-    },
-)
+if screen.adoption.empty:
+    st.info(f"No feature was used in {month:%B %Y}.")
+else:
+    st.plotly_chart(drawn["adoption"], width="stretch")
+    show_table(screen.adoption, ADOPTION_COLUMNS, key="feature_adoption", file_name="feature-adoption.csv")
 
-health = data.account_health(month, app_id)
-account_columns = {
-    "company": "Company",
-    "events": st.column_config.NumberColumn(f"Events {month:%b %Y}"),
-    "events_previous": st.column_config.NumberColumn("Month before"),
-    "change": st.column_config.NumberColumn("Change", format="percent"),
-    "active_agents": "Active agents",
-    "account_id": None,
-    "link": None,
-    "at_risk": None,
-    "usage_points": None,
-    "billing_points": None,
-    "billing": None,
-    "health": None,
-}
+accounts = account_columns(month)
 top, declining = st.columns(2)
 with top:
     st.subheader("Top accounts")
-    data.table_with_download(top_accounts(health), name="Top accounts", column_config=account_columns)
+    show_table(screen.top, accounts, key="top_accounts", file_name="top-accounts.csv")
 with declining:
     st.subheader("Declining accounts")
-    data.table_with_download(
-        declining_accounts(health), name="Declining accounts", column_config=account_columns
+    show_table(
+        screen.declining,
+        accounts,
+        key="declining_accounts",
+        file_name="declining-accounts.csv",
+        empty="No account used less than the month before.",
     )
 
 st.subheader("Monthly account retention")
-cohorts = data.retention_cohorts(start, end, app_id)
-if cohorts.empty:
+if screen.cohorts.empty:
     st.info("No account cohorts start in this date range.")
 else:
-    shares = cohorts.drop(columns="accounts")
-    st.plotly_chart(charts.cohort_heatmap(start, end, app_id), width="stretch")
-    data.table_with_download(
-        cohorts,
-        name="Retention cohorts",
-        hide_index=False,
-        column_config={
-            column: st.column_config.NumberColumn(column, format="percent") for column in shares.columns
-        },
-    )
+    st.plotly_chart(drawn["cohorts"], width="stretch")
+    show_table(screen.cohorts, COHORT_COLUMNS, key="retention_cohorts", file_name="retention-cohorts.csv")
 
 st.subheader("Account health and churn risk")
 st.caption(
     f"Health = usage trend ({month:%B} against the month before, up to 60) + billing state from "
-    "Stripe (up to 40). Below 50 is at risk."
+    f"Stripe (up to 40). Below {AT_RISK_BELOW} is at risk."
 )
-st.plotly_chart(charts.health_distribution(month, app_id), width="stretch")
-at_risk = churn_risk(health)[["link", "company", "health", "billing", "events", "events_previous", "change"]]
-data.table_with_download(
-    at_risk,
-    name="Churn risk",
-    column_config={
-        "link": st.column_config.LinkColumn("Account", display_text="Open"),
-        "company": "Company",
-        "health": st.column_config.ProgressColumn("Health", min_value=0, max_value=100, format="%d"),
-        "billing": "Billing",
-        "events": account_columns["events"],
-        "events_previous": "Month before",
-        "change": st.column_config.NumberColumn("Change", format="percent"),
-    },
+st.plotly_chart(drawn["health"], width="stretch")
+show_table(
+    screen.at_risk,
+    risk_columns(month),
+    key="churn_risk",
+    file_name="churn-risk.csv",
+    empty="No account is at risk.",
 )

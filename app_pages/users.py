@@ -8,8 +8,7 @@ from dashboard.identity import role_label
 from dashboard.ui.access import require_page
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
-from dashboard.ui.tables import csv_download
-from dashboard.ui.timezones import frame_to_viewer
+from dashboard.ui.tables import show_table
 from models.system import ROLES
 
 actor = require_page("users")
@@ -75,32 +74,6 @@ with active_col:
                 st.toast(f"{toggled.email} is {state}.", icon=":material/check:")
 
 with table_area, db_session() as session:
-    frame = frame_to_viewer(
-        pd.DataFrame(users.user_rows(session)), "last_login_at", "locked_until", "created_at"
+    show_table(
+        pd.DataFrame(users.user_rows(session)), users.USER_COLUMNS, key="users", file_name="console-users.csv"
     )
-    frame["role"] = frame["role"].map(role_label)
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_order=[
-            "email",
-            "name",
-            "role",
-            "active",
-            "sign_in",
-            "last_login_at",
-            "locked_until",
-            "created_at",
-        ],
-        column_config={
-            "email": st.column_config.TextColumn("Email"),
-            "name": st.column_config.TextColumn("Name"),
-            "role": st.column_config.TextColumn("Role"),
-            "active": st.column_config.CheckboxColumn("Active"),
-            "sign_in": st.column_config.TextColumn("Sign-in"),
-            "last_login_at": st.column_config.DatetimeColumn("Last sign-in", format="YYYY-MM-DD HH:mm z"),
-            "locked_until": st.column_config.DatetimeColumn("Locked until", format="YYYY-MM-DD HH:mm z"),
-            "created_at": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD HH:mm z"),
-        },
-    )
-    csv_download(frame.drop(columns=["id"]), file_name="console-users.csv", key="users_csv")

@@ -11,9 +11,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select
 from sqlmodel import Session, select
 
+from dashboard.presentation.columns import Column, Columns, Kind
 from models import AuditEvent
 
 COLUMNS = ("id", "at", "actor", "actor_role", "action", "target_type", "target_id", "account_id", "details")
+
+# The audit table as shown; actions and targets stay in their stored form (they are what one searches by).
+AUDIT_COLUMNS: Columns = {
+    "id": Column("#", Kind.COUNT),
+    "at": Column("When", Kind.DATETIME),
+    "actor": Column("Who"),
+    "actor_role": Column("Role", Kind.ENUM),
+    "action": Column("Action"),
+    "target_type": Column("Target"),
+    "target_id": Column("Target ID"),
+    "account_id": Column("Account", Kind.COUNT),
+    "details": Column("Details"),
+}
 
 
 @dataclass(frozen=True)

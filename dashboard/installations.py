@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
@@ -100,23 +101,37 @@ def list_installations(session: Session, filters: InstallationFilters) -> list[d
         .join(App, App.id == Installation.app_id),
         filters,
     ).order_by(Installation.installed_at.desc(), Installation.id.desc())
-    names = (
-        "id",
-        "account_id",
-        "company_name",
-        "subdomain",
-        "app",
-        "state",
-        "plan",
-        "paid",
-        "seats",
-        "stripe_subscription_id",
-        "installed_at",
-        "uninstalled_at",
-        "source",
-        "zendesk_installation_id",
-    )
-    return [dict(zip(names, row, strict=True)) for row in session.exec(statement).all()]
+    return [dict(zip(ROW_NAMES, row, strict=True)) for row in session.exec(statement).all()]
+
+
+ROW_NAMES = (
+    "id",
+    "account_id",
+    "company_name",
+    "subdomain",
+    "app",
+    "state",
+    "plan",
+    "paid",
+    "seats",
+    "stripe_subscription_id",
+    "installed_at",
+    "uninstalled_at",
+    "source",
+    "zendesk_installation_id",
+)
+
+
+def account_link(account_id: object) -> str | None:
+    """The Account 360 page's address for an account (`app_pages/account.py`, opened as ?id=)."""
+    return f"/account?id={int(account_id)}" if pd.notna(account_id) else None
+
+
+def installation_frame(session: Session, filters: InstallationFilters) -> pd.DataFrame:
+    """`list_installations` as a frame, with a link to each account's page."""
+    frame = pd.DataFrame(list_installations(session, filters), columns=list(ROW_NAMES))
+    frame["account_link"] = frame["account_id"].map(account_link)
+    return frame
 
 
 def counts_by_state(session: Session, filters: InstallationFilters) -> dict[str, int]:

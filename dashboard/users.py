@@ -11,8 +11,20 @@ from dashboard import audit, sessions
 from dashboard.auth import find_user, hash_password
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
+from dashboard.presentation.columns import Column, Columns, Kind
 from models import User
 from models.system import ROLES
+
+USER_COLUMNS: Columns = {
+    "email": Column("Email"),
+    "name": Column("Name"),
+    "role": Column("Role", Kind.ENUM),
+    "active": Column("Active", Kind.BOOL),
+    "sign_in": Column("Sign-in"),
+    "last_login_at": Column("Last sign-in", Kind.DATETIME),
+    "locked_until": Column("Locked until", Kind.DATETIME),
+    "created_at": Column("Added", Kind.DATETIME),
+}
 
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

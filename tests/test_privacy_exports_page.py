@@ -4,6 +4,8 @@ the store-only mode that says which systems are not configured."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import select
 
@@ -94,13 +96,13 @@ def test_deletion_plan_confirm_and_run_from_the_page(
     assert not at.exception, at.exception
     plan_text = at.dataframe[0].value.to_string()
     assert "paid invoice" in plan_text and "Tax law" in plan_text
-    next(b for b in at.button if b.label == "Confirm the plan").click()
-    at.run()
-    assert any("still open" in e.value for e in at.error)  # the open subscription needs confirming
+    confirm = next(b for b in at.button if b.label == "Confirm the plan")
+    assert confirm.disabled  # the open subscription needs acknowledging first, and the page says so
+    assert any("open subscriptions" in c.value for c in at.caption)
     session.expire_all()
     assert session.exec(select(PrivacyRequestStep)).all() == []
 
-    at.checkbox(key=f"confirm_cancellation_{request.id}").check()
+    at.checkbox(key=f"confirm_cancellation_{request.id}").check().run()
     next(b for b in at.button if b.label == "Confirm the plan").click()
     at.run()
     next(b for b in at.button if b.label == "Run the remaining steps").click()
@@ -123,3 +125,29 @@ def _person(name: str, email: str):
     from tests.privacy_world import Person
 
     return Person(name=name, email=email, marker="")
+
+
+def test_build_export_is_disabled_with_the_reason_while_identity_is_unverified(
+    run_page, make_user, session
+) -> None:
+    from dashboard.privacy import requests
+
+    actor = make_user("privacy_officer")
+    request = requests.create_request(
+        session,
+        actor,
+        type="access",
+        subject_name="Una Verified",
+        subject_email="una@acme.example",
+        jurisdiction="uk_gdpr",
+        received_on=date(2026, 3, 2),
+        today=date(2026, 3, 2),
+        subject_kind="customer_contact",
+    )
+    session.commit()
+    at = run_page(PAGE, actor, query={"request": str(request.id)})
+
+    build = next(b for b in at.button if b.label == "Build export")
+    assert build.disabled and build.type != "primary"
+    assert any("Confirm the subject's identity" in c.value for c in at.caption)
+    assert session.exec(select(DataExport)).all() == []

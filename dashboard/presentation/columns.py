@@ -40,6 +40,9 @@ class Column:
     currency_column: str | None = None  # MONEY: or the row's currency in this column
     help: str | None = None
     link_text: str | None = None  # LINK: regex or fixed text Streamlit shows instead of the URL
+    labels: Mapping[str, str] | None = (
+        None  # ENUM: the domain's own names ("eu_gdpr" → "EU GDPR"), else words
+    )
 
 
 Columns = Mapping[str, Column]
@@ -92,5 +95,5 @@ def display_text(value: object, column: Column) -> object:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
     if column.kind is Kind.ENUM:
-        return words(value)
+        return (column.labels or {}).get(value) or words(value)
     return value

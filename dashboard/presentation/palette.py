@@ -3,7 +3,7 @@ every chart shares (titled axes, human legend names, partial periods marked)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import plotly.graph_objects as go
 
@@ -34,9 +34,36 @@ MAX_SERIES = len(SERIES)
 
 HEATMAP = [[0.0, "#eceff1"], [1.0, "#1565c0"]]
 
+# Subscription and billing states: paying greens, at-risk orange, lost reds, the rest neutral.
+STATUS = {
+    "active": GROWTH,
+    "trialing": EXPANSION,
+    "past_due": CONTRACTION,
+    "incomplete": CONTRACTION,
+    "unpaid": CHURN,
+    "canceled": CHURN,
+    "incomplete_expired": CHURN,
+    "paused": NEUTRAL,
+    "none": "#b0bec5",
+    "no_subscription": "#b0bec5",
+}
+
 
 def colour_for(name: str) -> str:
     return MEANING.get(name.lower(), NEUTRAL)
+
+
+def status_colour(status: str) -> str:
+    return STATUS.get(status, NEUTRAL)
+
+
+def series_colours(names: list[str]) -> dict[str, str]:
+    """Distinct colours for series without a meaning, in order; "All …" totals and "Other" neutral."""
+    colours: dict[str, str] = {}
+    free = iter(SERIES * (len(names) // MAX_SERIES + 1))
+    for name in names:
+        colours[name] = NEUTRAL if name.startswith("All ") or name == "Other" else next(free)
+    return colours
 
 
 def styled(figure: go.Figure, *, x_title: str, y_title: str, legend_title: str | None = None) -> go.Figure:
@@ -66,3 +93,9 @@ def mark_partial_period(
         annotation_position="top left",
     )
     return figure
+
+
+def week_bar_span(monday: date) -> tuple[datetime, datetime]:
+    """Where a weekly bar drawn at its Monday sits on a date axis: half a week either side."""
+    centre = datetime.combine(monday, time())
+    return centre - timedelta(days=3.5), centre + timedelta(days=3.5)

@@ -1,9 +1,10 @@
-"""Showing a refused input next to the field it belongs to."""
+"""Showing a refused input next to the field it belongs to, and an action that cannot succeed yet."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 
@@ -35,3 +36,14 @@ class FieldErrors:
 
     def _place(self, field: str | None):
         return self._slots.get(field) or self._slots.get(None) or st
+
+
+def action_button(label: str, *, blocked: str | None, **button_options: Any) -> bool:
+    """A button that is disabled, with the reason beside it, while its action cannot succeed."""
+    if blocked is None:
+        return st.button(label, **button_options)
+    button, reason = st.columns([1, 3], vertical_alignment="center")
+    button_options.pop("type", None)  # a button that cannot be used is never the primary one
+    button.button(label, disabled=True, help=blocked, **button_options)
+    reason.caption(f":material/block: {blocked}")
+    return False

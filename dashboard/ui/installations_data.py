@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,8 @@ from dashboard import installations, reconciliation
 from dashboard.money import to_major
 from dashboard.revenue.fx import reporting_currency
 from dashboard.ui.store import db_session
+from dashboard.zendesk import screens
+from dashboard.zendesk.screens import InstallationsScreen
 
 CACHE_SECONDS = 120
 
@@ -22,48 +25,9 @@ def filter_options() -> installations.FilterOptions:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Loading installations…")
-def installation_frame(filters: installations.InstallationFilters) -> pd.DataFrame:
+def installations_screen(filters: installations.InstallationFilters, today: date) -> InstallationsScreen:
     with db_session() as session:
-        rows = installations.list_installations(session, filters)
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "account_id",
-            "company_name",
-            "subdomain",
-            "app",
-            "state",
-            "plan",
-            "paid",
-            "seats",
-            "stripe_subscription_id",
-            "installed_at",
-            "uninstalled_at",
-            "source",
-            "zendesk_installation_id",
-        ],
-    )
-    frame["account_link"] = _account_links(frame["account_id"])
-    return frame
-
-
-def _account_links(account_ids: pd.Series) -> pd.Series:
-    """Links to the Account 360 page (`app_pages/account.py`, opened as ?id=)."""
-    return account_ids.map(lambda value: f"/account?id={int(value)}" if pd.notna(value) else None)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def state_counts(filters: installations.InstallationFilters) -> dict[str, int]:
-    with db_session() as session:
-        return installations.counts_by_state(session, filters)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def weekly_frame(filters: installations.InstallationFilters) -> pd.DataFrame:
-    with db_session() as session:
-        rows = installations.weekly_changes(session, filters)
-    return pd.DataFrame(rows, columns=["week", "app", "installs", "uninstalls", "net"])
+        return screens.installations_screen(session, filters, today=today)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reconciling installations with Stripe…")
@@ -75,7 +39,7 @@ def reconciliation_frame() -> pd.DataFrame:
         [{**asdict(row), "category_label": row.category_label} for row in rows],
         columns=[*reconciliation.ReconciliationRow.__dataclass_fields__, "category_label"],
     )
-    frame["account_link"] = _account_links(frame["account_id"])
+    frame["account_link"] = frame["account_id"].map(installations.account_link)
     reporting = reporting_currency()
     frame["at_stake"] = [
         None if pd.isna(value) else float(to_major(int(value), reporting))
@@ -85,5 +49,5 @@ def reconciliation_frame() -> pd.DataFrame:
 
 
 def clear_installation_caches() -> None:
-    for loader in (filter_options, installation_frame, state_counts, weekly_frame, reconciliation_frame):
+    for loader in (filter_options, installations_screen, reconciliation_frame):
         loader.clear()

@@ -10,8 +10,9 @@ import streamlit as st
 
 from dashboard.csv_export import frame_to_csv
 from dashboard.money import exponent, symbol
+from dashboard.presentation import text
 from dashboard.presentation.columns import Column, Columns, Kind, csv_frame, display_text
-from dashboard.presentation.text import money
+from dashboard.presentation.text import MISSING, money
 from dashboard.ui.timezones import viewer_timezone
 
 
@@ -39,11 +40,30 @@ def _money_format(currency: str) -> str:
     return f"{sign}{number}" if sign else f"{number} {currency.upper()}"
 
 
+_AS_TEXT = {
+    Kind.MONEY: lambda v, column, zone: money(int(v), column.currency),
+    Kind.COUNT: lambda v, column, zone: text.count(v),
+    Kind.NUMBER: lambda v, column, zone: text.ratio(v),
+    Kind.PERCENT: lambda v, column, zone: text.percent(v),
+    Kind.DATE: lambda v, column, zone: text.day(v),
+    Kind.DATETIME: lambda v, column, zone: text.moment(pd.Timestamp(v).to_pydatetime(), zone),
+}
+
+
+def _with_gaps_as_text(values: pd.Series, column: Column, zone: str) -> tuple[pd.Series, Any]:
+    """A typed column with missing cells, as text: Streamlit would write "None" in the gaps."""
+    formatted = _AS_TEXT[column.kind]
+    shown = values.map(lambda v: MISSING if v is None or pd.isna(v) else formatted(v, column, zone))
+    return shown, st.column_config.TextColumn(label=column.label, help=column.help)
+
+
 def _display_column(frame: pd.DataFrame, name: str, column: Column, zone: str) -> tuple[pd.Series, Any]:
     """The column's shown values and its Streamlit column config."""
     values = frame[name]
     kind = column.kind
     common = {"label": column.label, "help": column.help}
+    if kind in _AS_TEXT and (kind is not Kind.MONEY or column.currency) and values.isna().any():
+        return _with_gaps_as_text(values, column, zone)
     if kind is Kind.MONEY and column.currency:
         digits = exponent(column.currency)
         shown = values.map(lambda v: None if pd.isna(v) else int(v) / 10**digits)  # display only

@@ -1,14 +1,13 @@
-"""Cached loaders and shared widgets for the Usage and Overview pages (figures from dashboard.usage)."""
+"""Cached loaders and shared widgets for the Overview page (figures from dashboard.overview and usage)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import clock, overview
-from dashboard.ids import parse_id
 from dashboard.money import exponent, format_money
 from dashboard.revenue import reporting_currency
 from dashboard.ui.store import db_session
@@ -23,39 +22,9 @@ def today_utc() -> date:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def app_names() -> dict[int, str]:
-    with db_session() as session:
-        return metrics.app_names(session)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def daily_actives(start: date, end: date, app_id: int | None) -> pd.DataFrame:
     with db_session() as session:
         return metrics.daily_actives(session, start=start, end=end, app_id=app_id)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def feature_events(start: date, end: date, app_id: int | None) -> pd.DataFrame:
-    with db_session() as session:
-        return metrics.feature_events(session, start=start, end=end, app_id=app_id)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def feature_adoption(month: date, app_id: int | None) -> pd.DataFrame:
-    with db_session() as session:
-        return metrics.feature_adoption(session, month=month, app_id=app_id)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def account_health(month: date, app_id: int | None) -> pd.DataFrame:
-    with db_session() as session:
-        return metrics.account_health(session, month=month, app_id=app_id)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def retention_cohorts(start: date, end: date, app_id: int | None) -> pd.DataFrame:
-    with db_session() as session:
-        return metrics.retention_cohorts(session, start=start, end=end, app_id=app_id)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -100,48 +69,6 @@ def kpi_texts(kpi: overview.Kpi) -> tuple[str, str | None]:
 def net_installs(start: date, end: date) -> pd.DataFrame:
     with db_session() as session:
         return overview.net_installs(session, start=start, end=end)
-
-
-def _param_date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(st.query_params.get(name, ""))
-    except ValueError:
-        return None
-
-
-def date_range_filter(*, default_days: int) -> tuple[date, date]:
-    """Start and end dates kept in the URL (`start`, `end`); a bad or reversed range falls back."""
-    today = today_utc()
-    start = _param_date("start") or today - timedelta(days=default_days)
-    end = min(_param_date("end") or today, today)
-    if start > end:
-        start, end = today - timedelta(days=default_days), today
-    picked = st.date_input("Dates (UTC)", value=(start, end), max_value=today, key="usage_dates")
-    if isinstance(picked, tuple) and len(picked) == 2:
-        start, end = picked
-    else:
-        st.caption("Pick an end date too.")
-    st.query_params["start"], st.query_params["end"] = start.isoformat(), end.isoformat()
-    return start, end
-
-
-def app_filter() -> int | None:
-    """An app picked from the list, kept in the URL (`app`); None means all apps."""
-    names = {app_id: name for app_id, name in app_names().items() if app_id != metrics.ALL_APPS}
-    options: list[int | None] = [None, *names]
-    current = st.query_params.get("app")
-    chosen = parse_id(current) if parse_id(current) in names else None
-    app_id = st.selectbox(
-        "App",
-        options,
-        index=options.index(chosen),
-        format_func=lambda value: "All apps" if value is None else names[value],
-    )
-    if app_id is None:
-        st.query_params.pop("app", None)
-    else:
-        st.query_params["app"] = str(app_id)
-    return app_id
 
 
 def table_with_download(

@@ -1,0 +1,1 @@
+"""Zendesk: what the console shows of the apps' installations (screens and charts)."""

@@ -1,0 +1,64 @@
+"""The Installations page as data: counts by state, weekly installs and uninstalls, and the rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlmodel import Session
+
+from dashboard import installations
+from dashboard.installations import STATES, InstallationFilters
+from dashboard.presentation.columns import Column, Columns, Kind
+
+TOTAL = "total"
+
+INSTALLATION_COLUMNS: Columns = {
+    "company_name": Column("Company"),
+    "account_link": Column("Account", Kind.LINK, link_text="Open", help="Open the account page"),
+    "app": Column("App"),
+    "state": Column("State", Kind.ENUM),
+    "plan": Column("Plan"),
+    "paid": Column("Paid", Kind.BOOL),
+    "seats": Column("Seats", Kind.COUNT),
+    "stripe_subscription_id": Column("Stripe subscription"),
+    "installed_at": Column("Installed", Kind.DATETIME),
+    "uninstalled_at": Column("Uninstalled", Kind.DATETIME),
+    "source": Column("Source", Kind.ENUM),
+}
+
+
+@dataclass(frozen=True)
+class InstallationsScreen:
+    counts: dict[str, int]  # per state, then "total"
+    weekly: pd.DataFrame  # week (Monday), installs, uninstalls, net: every week in the span, apps summed
+    partial_week: date | None  # the Monday of the week still running, when it is on the chart
+    rows: pd.DataFrame  # newest installs first, `INSTALLATION_COLUMNS`
+
+
+def installations_screen(
+    session: Session, filters: InstallationFilters, *, today: date
+) -> InstallationsScreen:
+    counts = installations.counts_by_state(session, filters)
+    weekly = weekly_totals(installations.weekly_changes(session, filters))
+    this_week = today - timedelta(days=today.weekday())
+    return InstallationsScreen(
+        counts={**{state: counts[state] for state in STATES}, TOTAL: sum(counts.values())},
+        weekly=weekly,
+        partial_week=this_week if not weekly.empty and weekly["week"].iloc[-1] == this_week else None,
+        rows=installations.installation_frame(session, filters),
+    )
+
+
+def weekly_totals(changes: list[dict]) -> pd.DataFrame:
+    """Installs, uninstalls and net per week over all apps; quiet weeks between count as 0."""
+    columns = ["week", "installs", "uninstalls", "net"]
+    if not changes:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(changes).groupby("week")[columns[1:]].sum()
+    weeks = [
+        frame.index.min() + timedelta(weeks=n)
+        for n in range((frame.index.max() - frame.index.min()).days // 7 + 1)
+    ]
+    return frame.reindex(weeks, fill_value=0).rename_axis("week").reset_index()[columns]
