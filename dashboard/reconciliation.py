@@ -26,9 +26,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from dashboard.revenue.fx import fx_rates
+from dashboard.revenue.statuses import is_paying
 from models import Account, App, Installation, StripePrice, StripeSubscription, StripeSubscriptionItem
 
-BILLING_STATUSES = frozenset({"active", "past_due"})
 LIVE_STATUSES = frozenset({"active", "past_due", "trialing", "unpaid", "incomplete"})
 UNPAID_STATUSES = frozenset({"past_due", "unpaid", "incomplete"})
 # Short labels (they also appear in shared links) and what each category means.
@@ -137,7 +137,7 @@ class _Context:
         per_app: dict[int | None, list[int]] = defaultdict(list)
         for sub in self.subs.values():
             converted = self.in_reporting(sub.mrr, sub.currency)
-            if sub.status in BILLING_STATUSES and converted:
+            if is_paying(sub.status) and converted:
                 per_app[sub.app_id].append(converted)
         return {app_id: int(median(values)) for app_id, values in per_app.items()}
 
@@ -196,7 +196,7 @@ def _installation_rows(ctx: _Context, inst: _Inst) -> list[ReconciliationRow]:
     sub = ctx.subscription_of(inst)
     rows: list[ReconciliationRow] = []
     mrr = ctx.in_reporting(sub.mrr, sub.currency) if sub else None
-    billing = sub is not None and sub.status in BILLING_STATUSES
+    billing = sub is not None and is_paying(sub.status)
     if inst.state == "enabled" and (sub is None or sub.status not in LIVE_STATUSES):
         last = ctx.last_known(inst)
         if last is not None and last.mrr:
@@ -243,7 +243,7 @@ def reconcile(session: Session) -> list[ReconciliationRow]:
     rows = [row for inst in ctx.installations for row in _installation_rows(ctx, inst)]
     for sub in ctx.subs.values():
         if (
-            sub.status in BILLING_STATUSES
+            is_paying(sub.status)
             and sub.id not in ctx.linked_sub_ids
             and (sub.account_id, sub.app_id) not in ctx.installed_pairs
         ):

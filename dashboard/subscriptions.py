@@ -13,18 +13,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from dashboard.revenue.fx import fx_rates, to_reporting
+from dashboard.revenue.statuses import SubscriptionStatus
 from models import Account, App, StripeCustomer, StripePrice, StripeSubscription, StripeSubscriptionItem
 
-STATUSES = (
-    "trialing",
-    "active",
-    "past_due",
-    "unpaid",
-    "canceled",
-    "incomplete",
-    "incomplete_expired",
-    "paused",
-)
+STATUSES = tuple(status.value for status in SubscriptionStatus)
 
 
 @dataclass(frozen=True)

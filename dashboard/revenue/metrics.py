@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from dashboard.revenue.fx import MissingFxRate, RateBook, Rates, fx_rates, rate_book, to_reporting
 from dashboard.revenue.history import MrrHistory, load_history
-from dashboard.revenue.mrr import MRR_STATUSES
+from dashboard.revenue.statuses import PAYING_STATUSES
 from models import MrrChange, StripeSubscription
 from models.types import utcnow
 
@@ -232,7 +232,7 @@ def current_mrr(session: Session) -> int:
     rates = fx_rates(session)
     rows = session.exec(
         select(StripeSubscription.currency, StripeSubscription.mrr, func.count())
-        .where(col(StripeSubscription.status).in_(MRR_STATUSES))
+        .where(col(StripeSubscription.status).in_(PAYING_STATUSES))
         .group_by(StripeSubscription.currency, StripeSubscription.mrr)
     )
     return sum(to_reporting(mrr, currency, rates) * count for currency, mrr, count in rows)
