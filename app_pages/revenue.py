@@ -13,7 +13,7 @@ from dashboard.revenue.metrics import month_start
 from dashboard.revenue.screen import RevenueInputs
 from dashboard.revenue.segments import Dimension, SegmentChoice
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import major, money_format, months_table, revenue_view
+from dashboard.ui.stripe_data import major, money_format, months_table, revenue_view, segment_options
 from dashboard.ui.tables import csv_download
 
 actor = require_page("revenue")
@@ -30,7 +30,7 @@ if first > last:
 start, end = month_start(first), last
 money = money_format()
 
-options = revenue_view(RevenueInputs(start, end), today).options
+options = segment_options()
 # Plain option values (no format_func): the URL keeps what the selectbox shows, e.g. ?by=app
 by_labels = {"none": "Whole business", **{d.value: d.label for d in Dimension}}
 by = split.selectbox(

@@ -143,7 +143,7 @@ def load_segments(session: Session) -> Segments:
 def filtered_history(history: MrrHistory, segments: Segments, choice: SegmentChoice) -> MrrHistory:
     if not choice.kept():
         return history
-    return history.subset(segments.matching(list(history.account_of), choice))
+    return history.subset(segments.matching(history.subscription_ids(), choice))
 
 
 def months_by_segment(
@@ -161,7 +161,7 @@ def months_by_segment(
         return {}
     kept = filtered_history(history, segments, choice)
     groups: dict[str, list[str]] = defaultdict(list)
-    for sub_id in kept.account_of:
+    for sub_id in kept.subscription_ids():
         groups[segments.of.get(sub_id, {}).get(choice.by, NONE)].append(sub_id)
     return {
         value: months_from_history(kept.subset(ids), book, start=start, end=end, today=today)

@@ -21,7 +21,7 @@ from dashboard.revenue import (
 from dashboard.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.revenue.history import MrrHistory, load_history
 from dashboard.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
-from dashboard.revenue.segments import Segments, load_segments
+from dashboard.revenue.segments import Dimension, Segments, load_segments
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
 
@@ -110,6 +110,12 @@ def _rate_book() -> RateBook:
 def _segments() -> Segments:
     with db_session() as session:
         return load_segments(session)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def segment_options() -> dict[Dimension, list[str]]:
+    """Every value of every segment dimension, for the Revenue filters (without computing a screen)."""
+    return _segments().options()
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
@@ -211,6 +217,7 @@ def clear_stripe_caches() -> None:
         _history,
         _rate_book,
         _segments,
+        segment_options,
         revenue_view,
         _months,
         revenue_frame,
