@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, col, select
 
-from dashboard.revenue.mrr import MRR_STATUSES, subscription_mrr
+from dashboard.revenue.mrr import subscription_mrr
+from dashboard.revenue.statuses import is_paying
 from dashboard.stripe_sync import mapping
 from models import (
     App,
@@ -210,7 +211,7 @@ class PageApplier:
     def _log_first_sight(self, obj: dict, row: dict) -> None:
         """Reconstruct the history a subscription seen for the first time implies (start, end)."""
         paying_from = row["trial_end"] or row["start_date"] or row["created"]
-        if row["status"] in MRR_STATUSES:
+        if is_paying(row["status"]):
             if row["mrr"]:
                 self._log_mrr(row, paying_from.date(), row["mrr"])
             return
