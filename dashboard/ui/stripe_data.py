@@ -18,6 +18,7 @@ from dashboard.revenue import (
     monthly_revenue,
     trial_conversion,
 )
+from dashboard.revenue.failed_payments import FailedPaymentsScreen, failed_payments_screen
 from dashboard.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.revenue.history import MrrHistory, load_history
 from dashboard.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
@@ -197,6 +198,13 @@ def trial_frame(start: date, end: date) -> pd.DataFrame:
     return frame
 
 
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Loading failed payments…")
+def failed_payments_view(today: date) -> FailedPaymentsScreen:
+    """The Failed payments screen for `today` (cleared after a Stripe sync like the other loaders)."""
+    with db_session() as session:
+        return failed_payments_screen(session, today=today)
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def account_choices(search: str) -> list[account360.AccountChoice]:
     with db_session() as session:
@@ -219,6 +227,7 @@ def clear_stripe_caches() -> None:
         _segments,
         segment_options,
         revenue_view,
+        failed_payments_view,
         _months,
         revenue_frame,
         headline,
