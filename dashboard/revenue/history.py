@@ -42,6 +42,8 @@ class MrrHistory:
     change_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     change_delta: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     change_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # MRR from that day
+    prices: list[str | None] = field(default_factory=list)
+    change_price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # position in `prices`
     _levels: dict[date, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _converted: dict[tuple[date, int], np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _rates_keep: list = field(default_factory=list, init=False, repr=False)
@@ -117,6 +119,27 @@ class MrrHistory:
             change_day=self.change_day[changes],
             change_delta=self.change_delta[changes],
             change_value=self.change_value[changes],
+            prices=self.prices,
+            change_price=self.change_price[changes],
+        )
+
+    def during(self, changes: np.ndarray) -> MrrHistory:
+        """The MRR of the changes marked in `changes` (a boolean per change) only: a subscription counts
+        from a marked change until its next unmarked one, as if it were at 0 in between (revenue of a
+        plan while the subscription was on that plan)."""
+        values = np.where(changes, self.change_value, 0)
+        return MrrHistory(
+            subscriptions=self.subscriptions,
+            accounts=self.accounts,
+            currencies=self.currencies,
+            sub_account=self.sub_account,
+            sub_currency=self.sub_currency,
+            change_sub=self.change_sub,
+            change_day=self.change_day,
+            change_delta=_deltas(self.change_sub, values),
+            change_value=values,
+            prices=self.prices,
+            change_price=self.change_price,
         )
 
     def subscription_ids(self) -> list[str]:
@@ -137,6 +160,7 @@ def load_history(session: Session) -> MrrHistory:
             MrrChange.effective_on,
             MrrChange.mrr,
             MrrChange.currency,
+            MrrChange.price_id,
         ).order_by(MrrChange.subscription_id, MrrChange.effective_on, MrrChange.id)
     ).all()
     history = MrrHistory()
@@ -148,7 +172,9 @@ def load_history(session: Session) -> MrrHistory:
     change_sub: list[int] = []
     change_day: list[int] = []
     change_value: list[int] = []
-    for sub_id, account_id, customer_id, day, mrr, currency in rows:
+    price_positions: dict[str | None, int] = {}
+    change_price: list[int] = []
+    for sub_id, account_id, customer_id, day, mrr, currency, price_id in rows:
         position = positions.get(sub_id)
         if position is None:
             position = positions[sub_id] = len(history.subscriptions)
@@ -161,12 +187,15 @@ def load_history(session: Session) -> MrrHistory:
         code = currency.lower()
         sub_currency[position] = currency_positions.setdefault(code, len(currency_positions))
         ordinal = day.toordinal()
+        price = price_positions.setdefault(price_id, len(price_positions))
         if change_sub and change_sub[-1] == position and change_day[-1] == ordinal:
             change_value[-1] = mrr  # several changes on one day: the last one holds
+            change_price[-1] = price
         else:
             change_sub.append(position)
             change_day.append(ordinal)
             change_value.append(mrr)
+            change_price.append(price)
     history.accounts = list(account_positions)
     history.currencies = list(currency_positions)
     history.sub_account = np.array(sub_account, dtype=np.int64)
@@ -174,8 +203,17 @@ def load_history(session: Session) -> MrrHistory:
     history.change_sub = np.array(change_sub, dtype=np.int64)
     history.change_day = np.array(change_day, dtype=np.int64)
     values = np.array(change_value, dtype=np.int64)
-    previous = np.r_[0, values[:-1]] if len(values) else values
-    first_of_sub = np.r_[True, history.change_sub[1:] != history.change_sub[:-1]] if len(values) else values
-    history.change_delta = values - np.where(first_of_sub, 0, previous)
+    history.change_delta = _deltas(history.change_sub, values)
     history.change_value = values
+    history.prices = list(price_positions)
+    history.change_price = np.array(change_price, dtype=np.int64)
     return history
+
+
+def _deltas(change_sub: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each change's MRR minus the subscription's MRR before it (changes sorted by subscription, day)."""
+    if not len(values):
+        return values.copy()
+    previous = np.r_[0, values[:-1]]
+    first_of_sub = np.r_[True, change_sub[1:] != change_sub[:-1]]
+    return values - np.where(first_of_sub, 0, previous)
