@@ -150,9 +150,9 @@ def test_subscriptions_page(run_page, make_user, billing, role: str) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["id"]) == ["sub_g", "sub_a"]  # newest first
-    assert list(table["mrr_major"]) == [55.0, 40.0]
+    assert list(table["mrr_reporting"]) == [55.0, 40.0]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Past due"] == "1" and metrics["MRR (filtered)"] == "95.00 USD"
+    assert metrics["Past due"] == "1" and metrics["MRR (filtered)"] == "$95.00"
 
 
 def test_subscriptions_filters_from_url(run_page, make_user, billing) -> None:
