@@ -19,12 +19,14 @@ account and app.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from statistics import median
 
+import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.revenue.fx import fx_rates
 from dashboard.revenue.statuses import is_paying
 from models import Account, App, Installation, StripePrice, StripeSubscription, StripeSubscriptionItem
@@ -267,3 +269,46 @@ def category_totals(rows: list[ReconciliationRow]) -> dict[str, tuple[int, int]]
         count, amount = totals[row.category]
         totals[row.category] = (count + 1, amount + (row.at_stake_minor or 0))
     return totals
+
+
+def reconciliation_columns(reporting: str) -> Columns:
+    return {
+        "category_label": Column("Category"),
+        "company_name": Column("Company"),
+        "account_link": Column("Account 360", Kind.LINK, link_text="Open"),
+        "app_name": Column("App"),
+        "installation_state": Column("Installation", Kind.ENUM),
+        "seats": Column("Seats", Kind.COUNT),
+        "subscription_id": Column("Subscription"),
+        "subscription_status": Column("Status", Kind.ENUM),
+        "quantity": Column("Billed seats", Kind.COUNT),
+        "at_stake_minor": Column(
+            "At stake / month",
+            Kind.MONEY,
+            currency=reporting,
+            help="Blank: no exchange rate, or nothing to estimate",
+        ),
+        "detail": Column("Why"),
+    }
+
+
+@dataclass(frozen=True)
+class ReconciliationScreen:
+    totals: dict[str, tuple[int, int]]  # every category: (rows, at stake), whatever is shown
+    rows: pd.DataFrame  # the chosen categories' rows, largest at stake first
+
+
+def reconciliation_screen(
+    rows: list[ReconciliationRow], *, categories: tuple[str, ...] = ()
+) -> ReconciliationScreen:
+    """The Reconciliation page from `reconcile`'s rows (the page caches them), showing `categories`
+    (all when empty)."""
+    shown = [r for r in rows if not categories or r.category in categories]
+    frame = pd.DataFrame(
+        [{**asdict(r), "category_label": r.category_label} for r in shown],
+        columns=[*ReconciliationRow.__dataclass_fields__, "category_label"],
+    )
+    frame["account_link"] = frame["account_id"].map(
+        lambda v: f"/account?id={int(v)}" if pd.notna(v) else None
+    )
+    return ReconciliationScreen(totals=category_totals(rows), rows=frame)

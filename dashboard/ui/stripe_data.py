@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import account360, clock, subscriptions
+from dashboard import account360, clock, reconciliation, subscriptions
 from dashboard.money import to_major
 from dashboard.revenue.failed_payments import FailedPaymentsScreen, failed_payments_screen
 from dashboard.revenue.fx import RateBook, rate_book, reporting_currency
@@ -91,6 +91,12 @@ def failed_payments_view(today: date) -> FailedPaymentsScreen:
         return failed_payments_screen(session, today=today)
 
 
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reconciling installations with Stripe…")
+def reconciliation_rows() -> list[reconciliation.ReconciliationRow]:
+    with db_session() as session:
+        return reconciliation.reconcile(session)
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def account_choices(search: str) -> list[account360.AccountChoice]:
     with db_session() as session:
@@ -114,6 +120,7 @@ def clear_stripe_caches() -> None:
         segment_options,
         revenue_view,
         failed_payments_view,
+        reconciliation_rows,
         account_view,
     ):
         loader.clear()
