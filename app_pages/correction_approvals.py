@@ -2,22 +2,24 @@
 
 import streamlit as st
 
-from dashboard.corrections.history import approval_queue
+from dashboard import clock
 from dashboard.corrections.kinds import KIND_LABELS
 from dashboard.corrections.kinds.credit_note import CREDIT_OUTCOMES
 from dashboard.corrections.rules import REASON_CATEGORIES
-from dashboard.money import format_money
+from dashboard.corrections.screens import QUEUE_COLUMNS, approvals_screen
+from dashboard.presentation.text import count, duration, moment, money
 from dashboard.settings import get_settings
 from dashboard.ui.access import require_page
 from dashboard.ui.corrections import approve_queued, outcome_banner, reject_queued, stripe_gateway
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
-from dashboard.ui.timezones import to_viewer
+from dashboard.ui.tables import show_table
+from dashboard.ui.timezones import viewer_timezone
 
 actor = require_page("correction-approvals")
 settings = get_settings()
 st.title("Correction approvals")
-threshold = format_money(settings.correction_approval_threshold_minor, settings.reporting_currency)
+threshold = money(settings.correction_approval_threshold_minor, settings.reporting_currency)
 st.caption(
     f"Corrections above {threshold} or giving a 100% discount wait here. "
     "You cannot decide on your own requests."
@@ -25,22 +27,32 @@ st.caption(
 outcome_banner(actor)
 
 with db_session() as session:
-    queue = approval_queue(session)
-if not queue:
+    screen = approvals_screen(session, now=clock.now())
+if not screen.queue:
     st.info("Nothing is waiting for approval.", icon=":material/done_all:")
     st.stop()
 
+st.metric(
+    "Waiting",
+    count(len(screen.queue)),
+    f"oldest {duration(screen.longest_wait)}",
+    delta_color="off",
+    delta_arrow="off",
+)
+show_table(screen.rows, QUEUE_COLUMNS, key="approval_queue", file_name="approval-queue.csv", width="stretch")
+queue = screen.queue
+
 gateway = stripe_gateway()
 for row in queue:
-    amount = format_money(row["amount"], row["currency"]) if row["amount"] is not None else "no amount"
+    amount = money(row["amount"], row["currency"]) if row["amount"] is not None else "no amount"
     with st.expander(
-        f"#{row['id']} · {KIND_LABELS[row['kind']]} · {row['company'] or 'no account'} · {amount}",
+        f"#{row['id']} · {KIND_LABELS[row['kind']]} · {row['company'] or 'no account'} · {amount} · "
+        f"waiting {duration(row['waited'])}",
         expanded=len(queue) == 1,
     ):
         st.write(
-            f"Requested by **{row['requested_by']}** on {to_viewer(row['requested_at']):%Y-%m-%d %H:%M}. "
-            f"In the reporting currency: "
-            f"{format_money(row['amount_reporting'], settings.reporting_currency) or 'n/a'}."
+            f"Requested by **{row['requested_by']}** on {moment(row['requested_at'], viewer_timezone())}. "
+            f"In the reporting currency: {money(row['amount_reporting'], settings.reporting_currency)}."
         )
         st.write(
             f"Reason ({REASON_CATEGORIES.get(row['reason_category'], row['reason_category'])}): "
@@ -59,7 +71,7 @@ for row in queue:
                 st.write(f"Credit note: {CREDIT_OUTCOMES[outcome]}.")
         preview = params.get("preview") or {}
         for line in preview.get("lines", []):
-            st.write(f"- {line['description']}: {format_money(line['amount'], row['currency'])}")
+            st.write(f"- {line['description']}: {money(line['amount'], row['currency'])}")
         target = row["payment_id"] or row["invoice_id"] or row["subscription_id"]
         st.caption(f"Stripe object {target}; idempotency key {row['idempotency_key']}.")
         if row["requested_by"] == actor.email:

@@ -3,26 +3,30 @@ risk by age, what was recovered this month, cards expiring before renewal, and s
 not left past due (Zendesk's Marketplace set-up). Every row links to Account 360 and the corrections form."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from dashboard import clock
-from dashboard.money import format_money
-from dashboard.revenue import MissingFxRate, reporting_currency
-from dashboard.revenue.failed_payments import failed_payments_screen
+from dashboard.presentation.text import count, money
+from dashboard.revenue import MissingFxRate, charts, reporting_currency
+from dashboard.revenue.failed_payments import (
+    BEHIND_COLUMNS,
+    CARD_COLUMNS,
+    FLAGGED_COLUMNS,
+    OPEN_INVOICE_COLUMNS,
+    behind_rows,
+    card_rows,
+    flagged_rows,
+    open_invoice_rows,
+)
 from dashboard.ui.access import require_page
-from dashboard.ui.store import db_session
-from dashboard.ui.stripe_data import major
-from dashboard.ui.tables import csv_download
-from dashboard.ui.timezones import frame_to_viewer
+from dashboard.ui.stripe_data import failed_payments_view
+from dashboard.ui.tables import show_table
 
 actor = require_page("failed-payments")
 st.title("Failed payments")
-today = clock.today()
 reporting = reporting_currency()
 try:
-    with db_session() as session:
-        screen = failed_payments_screen(session, today=today)
+    screen = failed_payments_view(clock.today())
 except MissingFxRate as error:
     st.error(error.message)
     st.stop()
@@ -36,129 +40,82 @@ if screen.flagged:
     )
 
 columns = st.columns(4)
-columns[0].metric("Past due or unpaid", f"{len(screen.behind):,}")
-columns[1].metric("Open invoices", f"{len(screen.open_invoices):,}")
-columns[2].metric("At risk", format_money(screen.at_risk_total, reporting))
+columns[0].metric("Past due or unpaid", count(len(screen.behind)), border=True)
+columns[1].metric("Open invoices", count(len(screen.open_invoices)), border=True)
+columns[2].metric("At risk", money(screen.at_risk_total, reporting), border=True)
 columns[3].metric(
     "Recovered this month",
-    format_money(screen.recovered_amount, reporting),
+    money(screen.recovered_amount, reporting),
     help=f"{screen.recovered_count} invoices paid this month after more than one attempt",
+    border=True,
 )
 
-LINKS = {
-    "account": st.column_config.LinkColumn("Account 360", display_text="open"),
-    "correct": st.column_config.LinkColumn("Correction", display_text="correct"),
-}
-
-
-def _link_columns(link) -> dict:
-    return {"company": link.company, "account": link.account_url, "correct": link.corrections_url}
-
-
-st.subheader("Amount at risk by age")
-risk = pd.DataFrame(
-    [{"age": age, "amount": major(amount)} for age, amount in screen.at_risk.items()],
-    columns=["age", "amount"],
-)
-chart = px.bar(
-    risk, x="age", y="amount", labels={"age": "Open for", "amount": f"At risk ({reporting.upper()})"}
-)
-chart.update_traces(hovertemplate="%{x}: %{y:,.2f}<extra></extra>")
-st.plotly_chart(chart, width="stretch")
+st.plotly_chart(charts.at_risk_by_age(screen.at_risk, reporting), width="stretch")
 st.caption("Open invoices' amount remaining at today's rates; age from the due date (else the invoice date).")
 
-st.subheader("Open invoices")
-invoices = pd.DataFrame(
-    [
-        {
-            **_link_columns(r.link),
-            "invoice": r.number or r.invoice_id,
-            "amount": major(r.amount_remaining, r.currency),
-            "currency": r.currency.upper(),
-            "attempts": r.attempt_count,
-            "next_retry": r.next_payment_attempt,
-            "age_days": r.age_days,
-            "age": r.age_bucket,
-        }
-        for r in screen.open_invoices
-    ]
-)
-if invoices.empty:
-    st.info("No open invoices.")
-else:
-    st.dataframe(
-        frame_to_viewer(invoices, "next_retry"),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            **LINKS,
-            "next_retry": st.column_config.DatetimeColumn("Next retry", format="YYYY-MM-DD HH:mm"),
-            "amount": st.column_config.NumberColumn("Amount remaining", format="%.2f"),
-        },
+
+def follow_up(frame: pd.DataFrame, selection) -> None:
+    """Links for the row picked in a table: Account 360 and the corrections form."""
+    rows = selection.selection.rows if selection is not None else []
+    if not rows:
+        st.caption("Pick a row to open its account.")
+        return
+    row = frame.iloc[rows[0]]
+    if pd.isna(row["account_id"]):
+        st.caption(f"{row['company']} is not linked to an account yet.")
+        return
+    account_id = str(int(row["account_id"]))
+    left, right = st.columns(2)
+    left.page_link(
+        "app_pages/account.py",
+        label=f"Open {row['company']} in Account 360",
+        icon=":material/person:",
+        query_params={"id": account_id},
     )
-    csv_download(invoices, file_name="open-invoices.csv", key="open_invoices_csv")
-
-st.subheader("Past-due and unpaid subscriptions")
-behind = pd.DataFrame(
-    [
-        {
-            **_link_columns(b.link),
-            "subscription": b.subscription_id,
-            "status": b.status.replace("_", " "),
-            "mrr": major(b.mrr, b.currency),
-            "currency": b.currency.upper(),
-            "period_end": b.current_period_end,
-        }
-        for b in screen.behind
-    ]
-)
-if behind.empty:
-    st.info("No subscription is past due or unpaid.")
-else:
-    st.dataframe(
-        frame_to_viewer(behind, "period_end"),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            **LINKS,
-            "period_end": st.column_config.DatetimeColumn("Period ends", format="YYYY-MM-DD"),
-        },
+    right.page_link(
+        "app_pages/corrections.py",
+        label="Correct its billing",
+        icon=":material/edit:",
+        query_params={"account": account_id},
     )
-    csv_download(behind, file_name="past-due-subscriptions.csv", key="behind_csv")
 
-st.subheader("Cards expiring before the next renewal")
-cards = pd.DataFrame(
-    [
-        {
-            **_link_columns(c.link),
-            "subscription": c.subscription_id,
-            "card": c.card,
-            "expires_on": c.expires_on,
-            "renews_on": c.renews_on,
-        }
-        for c in screen.expiring_cards
-    ]
-)
-if cards.empty:
-    st.info("No card on file expires before its subscription renews.")
-else:
-    st.dataframe(cards, hide_index=True, width="stretch", column_config=LINKS)
-    csv_download(cards, file_name="expiring-cards.csv", key="cards_csv")
 
-st.subheader("Not left past due")
-flagged = pd.DataFrame(
-    [
-        {
-            **_link_columns(f.link),
-            "subscription": f.subscription_id,
-            "status": f.status,
-            "reason": str(f.reason),
-        }
-        for f in screen.flagged
-    ]
+TABLES = (
+    ("Open invoices", open_invoice_rows, OPEN_INVOICE_COLUMNS, "open_invoices", "No open invoices."),
+    (
+        "Past-due and unpaid subscriptions",
+        behind_rows,
+        BEHIND_COLUMNS,
+        "past_due_subscriptions",
+        "No subscription is past due or unpaid.",
+    ),
+    (
+        "Cards expiring before the next renewal",
+        card_rows,
+        CARD_COLUMNS,
+        "expiring_cards",
+        "No card on file expires before its subscription renews.",
+    ),
+    (
+        "Not left past due",
+        flagged_rows,
+        FLAGGED_COLUMNS,
+        "not_left_past_due",
+        "Every subscription with failed payments was left past due.",
+    ),
 )
-if flagged.empty:
-    st.success("Every subscription with failed payments was left past due.")
-else:
-    st.dataframe(flagged, hide_index=True, width="stretch", column_config=LINKS)
-    csv_download(flagged, file_name="not-left-past-due.csv", key="flagged_csv")
+for title, rows_of, spec, key, empty in TABLES:
+    st.subheader(title)
+    frame = rows_of(screen)
+    selection = show_table(
+        frame,
+        spec,
+        key=key,
+        file_name=f"{key.replace('_', '-')}.csv",
+        empty=empty,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    if not frame.empty:
+        follow_up(frame, selection)

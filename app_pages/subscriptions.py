@@ -3,11 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.subscriptions import STATUSES, SubscriptionFilters
+from dashboard.presentation.columns import csv_frame
+from dashboard.presentation.text import count, money
+from dashboard.revenue.fx import reporting_currency
+from dashboard.subscriptions import STATUSES, SubscriptionFilters, subscription_columns
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import money_format, subscription_frame, subscription_options
-from dashboard.ui.tables import csv_download
-from dashboard.ui.timezones import frame_to_viewer
+from dashboard.ui.stripe_data import subscription_options, subscriptions_view
+from dashboard.ui.tables import csv_download, show_table
 
 TABLE_ROWS = 5_000
 RENEWAL_WINDOWS = {"any": None, "7": 7, "30": 30, "90": 90}
@@ -47,69 +49,31 @@ filters = SubscriptionFilters(
     search=search.strip(),
 )
 
-frame = frame_to_viewer(
-    subscription_frame(filters).copy(), "created", "trial_end", "current_period_end", "canceled_at"
-)
-paying = frame[frame["status"].isin(["active", "past_due"])]
+screen = subscriptions_view(filters)
+reporting = reporting_currency()
 columns = st.columns(4)
-columns[0].metric("Subscriptions", f"{len(frame):,}")
-columns[1].metric("Paying", f"{len(paying):,}")
-columns[2].metric("MRR (filtered)", money_format() % paying["mrr_major"].sum())
-columns[3].metric("Past due", f"{int((frame['status'] == 'past_due').sum()):,}")
+columns[0].metric("Subscriptions", count(screen.total), border=True)
+columns[1].metric("Paying", count(screen.paying), help="Active or past due", border=True)
+columns[2].metric("MRR (filtered)", money(screen.mrr_reporting, reporting), border=True)
+columns[3].metric("Past due", count(screen.past_due), border=True)
 
-if frame.empty:
+if screen.rows.empty:
     st.info("No subscriptions match these filters.")
     st.stop()
-shown = frame.head(TABLE_ROWS)
-if len(frame) > TABLE_ROWS:
-    st.caption(f"Showing the newest {TABLE_ROWS:,} of {len(frame):,} subscriptions; the CSV has them all.")
-st.caption("Past-due subscriptions are marked 🔴. Select a row to open its account.")
-selection = st.dataframe(
+spec = subscription_columns(reporting)
+shown = screen.rows.head(TABLE_ROWS)
+if screen.total > TABLE_ROWS:
+    st.caption(f"Showing the newest {TABLE_ROWS:,} of {screen.total:,} subscriptions; the CSV has them all.")
+st.caption("Select a row to open its account.")
+selection = show_table(
     shown,
-    hide_index=True,
-    width="stretch",
+    spec,
     key="subscriptions_table",
+    width="stretch",
     on_select="rerun",
     selection_mode="single-row",
-    column_order=[
-        "company",
-        "account_link",
-        "subdomain",
-        "email",
-        "app",
-        "plan",
-        "seats",
-        "status_label",
-        "currency",
-        "mrr_native",
-        "mrr_major",
-        "current_period_end",
-        "trial_end",
-        "created",
-        "id",
-    ],
-    column_config={
-        "company": st.column_config.TextColumn("Company"),
-        "account_link": st.column_config.LinkColumn("Account", display_text=":material/open_in_new:"),
-        "subdomain": st.column_config.TextColumn("Subdomain"),
-        "email": st.column_config.TextColumn("Billing email"),
-        "app": st.column_config.TextColumn("App"),
-        "plan": st.column_config.TextColumn("Plan"),
-        "seats": st.column_config.NumberColumn("Seats", format="%d"),
-        "status_label": st.column_config.TextColumn("Status"),
-        "currency": st.column_config.TextColumn("Currency"),
-        "mrr_native": st.column_config.NumberColumn(
-            "MRR", format="%.2f", help="In the subscription's own currency"
-        ),
-        "mrr_major": st.column_config.NumberColumn("MRR (reporting)", format=money_format()),
-        "current_period_end": st.column_config.DatetimeColumn("Renews", format="YYYY-MM-DD"),
-        "trial_end": st.column_config.DatetimeColumn("Trial ends", format="YYYY-MM-DD"),
-        "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD"),
-        "id": st.column_config.TextColumn("Stripe id"),
-    },
 )
-export = frame.drop(columns=["account_link", "status_label", "mrr", "mrr_reporting"])
-csv_download(lambda: export, file_name="subscriptions.csv", key="subscriptions_csv")  # built on click
+csv_download(lambda: csv_frame(screen.rows, spec), file_name="subscriptions.csv", key="subscriptions_csv")
 
 picked = selection.selection.rows if selection else []
 if picked:

@@ -19,16 +19,18 @@ account and app.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from statistics import median
 
+import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.revenue.fx import fx_rates
+from dashboard.revenue.statuses import is_paying
 from models import Account, App, Installation, StripePrice, StripeSubscription, StripeSubscriptionItem
 
-BILLING_STATUSES = frozenset({"active", "past_due"})
 LIVE_STATUSES = frozenset({"active", "past_due", "trialing", "unpaid", "incomplete"})
 UNPAID_STATUSES = frozenset({"past_due", "unpaid", "incomplete"})
 # Short labels (they also appear in shared links) and what each category means.
@@ -137,7 +139,7 @@ class _Context:
         per_app: dict[int | None, list[int]] = defaultdict(list)
         for sub in self.subs.values():
             converted = self.in_reporting(sub.mrr, sub.currency)
-            if sub.status in BILLING_STATUSES and converted:
+            if is_paying(sub.status) and converted:
                 per_app[sub.app_id].append(converted)
         return {app_id: int(median(values)) for app_id, values in per_app.items()}
 
@@ -196,7 +198,7 @@ def _installation_rows(ctx: _Context, inst: _Inst) -> list[ReconciliationRow]:
     sub = ctx.subscription_of(inst)
     rows: list[ReconciliationRow] = []
     mrr = ctx.in_reporting(sub.mrr, sub.currency) if sub else None
-    billing = sub is not None and sub.status in BILLING_STATUSES
+    billing = sub is not None and is_paying(sub.status)
     if inst.state == "enabled" and (sub is None or sub.status not in LIVE_STATUSES):
         last = ctx.last_known(inst)
         if last is not None and last.mrr:
@@ -243,7 +245,7 @@ def reconcile(session: Session) -> list[ReconciliationRow]:
     rows = [row for inst in ctx.installations for row in _installation_rows(ctx, inst)]
     for sub in ctx.subs.values():
         if (
-            sub.status in BILLING_STATUSES
+            is_paying(sub.status)
             and sub.id not in ctx.linked_sub_ids
             and (sub.account_id, sub.app_id) not in ctx.installed_pairs
         ):
@@ -267,3 +269,46 @@ def category_totals(rows: list[ReconciliationRow]) -> dict[str, tuple[int, int]]
         count, amount = totals[row.category]
         totals[row.category] = (count + 1, amount + (row.at_stake_minor or 0))
     return totals
+
+
+def reconciliation_columns(reporting: str) -> Columns:
+    return {
+        "category_label": Column("Category"),
+        "company_name": Column("Company"),
+        "account_link": Column("Account 360", Kind.LINK, link_text="Open"),
+        "app_name": Column("App"),
+        "installation_state": Column("Installation", Kind.ENUM),
+        "seats": Column("Seats", Kind.COUNT),
+        "subscription_id": Column("Subscription"),
+        "subscription_status": Column("Status", Kind.ENUM),
+        "quantity": Column("Billed seats", Kind.COUNT),
+        "at_stake_minor": Column(
+            "At stake / month",
+            Kind.MONEY,
+            currency=reporting,
+            help="Blank: no exchange rate, or nothing to estimate",
+        ),
+        "detail": Column("Why"),
+    }
+
+
+@dataclass(frozen=True)
+class ReconciliationScreen:
+    totals: dict[str, tuple[int, int]]  # every category: (rows, at stake), whatever is shown
+    rows: pd.DataFrame  # the chosen categories' rows, largest at stake first
+
+
+def reconciliation_screen(
+    rows: list[ReconciliationRow], *, categories: tuple[str, ...] = ()
+) -> ReconciliationScreen:
+    """The Reconciliation page from `reconcile`'s rows (the page caches them), showing `categories`
+    (all when empty)."""
+    shown = [r for r in rows if not categories or r.category in categories]
+    frame = pd.DataFrame(
+        [{**asdict(r), "category_label": r.category_label} for r in shown],
+        columns=[*ReconciliationRow.__dataclass_fields__, "category_label"],
+    )
+    frame["account_link"] = frame["account_id"].map(
+        lambda v: f"/account?id={int(v)}" if pd.notna(v) else None
+    )
+    return ReconciliationScreen(totals=category_totals(rows), rows=frame)

@@ -10,21 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
 from sqlmodel import Session, col, select
 
+from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.revenue.fx import fx_rates, to_reporting
+from dashboard.revenue.statuses import SubscriptionStatus, is_paying
 from models import Account, App, StripeCustomer, StripePrice, StripeSubscription, StripeSubscriptionItem
 
-STATUSES = (
-    "trialing",
-    "active",
-    "past_due",
-    "unpaid",
-    "canceled",
-    "incomplete",
-    "incomplete_expired",
-    "paused",
-)
+STATUSES = tuple(status.value for status in SubscriptionStatus)
 
 
 @dataclass(frozen=True)
@@ -88,6 +82,9 @@ _COLUMNS = (
 )
 
 
+_COLUMN_NAMES = [c.key for c in _COLUMNS]
+
+
 def list_subscriptions(session: Session, *, account_id: int | None = None) -> list[dict[str, Any]]:
     """All subscriptions (or one account's) as plain rows, newest first."""
     query = (
@@ -137,3 +134,58 @@ def matches(row: dict[str, Any], filters: SubscriptionFilters, *, now: datetime)
             return False
     needle = filters.search.strip().lower()
     return not needle or any(needle in row[k].lower() for k in ("company", "subdomain", "email"))
+
+
+def subscription_columns(reporting: str) -> Columns:
+    """The Subscriptions table: MRR in the subscription's own currency and in `reporting`."""
+    return {
+        "company": Column("Company"),
+        "account_link": Column("Account 360", Kind.LINK, link_text="Open"),
+        "subdomain": Column("Subdomain"),
+        "email": Column("Billing email"),
+        "app": Column("App"),
+        "plan": Column("Plan"),
+        "seats": Column("Seats", Kind.COUNT),
+        "status": Column("Status", Kind.ENUM),
+        "currency": Column("Currency"),
+        "mrr": Column(
+            "MRR", Kind.MONEY, currency_column="currency", help="In the subscription's own currency"
+        ),
+        "mrr_reporting": Column("MRR (reporting)", Kind.MONEY, currency=reporting),
+        "current_period_end": Column("Renews", Kind.DATETIME),
+        "trial_end": Column("Trial ends", Kind.DATETIME),
+        "created": Column("Created", Kind.DATETIME),
+        "id": Column("Stripe ID"),
+    }
+
+
+@dataclass(frozen=True)
+class SubscriptionsScreen:
+    rows: pd.DataFrame  # every matching subscription, newest first (subscription_columns)
+    total: int
+    paying: int  # active or past due (`is_paying`)
+    mrr_reporting: int  # the paying ones' MRR, reporting-currency minor units
+    past_due: int
+
+
+def subscriptions_screen(
+    rows: list[dict[str, Any]], filters: SubscriptionFilters, *, now: datetime
+) -> SubscriptionsScreen:
+    """The Subscriptions page for `filters`, from `list_subscriptions` rows (the page caches those)."""
+    kept = [r for r in rows if matches(r, filters, now=now)]
+    paying = [r for r in kept if is_paying(r["status"])]
+    frame = pd.DataFrame(
+        kept,
+        columns=[*_COLUMN_NAMES, "email", "company", "subdomain", "app", "plan", "seats", "mrr_reporting"],
+    )
+    frame["currency"] = frame["currency"].str.upper()
+    frame["account_link"] = frame["account_id"].map(
+        lambda v: f"/account?id={int(v)}" if pd.notna(v) else None
+    )
+    return SubscriptionsScreen(
+        rows=frame,
+        total=len(kept),
+        paying=len(paying),
+        mrr_reporting=sum(r["mrr_reporting"] for r in paying),
+        past_due=sum(1 for r in kept if r["status"] == SubscriptionStatus.PAST_DUE),
+    )

@@ -220,6 +220,9 @@ class MrrChange(SQLModel, table=True):
     mrr: int  # new MRR from that day, minor units of `currency`
     currency: str = Field(max_length=3)
     status: str = Field(max_length=24)
+    # the price of the subscription's first item from that day (its plan and interval then);
+    # None in rows logged before it was recorded, which fall back to the subscription's current price
+    price_id: str | None = Field(default=None, max_length=64)
 
 
 class StripeWebhookEvent(SQLModel, table=True):

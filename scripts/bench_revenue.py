@@ -22,8 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashboard.db import make_engine, migrate
 from dashboard.demo import _steps
 from dashboard.demo.context import SIZES, DemoContext
+from dashboard.identity import Actor
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
-from scripts.benchmark import PAGE_ACTOR, load_average
+from scripts.benchmark import load_average
+
+# A store the bench seeds is not the demo store: it needs the keys (fixed, bench-only values), and the
+# page's actor must be a user the store has (the demo's admin), or every page stops at "Please sign in".
+BENCH_KEYS = ("SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY")
+PAGE_ACTOR = Actor(email="admin@demo.example", role="admin", user_id=1, name="Admin")
 
 CASES = [
     ("revenue, whole business", "app_pages/revenue.py", {}),
@@ -69,6 +75,8 @@ def main() -> None:
             f"seeded {args.size} ({', '.join(only) or 'all steps'}) in {time.perf_counter() - started:.1f} s"
         )
         os.environ["DATABASE_URL"] = url
+        for name in BENCH_KEYS:
+            os.environ.setdefault(name, f"bench-{name.lower()}-not-for-production-0123456789")
         reset_settings_cache()
         print(f"load average {load_average()}")
         print("| page | cold (s) | cached (s) |\n|---|---|---|")
@@ -85,8 +93,9 @@ def main() -> None:
                 t = time.perf_counter()
                 at.run()
                 cacheds.append(time.perf_counter() - t)
-                if at.exception:
-                    print(f"  error: {at.exception[0].value}")
+                if at.exception or at.error or not at.title:
+                    problems = [e.value for e in (*at.exception, *at.error)] or ["the page stopped early"]
+                    print(f"  error: {problems[0]}")
             print(f"| {label} | {median(colds):.2f} | {median(cacheds):.2f} |", flush=True)
         engine.dispose()
 

@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dashboard.revenue.failed_payments import FlagReason, failed_payments_screen
+from dashboard.presentation.columns import csv_frame
+from dashboard.revenue.failed_payments import (
+    BEHIND_COLUMNS,
+    OPEN_INVOICE_COLUMNS,
+    FlagReason,
+    behind_rows,
+    failed_payments_screen,
+    open_invoice_rows,
+)
 from models import Account, FxRate, StripeCustomer, StripeInvoice, StripePayment, StripeSubscription
 
 TODAY = date(2025, 3, 20)
@@ -156,6 +164,21 @@ def test_failed_payment_figures_by_hand(session: Session) -> None:
         ("s3", FlagReason.CANCELED),
     ]
     assert screen.flagged[1].link.account_url is None and screen.flagged[1].link.company == "Solo Ltd"
+
+
+def test_failed_payment_tables_keep_minor_units_and_export_major_units(session: Session) -> None:
+    _store(session)
+    screen = failed_payments_screen(session, today=TODAY)
+    invoices = open_invoice_rows(screen)
+    assert list(invoices["age"]) == ["over 60 days", "31-60 days", "8-30 days", "0-7 days"]  # oldest first
+    assert list(invoices["amount_remaining"]) == [2500, 10000, 3000, 4000]  # each in its own currency
+    assert list(invoices["currency"]) == ["USD", "EUR", "USD", "USD"]
+    assert invoices["account_url"].iloc[-1] == "/account?id=1"
+    exported = csv_frame(invoices, OPEN_INVOICE_COLUMNS)
+    assert list(exported["Amount remaining"]) == ["25.00", "100.00", "30.00", "40.00"]
+    assert list(exported["Days open"]) == [109, 38, 19, 5]
+    behind = csv_frame(behind_rows(screen), BEHIND_COLUMNS)
+    assert list(behind["Status"]) == ["past_due", "unpaid"]  # CSVs keep the stored values
 
 
 @pytest.mark.parametrize("role", ["account_manager", "admin"])

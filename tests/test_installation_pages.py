@@ -110,15 +110,15 @@ def test_reconciliation_page_per_role(run_page, make_user, data, role: str) -> N
         return
     assert not at.exception
     table = at.dataframe[0].value
-    rows = {(r.category, r.company_name): r for r in table.itertuples()}
-    assert rows[("paying_for_nothing", "Globex")].at_stake == 49.0
-    assert ("leakage", "Acme") in rows
-    assert rows[("leakage", "Acme")].account_link == f"/account?id={data['acme']}"
+    rows = {(r.category_label, r.company_name): r for r in table.itertuples()}
+    assert rows[("Paying for nothing", "Globex")].at_stake_minor == 49.0  # shown in major units
+    assert ("Revenue leakage", "Acme") in rows
+    assert rows[("Revenue leakage", "Acme")].account_link == f"/account?id={data['acme']}"
 
 
 def test_reconciliation_category_filter_is_kept_in_the_url(run_page, make_user, data) -> None:
     at = run_page(RECONCILIATION, make_user("admin"), query={"category": "Revenue leakage"})
-    assert list(at.dataframe[0].value["category"]) == ["leakage"]
+    assert list(at.dataframe[0].value["category_label"]) == ["Revenue leakage"]
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -64,6 +64,7 @@ def test_counts_percentages_and_durations() -> None:
     assert text.duration(250) == "4 min 10 s"
     assert text.duration(45) == "45 s"
     assert text.duration(0) == "0 s"
+    assert text.duration(timedelta(minutes=45)) == "45 min"  # no "0 s" after a round figure
     assert text.duration(timedelta(days=2)) == "2 d"
 
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from dashboard.reconciliation import category_totals, reconcile
+from dashboard.presentation.columns import csv_frame
+from dashboard.reconciliation import category_totals, reconcile, reconciliation_columns, reconciliation_screen
 from models import (
     Account,
     App,
@@ -114,6 +115,19 @@ def test_category_totals_and_names(session: Session) -> None:
     assert (orphan.account_id, orphan.company_name, orphan.app_name) == (accounts[5], "Co 5", "Radar")
     seat = next(r for r in rows if r.category == "seat_mismatch")
     assert (seat.seats, seat.quantity) == (12, 10)  # the metered item's quantity is not seats
+
+
+def test_the_screen_totals_every_category_whatever_is_shown(session: Session) -> None:
+    _world(session)
+    rows = reconcile(session)
+    screen = reconciliation_screen(rows, categories=("leakage",))
+    assert screen.totals["paying_for_nothing"] == (2, 4200) and screen.totals["leakage"] == (2, 7000)
+    assert set(screen.rows["category"]) == {"leakage"} and len(screen.rows) == 2
+    assert int(screen.rows["at_stake_minor"].sum()) == 7000
+    exported = csv_frame(screen.rows, reconciliation_columns("usd"))
+    assert sorted(exported["At stake / month (USD)"]) == sorted(
+        f"{r.at_stake_minor / 100:.2f}" for r in rows if r.category == "leakage"
+    )
 
 
 def _zid(session: Session, installation_id: int) -> int:

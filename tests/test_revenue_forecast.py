@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
+
 from dashboard.revenue.forecast import mrr_forecast
+from dashboard.revenue.history import NEVER
 from dashboard.revenue.metrics import MonthRevenue, _month_row
 
 
@@ -32,12 +35,14 @@ def _month(month: date, start: int, new: int = 0, churn: int = 0, provisional: b
 
 
 def test_quick_ratio_by_hand() -> None:
-    before = {"a": 10000, "b": 5000, "c": 2000}
-    after = {"a": 12000, "b": 0, "c": 1000, "d": 3000}  # +2000 expansion, -5000 churn, -1000, +3000 new
-    row = _month_row(date(2025, 3, 1), before, after, {"d": date(2025, 3, 4)})
+    # accounts a, b, c, d: +2000 expansion, -5000 churn, -1000 contraction, +3000 new
+    before = np.array([10000, 5000, 2000, 0])
+    after = np.array([12000, 0, 1000, 3000])
+    first_paying = np.array([date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 1), date(2025, 3, 4)])
+    row = _month_row(date(2025, 3, 1), before, after, np.array([d.toordinal() for d in first_paying]))
     assert (row.new, row.expansion, row.contraction, row.churn) == (3000, 2000, -1000, -5000)
     assert row.quick_ratio == Decimal("0.8333")  # (3000 + 2000) / (1000 + 5000)
-    only_growth = _month_row(date(2025, 3, 1), {"a": 100}, {"a": 200}, {})
+    only_growth = _month_row(date(2025, 3, 1), np.array([100]), np.array([200]), np.array([NEVER]))
     assert only_growth.quick_ratio is None  # nothing lost: no ratio, not infinity
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from dashboard.revenue.metrics import MonthRevenue
 from dashboard.revenue.screen import RevenueInputs, revenue_screen
@@ -155,6 +155,53 @@ def test_split_by_app_and_by_country_by_hand(session: Session) -> None:
     assert {k: v[-1].mrr for k, v in intervals.items()} == {"month": 4000, "year": 12000}
     plans = _screen(session, Dimension.PLAN, currency=("EUR",)).by_segment
     assert {k: v[-1].mrr for k, v in plans.items()} == {"Business annual": 12000}
+
+
+def test_a_plan_change_counts_under_the_plan_of_the_day(session: Session) -> None:
+    """s1 was on Starter monthly (USD 25.00) from Jan 5 and moved to Team monthly (USD 40.00) on Feb 15
+    (the change log says so); the subscription's current item is Team. January belongs to Starter."""
+    _store(session)
+    session.add(
+        StripePrice(
+            id="p_starter",
+            product_id="prod_t",
+            nickname="Starter monthly",
+            currency="usd",
+            unit_amount=2500,
+            recurring_interval="month",
+        )
+    )
+    s1 = session.exec(select(MrrChange).where(MrrChange.subscription_id == "s1")).one()
+    s1.mrr, s1.price_id = 2500, "p_starter"
+    session.add(
+        MrrChange(
+            subscription_id="s1",
+            account_id=1,
+            customer_id="cus_1",
+            effective_on=date(2025, 2, 15),
+            mrr=4000,
+            currency="usd",
+            status="active",
+            price_id="p_team",
+        )
+    )
+    session.commit()
+    split = _screen(session, by=Dimension.PLAN).by_segment
+    # Starter: Jan new 25.00; Feb s1 leaves it: churn -25.00. Team: s3 (no price logged: its current
+    # plan) 30.00 in Jan; Feb: account 1 arrives with 40.00 (new, first paid on Team), account 2 churns.
+    assert [_figures(m) for m in split["Starter monthly"]] == [
+        (2500, 2500, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, -2500),
+    ]
+    assert [_figures(m) for m in split["Team monthly"]] == [
+        (3000, 0, 0, 0, 0, 0),
+        (4000, 4000, 0, 0, 0, -3000),
+    ]
+    whole = _screen(session).months
+    assert [m.mrr for m in whole] == [5500, 16000]  # segments add up: 2500 + 3000; 0 + 4000 + 12000 (s2)
+    kept = _screen(session, plan=("Starter monthly",)).months
+    assert [m.mrr for m in kept] == [2500, 0]  # the filter keeps s1 only while it was on Starter
+    assert "Starter monthly" in _screen(session).options[Dimension.PLAN]
 
 
 def test_filters(session: Session) -> None:

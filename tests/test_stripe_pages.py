@@ -150,9 +150,9 @@ def test_subscriptions_page(run_page, make_user, billing, role: str) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["id"]) == ["sub_g", "sub_a"]  # newest first
-    assert list(table["mrr_major"]) == [55.0, 40.0]
+    assert list(table["mrr_reporting"]) == [55.0, 40.0]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Past due"] == "1" and metrics["MRR (filtered)"] == "95.00 USD"
+    assert metrics["Past due"] == "1" and metrics["MRR (filtered)"] == "$95.00"
 
 
 def test_subscriptions_filters_from_url(run_page, make_user, billing) -> None:
@@ -173,8 +173,8 @@ def test_revenue_page(run_page, make_user, billing, role: str) -> None:
     at = run_page("app_pages/revenue.py", make_user(role))
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["MRR now"] == "95.00 USD" and metrics["ARR now"] == "1140.00 USD"
-    months = at.dataframe[0].value
+    assert metrics["MRR now"] == "$95.00" and metrics["ARR now"] == "$1,140.00"
+    months = next(d.value for d in at.dataframe if "paying_accounts" in d.value)
     assert months["mrr"].iloc[-1] == 95.0
     assert len(at.get("plotly_chart")) >= 4
 

@@ -276,19 +276,19 @@ class _Builder:
         price = self.prices[(app_id, last.tier, interval, currency)]
         current_mrr = self.mrr(price, last.seats, coupon, status)
         for phase in phases:
+            phase_price = self.prices[(app_id, phase.tier, interval, currency)]
             self._change(
                 sub_id,
                 account_id,
                 customer_id,
                 phase.start,
-                self.mrr(
-                    self.prices[(app_id, phase.tier, interval, currency)], phase.seats, coupon, "active"
-                ),
+                self.mrr(phase_price, phase.seats, coupon, "active"),
                 currency,
                 "active",
+                phase_price["id"],
             )
         if ended and phases:
-            self._change(sub_id, account_id, customer_id, ended, 0, currency, "canceled")
+            self._change(sub_id, account_id, customer_id, ended, 0, currency, "canceled", price["id"])
         if status == "unpaid":
             self._change(
                 sub_id,
@@ -365,6 +365,7 @@ class _Builder:
         mrr: int,
         currency: str,
         status: str,
+        price_id: str | None = None,
     ) -> None:
         self.rows["changes"].append(
             {
@@ -375,6 +376,7 @@ class _Builder:
                 "mrr": mrr,
                 "currency": currency,
                 "status": status,
+                "price_id": price_id,
             }
         )
 

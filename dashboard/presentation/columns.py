@@ -16,7 +16,7 @@ from enum import StrEnum
 import pandas as pd
 
 from dashboard.money import exponent, to_major
-from dashboard.presentation.text import MISSING, words
+from dashboard.presentation.text import MISSING, duration, words
 
 
 class Kind(StrEnum):
@@ -28,6 +28,7 @@ class Kind(StrEnum):
     PERCENT = "percent"  # a ratio: 0.25 is 25%
     DATE = "date"
     DATETIME = "datetime"  # aware UTC, shown in the viewer's zone
+    DURATION = "duration"  # a timedelta, shown as "3 d 4 h"; whole seconds in the CSV
     LINK = "link"
     BOOL = "bool"
 
@@ -79,6 +80,10 @@ def csv_frame(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
         if column.kind is Kind.MONEY:
             major = _money_major(frame, name, column)
             out[money_label(column)] = major.map(lambda v: format(v, "f") if isinstance(v, Decimal) else "")
+        elif column.kind is Kind.DURATION:
+            out[f"{column.label} (seconds)"] = values.map(
+                lambda v: None if v is None or pd.isna(v) else int(pd.Timedelta(v).total_seconds())
+            )
         elif column.kind is Kind.DATETIME:
             out[f"{column.label} (UTC)"] = pd.to_datetime(values, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         else:
@@ -96,4 +101,6 @@ def display_text(value: object, column: Column) -> object:
         return MISSING
     if column.kind is Kind.ENUM:
         return (column.labels or {}).get(value) or words(value)
+    if column.kind is Kind.DURATION:
+        return duration(pd.Timedelta(value).to_pytimedelta())
     return value

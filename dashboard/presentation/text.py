@@ -124,7 +124,7 @@ def duration(value: timedelta | float | None) -> str:
     minutes, secs = divmod(rest, 60)
     units = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
     first = next((i for i, (amount, _) in enumerate(units) if amount), len(units) - 1)
-    shown = [f"{amount} {unit}" for amount, unit in units[first : first + 2] if amount or unit == "s"]
+    shown = [f"{amount} {unit}" for amount, unit in units[first : first + 2] if amount]
     return sign + " ".join(shown or ["0 s"])
 
 

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+import pandas as pd
 from sqlmodel import Session, col, select
 
+from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.revenue.fx import fx_rates, to_reporting
+from dashboard.revenue.statuses import SubscriptionStatus
 from models import Account, StripeCustomer, StripeInvoice, StripePayment, StripeSubscription
 
 AGE_BUCKETS = ((7, "0-7 days"), (30, "8-30 days"), (60, "31-60 days"), (None, "over 60 days"))
@@ -125,7 +128,7 @@ def failed_payments_screen(session: Session, *, today: date) -> FailedPaymentsSc
     behind = [
         BehindSubscription(link(s.customer_id), s.id, s.status, s.mrr, s.currency, s.current_period_end)
         for s in subs
-        if s.status in ("past_due", "unpaid")
+        if s.status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)
     ]
     behind.sort(key=lambda b: (b.status, b.link.company))
     flagged = [
@@ -217,3 +220,122 @@ def _expiring_cards(session: Session, subs, link, today: date) -> list[ExpiringC
             rows.append(ExpiringCard(link(s.customer_id), s.id, card, expires, renews))
     rows.sort(key=lambda r: r.expires_on)
     return rows
+
+
+# The page's tables: one row per item, machine values (money in minor units), and how to show them.
+_LINKS: Columns = {
+    "company": Column("Company"),
+    "account_url": Column("Account 360", Kind.LINK, link_text="Open"),
+    "corrections_url": Column("Correction", Kind.LINK, link_text="Correct"),
+}
+OPEN_INVOICE_COLUMNS: Columns = {
+    **_LINKS,
+    "invoice": Column("Invoice"),
+    "amount_remaining": Column("Amount remaining", Kind.MONEY, currency_column="currency"),
+    "currency": Column("Currency"),
+    "attempts": Column("Attempts", Kind.COUNT),
+    "next_retry": Column("Next retry", Kind.DATETIME),
+    "age_days": Column("Days open", Kind.COUNT, help="From the due date, else the invoice date"),
+    "age": Column("Age"),
+}
+BEHIND_COLUMNS: Columns = {
+    **_LINKS,
+    "subscription": Column("Subscription"),
+    "status": Column("Status", Kind.ENUM),
+    "mrr": Column("MRR", Kind.MONEY, currency_column="currency"),
+    "currency": Column("Currency"),
+    "period_end": Column("Period ends", Kind.DATETIME),
+}
+CARD_COLUMNS: Columns = {
+    **_LINKS,
+    "subscription": Column("Subscription"),
+    "card": Column("Card"),
+    "expires_on": Column("Expires", Kind.DATE),
+    "renews_on": Column("Renews", Kind.DATE),
+}
+FLAGGED_COLUMNS: Columns = {
+    **_LINKS,
+    "subscription": Column("Subscription"),
+    "status": Column("Status", Kind.ENUM),
+    "reason": Column("Why it is flagged"),
+}
+
+
+def _link_values(link: AccountLink) -> dict[str, object]:
+    return {
+        "account_id": link.account_id,
+        "company": link.company,
+        "account_url": link.account_url,
+        "corrections_url": link.corrections_url,
+    }
+
+
+def _frame(rows: list[dict], columns: Columns) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["account_id", *columns])
+
+
+def open_invoice_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
+    return _frame(
+        [
+            {
+                **_link_values(r.link),
+                "invoice": r.number or r.invoice_id,
+                "amount_remaining": r.amount_remaining,
+                "currency": r.currency.upper(),
+                "attempts": r.attempt_count,
+                "next_retry": r.next_payment_attempt,
+                "age_days": r.age_days,
+                "age": r.age_bucket,
+            }
+            for r in screen.open_invoices
+        ],
+        OPEN_INVOICE_COLUMNS,
+    )
+
+
+def behind_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
+    return _frame(
+        [
+            {
+                **_link_values(b.link),
+                "subscription": b.subscription_id,
+                "status": b.status,
+                "mrr": b.mrr,
+                "currency": b.currency.upper(),
+                "period_end": b.current_period_end,
+            }
+            for b in screen.behind
+        ],
+        BEHIND_COLUMNS,
+    )
+
+
+def card_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
+    return _frame(
+        [
+            {
+                **_link_values(c.link),
+                "subscription": c.subscription_id,
+                "card": c.card,
+                "expires_on": c.expires_on,
+                "renews_on": c.renews_on,
+            }
+            for c in screen.expiring_cards
+        ],
+        CARD_COLUMNS,
+    )
+
+
+def flagged_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
+    return _frame(
+        [
+            {
+                **_link_values(f.link),
+                "subscription": f.subscription_id,
+                "status": f.status,
+                "reason": str(f.reason),
+            }
+            for f in screen.flagged
+        ],
+        FLAGGED_COLUMNS,
+    )

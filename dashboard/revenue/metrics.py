@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 from sqlmodel import Session, col, func, select
 
 from dashboard.revenue.fx import MissingFxRate, RateBook, Rates, fx_rates, rate_book, to_reporting
 from dashboard.revenue.history import MrrHistory, load_history
-from dashboard.revenue.mrr import MRR_STATUSES
+from dashboard.revenue.statuses import PAYING_STATUSES
 from models import MrrChange, StripeSubscription
 from models.types import utcnow
 
@@ -145,7 +146,7 @@ def months_from_history(
         before = history.account_mrr_on(start_day, rates)
         after = history.account_mrr_on(end_day, rates)
         row = _month_row(month, before, after, first_paying)
-        mrr_start = sum(before.values())
+        mrr_start = int(before.sum())
         row = replace(
             row,
             mrr_start=mrr_start,
@@ -159,7 +160,7 @@ def months_from_history(
 
 def _mrr_or_none(history: MrrHistory, day: date, rates: Rates) -> int | None:
     try:
-        return sum(history.account_mrr_on(day, rates).values())
+        return int(history.account_mrr_on(day, rates).sum())
     except MissingFxRate:
         return None
 
@@ -183,29 +184,23 @@ def _blank_month(month: date, missing: tuple[str, ...]) -> MonthRevenue:
     )
 
 
-def _month_row(
-    month: date, before: dict[str, int], after: dict[str, int], first_paying: dict[str, date]
-) -> MonthRevenue:
-    new = expansion = contraction = churn = reactivation = 0
-    churned_accounts = 0
-    for account in set(before) | set(after):
-        was, now = before.get(account, 0), after.get(account, 0)
-        if was == 0 and now > 0:
-            if first_paying.get(account, month) < month:
-                reactivation += now
-            else:
-                new += now
-        elif was > 0 and now == 0:
-            churn -= was
-            churned_accounts += 1
-        elif now > was:
-            expansion += now - was
-        elif now < was:
-            contraction -= was - now
-    mrr_start = sum(before.values())
-    paying_start = sum(1 for v in before.values() if v > 0)
-    mrr = sum(after.values())
-    paying = sum(1 for v in after.values() if v > 0)
+def _month_row(month: date, before: np.ndarray, after: np.ndarray, first_paying: np.ndarray) -> MonthRevenue:
+    """Movements per account (arrays indexed by account) between two month ends."""
+    started = (before == 0) & (after > 0)
+    returning = started & (first_paying < month.toordinal())
+    lost = (before > 0) & (after == 0)
+    grew = (before > 0) & (after > before)
+    shrank = (after > 0) & (after < before)
+    new = int(after[started & ~returning].sum())
+    reactivation = int(after[returning].sum())
+    churn = -int(before[lost].sum())
+    expansion = int((after[grew] - before[grew]).sum())
+    contraction = -int((before[shrank] - after[shrank]).sum())
+    churned_accounts = int(lost.sum())
+    mrr_start = int(before.sum())
+    paying_start = int((before > 0).sum())
+    mrr = int(after.sum())
+    paying = int((after > 0).sum())
     return MonthRevenue(
         month=month,
         mrr=mrr,
@@ -232,7 +227,7 @@ def current_mrr(session: Session) -> int:
     rates = fx_rates(session)
     rows = session.exec(
         select(StripeSubscription.currency, StripeSubscription.mrr, func.count())
-        .where(col(StripeSubscription.status).in_(MRR_STATUSES))
+        .where(col(StripeSubscription.status).in_(PAYING_STATUSES))
         .group_by(StripeSubscription.currency, StripeSubscription.mrr)
     )
     return sum(to_reporting(mrr, currency, rates) * count for currency, mrr, count in rows)
@@ -248,14 +243,6 @@ def lifetime_value(months: list[MonthRevenue]) -> int | None:
         return None
     average = sum(rates) / len(rates)
     return round(Decimal(months[-1].arpa) / average)
-
-
-def _paying_on(history: MrrHistory, day: date) -> dict[str, int]:
-    """Logo retention needs only who pays (> 0), which no rate changes: native sums per account."""
-    paying: dict[str, int] = {}
-    for (account, _currency, value), count in history.native_on(day).items():
-        paying[account] = paying.get(account, 0) + value * count
-    return paying
 
 
 def trial_conversion(
@@ -304,25 +291,26 @@ def cohort_retention(
     if history is None:
         history = load_history(session)
     first = history.first_paying_day()
-    cohorts: dict[date, list[str]] = {}
-    for account, day in first.items():
-        if month_start(start) <= month_start(day) <= end:
-            cohorts.setdefault(month_start(day), []).append(account)
-    snapshots: dict[date, dict[str, int]] = {}
+    cohorts: dict[date, np.ndarray] = {}
+    for cohort in months_between(start, end):
+        members = (first >= cohort.toordinal()) & (first < next_month(cohort).toordinal())
+        if members.any():
+            cohorts[cohort] = members
+    snapshots: dict[date, np.ndarray] = {}
     cells = []
-    for cohort in sorted(cohorts):
-        members = cohorts[cohort]
+    for cohort, members in cohorts.items():
+        size = int(members.sum())
         for offset, month in enumerate(months_between(cohort, today)):
             if month not in snapshots:
-                snapshots[month] = _paying_on(history, _month_end(month, today))
-            retained = sum(1 for a in members if snapshots[month].get(a, 0) > 0)
+                snapshots[month] = history.paying_on(_month_end(month, today))
+            retained = int((members & snapshots[month]).sum())
             cells.append(
                 CohortCell(
                     cohort=cohort,
                     months_since=offset,
-                    accounts=len(members),
+                    accounts=size,
                     retained=retained,
-                    rate=(Decimal(retained) / len(members)).quantize(RATIO_PLACES),
+                    rate=(Decimal(retained) / size).quantize(RATIO_PLACES),
                 )
             )
     return cells

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-MRR_STATUSES = frozenset({"active", "past_due"})
+from dashboard.revenue.statuses import is_paying
+
 _MONTHS_PER_UNIT = {
     "day": Decimal(365) / 12,
     "week": Decimal(52) / 12,
@@ -65,7 +66,7 @@ def _discount_applies(coupon: CouponTerms, at: datetime) -> bool:
 
 
 def exact_mrr(*, status: str, items: list[ItemTerms], coupons: list[CouponTerms], at: datetime) -> Decimal:
-    if status not in MRR_STATUSES:
+    if not is_paying(status):
         return Decimal(0)
     counted = [item for item in items if _counts(item)]
     if not counted:

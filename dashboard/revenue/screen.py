@@ -3,11 +3,13 @@ choice (`revenue_screen`). The page only reads inputs and draws."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import pandas as pd
 from sqlmodel import Session
 
+from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.revenue.forecast import Forecast, mrr_forecast
 from dashboard.revenue.fx import RateBook, rate_book
 from dashboard.revenue.history import MrrHistory, load_history
@@ -54,6 +56,111 @@ class RevenueScreen:
     @property
     def missing_months(self) -> list[MonthRevenue]:
         return [m for m in self.months if m.missing_rates]
+
+    @property
+    def arr_now(self) -> int | None:
+        return None if self.mrr_now is None else self.mrr_now * 12
+
+    def largest_segments(self, count: int) -> list[str]:
+        """The `count` segments with the most MRR in the range's last month (the charts' default)."""
+        last_mrr = {name: (months[-1].mrr or 0) if months else 0 for name, months in self.by_segment.items()}
+        return sorted(last_mrr, key=lambda name: (-last_mrr[name], name))[:count]
+
+
+def month_columns(currency: str, *, split_label: str | None = None) -> Columns:
+    """The monthly table's columns (money in `currency`, the reporting currency)."""
+    money = {name: Column(label, Kind.MONEY, currency=currency) for name, label in _MONEY_LABELS.items()}
+    return {
+        **({"segment": Column(split_label)} if split_label else {}),
+        "month": Column("Month", Kind.DATE),
+        "mrr_start": money.pop("mrr_start"),
+        **money,
+        "paying_accounts": Column("Paying accounts", Kind.COUNT),
+        "customer_churn_rate": Column("Customer churn", Kind.PERCENT),
+        "gross_revenue_churn": Column("Gross revenue churn", Kind.PERCENT),
+        "net_revenue_retention": Column("Net revenue retention", Kind.PERCENT),
+        "quick_ratio": Column(
+            "Quick ratio", Kind.NUMBER, help="(new + expansion + reactivation) / (contraction + churn)"
+        ),
+        "missing_rates": Column("No rate for"),
+    }
+
+
+_MONEY_LABELS = {
+    "mrr_start": "MRR at start",
+    "new": "New",
+    "expansion": "Expansion",
+    "reactivation": "Reactivation",
+    "contraction": "Contraction",
+    "churn": "Churn",
+    "fx_adjustment": "Exchange-rate effect",
+    "mrr": "MRR",
+    "arr": "ARR",
+    "arpa": "ARPA",
+}
+
+
+def month_rows(screen: RevenueScreen, segments: list[str] | None = None) -> pd.DataFrame:
+    """One row a month (a month and segment when split): machine values, money in minor units."""
+    parts = (
+        [(name, screen.by_segment[name]) for name in segments]
+        if segments is not None and screen.by_segment
+        else [(None, screen.months)]
+    )
+    rows = []
+    for segment, months in parts:
+        for m in months:
+            row = asdict(m)
+            row["missing_rates"] = ", ".join(c.upper() for c in m.missing_rates) or None
+            for name in (
+                "customer_churn_rate",
+                "gross_revenue_churn",
+                "net_revenue_retention",
+                "quick_ratio",
+            ):
+                row[name] = None if row[name] is None else float(row[name])
+            rows.append({"segment": segment, **row} if segment is not None else row)
+    return pd.DataFrame(rows)
+
+
+def forecast_columns(currency: str) -> Columns:
+    return {
+        "month": Column("Month", Kind.DATE),
+        "central": Column("Forecast (average rate)", Kind.MONEY, currency=currency),
+        "low": Column("Lowest rate", Kind.MONEY, currency=currency),
+        "high": Column("Highest rate", Kind.MONEY, currency=currency),
+    }
+
+
+def forecast_rows(forecast: Forecast) -> pd.DataFrame:
+    return pd.DataFrame([asdict(p) for p in forecast.points], columns=["month", "central", "low", "high"])
+
+
+COHORT_COLUMNS: Columns = {
+    "cohort": Column("Cohort (first paid)", Kind.DATE),
+    "months_since": Column("Months since", Kind.COUNT),
+    "accounts": Column("Accounts", Kind.COUNT),
+    "retained": Column("Still paying", Kind.COUNT),
+    "rate": Column("Share still paying", Kind.PERCENT),
+}
+TRIAL_COLUMNS: Columns = {
+    "month": Column("Trial ended in", Kind.DATE),
+    "trials_ended": Column("Trials ended", Kind.COUNT),
+    "converted": Column("Went on to pay", Kind.COUNT),
+    "rate": Column("Converted", Kind.PERCENT),
+}
+
+
+def cohort_rows(screen: RevenueScreen) -> pd.DataFrame:
+    frame = pd.DataFrame([asdict(c) for c in screen.cohorts], columns=list(COHORT_COLUMNS))
+    frame["rate"] = frame["rate"].map(float)
+    return frame
+
+
+def trial_rows(screen: RevenueScreen) -> pd.DataFrame:
+    frame = pd.DataFrame([asdict(t) for t in screen.trials], columns=list(TRIAL_COLUMNS))
+    frame["rate"] = frame["rate"].map(lambda v: None if v is None else float(v))
+    return frame
 
 
 def revenue_screen(

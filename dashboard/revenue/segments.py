@@ -1,8 +1,11 @@
 """Revenue by segment: app, plan, billing interval, currency, customer country and account owner.
 
-A subscription's segment is read from its current state (its app, the plan and interval of its first
-item, its currency) and its account's (country, owner); its whole MRR history goes with it. Unknown
-values (a subscription no longer mirrored, an unlinked customer) are "(none)".
+A subscription's app and currency are read from its current state, country and owner from its
+account's; its whole MRR history goes with them. Plan and billing interval are read per MRR change
+(the price of its first item from that day, `MrrChange.price_id`), so a subscription moved from Basic
+to Pro counts under Basic until the move and under Pro after it (churn in one, new in the other); a
+change logged without a price falls back to the current plan. Unknown values (a subscription no longer
+mirrored, an unlinked customer) are "(none)".
 
 Split by a dimension, each segment's figures are computed on that segment's subscriptions alone, with
 the account as the unit inside it. So MRR, ARR, the net movement and the FX adjustment of the segments
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+import numpy as np
 from sqlmodel import Session, col, select
 
 from dashboard.revenue.fx import RateBook
@@ -56,26 +60,50 @@ class SegmentChoice:
         return {d: values for d, values in self.keep if values}
 
 
+# Dimensions that can change during a subscription's life: read per MRR change (the plan of the day).
+CHANGE_DIMENSIONS = (Dimension.PLAN, Dimension.INTERVAL)
+
+
 @dataclass
 class Segments:
-    """Each subscription's value per dimension."""
+    """Each subscription's value per dimension (its current state), and each logged price's plan and
+    interval (`price_plan`), which the history's changes are read with."""
 
     of: dict[str, dict[Dimension, str]] = field(default_factory=dict)
+    price_plan: dict[str, dict[Dimension, str]] = field(default_factory=dict)
 
     def options(self) -> dict[Dimension, list[str]]:
         values: dict[Dimension, set[str]] = defaultdict(set)
-        for attrs in self.of.values():
+        for attrs in [*self.of.values(), *self.price_plan.values()]:
             for dimension, value in attrs.items():
                 values[dimension].add(value)
         return {d: sorted(values[d]) for d in Dimension}
 
-    def matching(self, subscription_ids: list[str], choice: SegmentChoice) -> list[str]:
-        kept = choice.kept()
+    def matching(
+        self, subscription_ids: list[str], choice: SegmentChoice, *, dimensions: tuple[Dimension, ...] = ()
+    ) -> list[str]:
+        """The subscriptions whose current values are kept by `choice` (only `dimensions`, if given)."""
+        kept = {d: v for d, v in choice.kept().items() if not dimensions or d in dimensions}
         return [
             s
             for s in subscription_ids
             if all(self.of.get(s, {}).get(d, NONE) in values for d, values in kept.items())
         ]
+
+    def change_values(self, history: MrrHistory, dimension: Dimension) -> np.ndarray:
+        """Per change in `history`: its value of `dimension` then (the change's price), else the
+        subscription's current value (changes logged without a price)."""
+        by_price = [
+            self.price_plan.get(price, {}).get(dimension) if price else None for price in history.prices
+        ]
+        current = [self.of.get(s, {}).get(dimension, NONE) for s in history.subscriptions]
+        return np.array(
+            [
+                by_price[price] or current[sub]
+                for sub, price in zip(history.change_sub.tolist(), history.change_price.tolist(), strict=True)
+            ],
+            dtype=object,
+        )
 
 
 def load_segments(session: Session) -> Segments:
@@ -101,8 +129,20 @@ def load_segments(session: Session) -> Segments:
     )
     for sub_id, price_id, nickname, interval, count in items:
         if sub_id not in plans:
-            every = NONE if not interval else (interval if (count or 1) == 1 else f"{count} {interval}s")
-            plans[sub_id] = (nickname or price_id, every)
+            plans[sub_id] = (nickname or price_id, _every(interval, count))
+    logged_prices = session.exec(
+        select(
+            StripePrice.id,
+            StripePrice.nickname,
+            StripePrice.recurring_interval,
+            StripePrice.recurring_interval_count,
+        ).where(col(StripePrice.id).in_(select(MrrChange.price_id).distinct()))
+    )
+    for price_id, nickname, interval, count in logged_prices:
+        segments.price_plan[price_id] = {
+            Dimension.PLAN: nickname or price_id,
+            Dimension.INTERVAL: _every(interval, count),
+        }
     subs = session.exec(
         select(
             StripeSubscription.id,
@@ -140,10 +180,25 @@ def load_segments(session: Session) -> Segments:
     return segments
 
 
+def _every(interval: str | None, count: int | None) -> str:
+    return NONE if not interval else (interval if (count or 1) == 1 else f"{count} {interval}s")
+
+
 def filtered_history(history: MrrHistory, segments: Segments, choice: SegmentChoice) -> MrrHistory:
-    if not choice.kept():
+    """The history kept by the filters: subscriptions by their current app, currency, country and owner;
+    plan and interval by the plan of the day (a subscription counts while it was on a kept plan)."""
+    kept = choice.kept()
+    if not kept:
         return history
-    return history.subset(segments.matching(list(history.account_of), choice))
+    subscription_dimensions = tuple(d for d in Dimension if d not in CHANGE_DIMENSIONS)
+    if any(d in kept for d in subscription_dimensions):
+        ids = segments.matching(history.subscription_ids(), choice, dimensions=subscription_dimensions)
+        history = history.subset(ids)
+    marked = np.ones(len(history.change_sub), dtype=bool)
+    for dimension in CHANGE_DIMENSIONS:
+        if dimension in kept:
+            marked &= np.isin(segments.change_values(history, dimension), list(kept[dimension]))
+    return history if marked.all() else history.during(marked)
 
 
 def months_by_segment(
@@ -160,8 +215,14 @@ def months_by_segment(
     if choice.by is None:
         return {}
     kept = filtered_history(history, segments, choice)
+    if choice.by in CHANGE_DIMENSIONS:
+        values = segments.change_values(kept, choice.by)
+        return {
+            value: months_from_history(kept.during(values == value), book, start=start, end=end, today=today)
+            for value in sorted(set(values.tolist()))
+        }
     groups: dict[str, list[str]] = defaultdict(list)
-    for sub_id in kept.account_of:
+    for sub_id in kept.subscription_ids():
         groups[segments.of.get(sub_id, {}).get(choice.by, NONE)].append(sub_id)
     return {
         value: months_from_history(kept.subset(ids), book, start=start, end=end, today=today)

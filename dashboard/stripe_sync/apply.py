@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, col, select
 
-from dashboard.revenue.mrr import MRR_STATUSES, subscription_mrr
+from dashboard.revenue.mrr import subscription_mrr
+from dashboard.revenue.statuses import is_paying
 from dashboard.stripe_sync import mapping
 from models import (
     App,
@@ -169,6 +170,7 @@ class PageApplier:
             for s in self.session.exec(select(StripeSubscription).where(col(StripeSubscription.id).in_(ids)))
         }
         previous_mrr = {sid: (s.mrr, s.status) for sid, s in before.items()}
+        previous_price = self._first_prices(ids)
         rows = []
         for obj in objects:
             row = mapping.subscription_row(obj, price_apps=price_apps)
@@ -180,8 +182,10 @@ class PageApplier:
         self._replace_children(objects)
         for obj, row in zip(objects, rows, strict=True):
             if obj["id"] in previous_mrr:
-                if previous_mrr[obj["id"]][0] != row["mrr"]:
-                    self._log_mrr(row, day, row["mrr"])
+                # a plan change at the same MRR is logged too: revenue by plan follows the plan of the day
+                price = mapping.first_price_id(obj)
+                if previous_mrr[obj["id"]][0] != row["mrr"] or previous_price.get(obj["id"]) != price:
+                    self._log_mrr(row, day, row["mrr"], price)
             else:
                 self._log_first_sight(obj, row)
 
@@ -210,18 +214,31 @@ class PageApplier:
     def _log_first_sight(self, obj: dict, row: dict) -> None:
         """Reconstruct the history a subscription seen for the first time implies (start, end)."""
         paying_from = row["trial_end"] or row["start_date"] or row["created"]
-        if row["status"] in MRR_STATUSES:
+        if is_paying(row["status"]):
             if row["mrr"]:
-                self._log_mrr(row, paying_from.date(), row["mrr"])
+                self._log_mrr(row, paying_from.date(), row["mrr"], mapping.first_price_id(obj))
             return
         ended = row["ended_at"] or row["canceled_at"]
         if row["status"] == "canceled" and ended and paying_from and ended > paying_from:
             had = self._mrr(obj, status="active")
             if had:
-                self._log_mrr(row, paying_from.date(), had)
-                self._log_mrr(row, ended.date(), 0)
+                price = mapping.first_price_id(obj)
+                self._log_mrr(row, paying_from.date(), had, price)
+                self._log_mrr(row, ended.date(), 0, price)
 
-    def _log_mrr(self, row: dict, day: date, mrr: int) -> None:
+    def _first_prices(self, subscription_ids: list[str]) -> dict[str, str]:
+        """Each subscription's first item's price as mirrored before this page was applied."""
+        first: dict[str, str] = {}
+        rows = self.session.exec(
+            select(StripeSubscriptionItem.subscription_id, StripeSubscriptionItem.price_id)
+            .where(col(StripeSubscriptionItem.subscription_id).in_(subscription_ids))
+            .order_by(StripeSubscriptionItem.subscription_id, StripeSubscriptionItem.id)
+        )
+        for sub_id, price_id in rows:
+            first.setdefault(sub_id, price_id)
+        return first
+
+    def _log_mrr(self, row: dict, day: date, mrr: int, price_id: str | None) -> None:
         self.session.add(
             MrrChange(
                 subscription_id=row["id"],
@@ -231,6 +248,7 @@ class PageApplier:
                 mrr=mrr,
                 currency=row["currency"],
                 status=row["status"],
+                price_id=price_id,
             )
         )
 

@@ -83,6 +83,12 @@ def subscription_items(obj: dict) -> list[dict]:
     return list((obj.get("items") or {}).get("data") or [])
 
 
+def first_price_id(obj: dict) -> str | None:
+    """The price of a subscription's first item (its plan, as the segments read it)."""
+    items = subscription_items(obj)
+    return _id(items[0]["price"]) if items else None
+
+
 def subscription_discounts(obj: dict) -> list[dict]:
     """Expanded discounts only (the gateway lists subscriptions with `expand=data.discounts`)."""
     return [d for d in obj.get("discounts") or [] if isinstance(d, dict)]

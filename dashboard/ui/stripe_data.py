@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import account360, clock, subscriptions
+from dashboard import account360, clock, reconciliation, subscriptions
 from dashboard.money import to_major
-from dashboard.revenue import (
-    MonthRevenue,
-    cohort_retention,
-    current_mrr,
-    lifetime_value,
-    monthly_revenue,
-    trial_conversion,
-)
+from dashboard.revenue.failed_payments import FailedPaymentsScreen, failed_payments_screen
 from dashboard.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.revenue.history import MrrHistory, load_history
 from dashboard.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
-from dashboard.revenue.segments import Segments, load_segments
+from dashboard.revenue.segments import Dimension, Segments, load_segments
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
 
 CACHE_SECONDS = 300
-MONEY_MONTH_FIELDS = ("mrr", "arr", "new", "expansion", "contraction", "churn", "reactivation", "arpa")
 
 
 def money_format() -> str:
@@ -54,42 +45,8 @@ def _all_subscriptions() -> list[dict]:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def subscription_frame(filters: subscriptions.SubscriptionFilters) -> pd.DataFrame:
-    now = clock.now()
-    rows = [r for r in _all_subscriptions() if subscriptions.matches(r, filters, now=now)]
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "account_id",
-            "company",
-            "subdomain",
-            "email",
-            "app",
-            "plan",
-            "seats",
-            "status",
-            "currency",
-            "mrr",
-            "mrr_reporting",
-            "created",
-            "trial_end",
-            "current_period_end",
-            "cancel_at_period_end",
-            "canceled_at",
-        ],
-    )
-    frame["mrr_native"] = [major(m, c) for m, c in zip(frame["mrr"], frame["currency"], strict=True)]
-    frame["mrr_major"] = [major(m) for m in frame["mrr_reporting"]]
-    frame["currency"] = frame["currency"].str.upper()
-    # A marker in the text rather than a pandas Styler: styling 5,000 rows costs seconds per run.
-    frame["status_label"] = frame["status"].map(
-        lambda s: "🔴 past due" if s == "past_due" else s.replace("_", " ")
-    )
-    frame["account_link"] = frame["account_id"].map(
-        lambda v: f"/account?id={int(v)}" if pd.notna(v) else None  # Account 360
-    )
-    return frame
+def subscriptions_view(filters: subscriptions.SubscriptionFilters) -> subscriptions.SubscriptionsScreen:
+    return subscriptions.subscriptions_screen(_all_subscriptions(), filters, now=clock.now())
 
 
 # One MRR history for the Revenue page's metrics (it and its per-month sums are read, never changed).
@@ -112,6 +69,12 @@ def _segments() -> Segments:
         return load_segments(session)
 
 
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def segment_options() -> dict[Dimension, list[str]]:
+    """Every value of every segment dimension, for the Revenue filters (without computing a screen)."""
+    return _segments().options()
+
+
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
 def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
     """The Revenue page's screen for a range and segment choice (shared loads, cached per choice)."""
@@ -121,74 +84,17 @@ def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
         )
 
 
-def months_table(months: list[MonthRevenue], segment: str | None = None) -> pd.DataFrame:
-    """Monthly rows for display: money in major units, ratios as floats, missing rates as text."""
-    frame = pd.DataFrame([asdict(m) for m in months])
-    if frame.empty:
-        return frame
-    for name in (*MONEY_MONTH_FIELDS, "mrr_start", "fx_adjustment"):
-        frame[name] = frame[name].map(major)
-    for name in ("customer_churn_rate", "gross_revenue_churn", "net_revenue_retention", "quick_ratio"):
-        frame[name] = frame[name].map(lambda v: float(v) if v is not None else None)
-    frame["missing_rates"] = frame["missing_rates"].map(lambda codes: ", ".join(c.upper() for c in codes))
-    if segment is not None:
-        frame.insert(0, "segment", segment)
-    return frame
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing monthly revenue…")
-def _months(start: date, end: date) -> list[MonthRevenue]:
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Loading failed payments…")
+def failed_payments_view(today: date) -> FailedPaymentsScreen:
+    """The Failed payments screen for `today` (cleared after a Stripe sync like the other loaders)."""
     with db_session() as session:
-        return monthly_revenue(session, start=start, end=end, history=_history(), rates=_rate_book())
+        return failed_payments_screen(session, today=today)
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def revenue_frame(start: date, end: date) -> pd.DataFrame:
-    months = _months(start, end)
-    frame = pd.DataFrame([asdict(m) for m in months])
-    for name in MONEY_MONTH_FIELDS:
-        frame[name] = frame[name].map(major)
-    for name in ("customer_churn_rate", "gross_revenue_churn", "net_revenue_retention", "quick_ratio"):
-        frame[name] = frame[name].map(lambda v: float(v) if v is not None else None)
-    for name in ("mrr_start", "fx_adjustment"):
-        frame[name] = frame[name].map(major)
-    frame["missing_rates"] = frame["missing_rates"].map(lambda codes: ", ".join(c.upper() for c in codes))
-    return frame
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def headline(start: date, end: date) -> dict[str, float | None]:
-    months = _months(start, end)
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reconciling installations with Stripe…")
+def reconciliation_rows() -> list[reconciliation.ReconciliationRow]:
     with db_session() as session:
-        now_mrr = current_mrr(session)
-    ltv = lifetime_value(months)
-    return {
-        "mrr": major(now_mrr),
-        "arr": major(now_mrr * 12),
-        "arpa": major(months[-1].arpa) if months else None,
-        "ltv": major(ltv),
-        "paying": months[-1].paying_accounts if months else 0,
-    }
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def cohort_frame(start: date, end: date) -> pd.DataFrame:
-    with db_session() as session:
-        cells = cohort_retention(session, start=start, end=end, history=_history())
-    frame = pd.DataFrame(
-        [asdict(c) for c in cells], columns=["cohort", "months_since", "accounts", "retained", "rate"]
-    )
-    frame["rate"] = frame["rate"].map(float)
-    return frame
-
-
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def trial_frame(start: date, end: date) -> pd.DataFrame:
-    with db_session() as session:
-        months = trial_conversion(session, start=start, end=end)
-    frame = pd.DataFrame([asdict(m) for m in months], columns=["month", "trials_ended", "converted", "rate"])
-    frame["rate"] = frame["rate"].map(lambda v: float(v) if v is not None else None)
-    return frame
+        return reconciliation.reconcile(session)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -207,16 +113,14 @@ def clear_stripe_caches() -> None:
     for loader in (
         subscription_options,
         _all_subscriptions,
-        subscription_frame,
+        subscriptions_view,
         _history,
         _rate_book,
         _segments,
+        segment_options,
         revenue_view,
-        _months,
-        revenue_frame,
-        headline,
-        cohort_frame,
-        trial_frame,
+        failed_payments_view,
+        reconciliation_rows,
         account_view,
     ):
         loader.clear()
