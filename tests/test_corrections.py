@@ -26,7 +26,7 @@ from models import (
     StripeSubscriptionItem,
 )
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
-from tests.fakes.fake_stripe import TEST_KEY
+from dashboard.simulators.stripe import TEST_KEY
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from dashboard.stripe_sync import run_stripe_sync
 from dashboard.zendesk_gateway import WaitBudget
 from dashboard.zendesk_sync import run_zendesk_sync
 from models import AuditEvent, JobLock, SyncRun
-from tests.fakes.fake_stripe import TEST_KEY
+from dashboard.simulators.stripe import TEST_KEY
 
 OPERATOR = Actor(email="ops@example.com", role="admin")
 

@@ -208,10 +208,10 @@ def test_a_store_the_sync_cannot_write_fails_that_account_only(empty_engine: Eng
     from dashboard.zendesk_gateway import ZendeskGateway
     from dashboard.zendesk_sync import sync_installations
     from models import App, Installation
-    from tests.fakes.fake_zendesk import FakeZendesk, installation
+    from dashboard.simulators.zendesk import ZendeskSimulator, installation
 
     _upgrade(empty_engine, "0001")
-    with FakeZendesk() as fake, Session(empty_engine) as session:
+    with ZendeskSimulator() as fake, Session(empty_engine) as session:
         session.add(App(slug="notes", name="Notes", zendesk_app_id=900001))
         fake.add_account("big", installations=[installation(id=ZENDESK_INSTALLATION_ID, app_id=900001)])
         fake.add_account("small", installations=[installation(id=17, app_id=900001)])
