@@ -23,11 +23,11 @@ from dashboard.identity import SYSTEM
 
 
 def bench_sync(accounts: int, per_account: int) -> None:
+    from dashboard.simulators.zendesk import ZendeskSimulator, installation
     from dashboard.zendesk_connections import add_connection
     from dashboard.zendesk_gateway import ZendeskGateway
     from dashboard.zendesk_sync import sync_installations
     from models import App
-    from dashboard.simulators.zendesk import ZendeskSimulator, installation
 
     engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
     migrate(engine)

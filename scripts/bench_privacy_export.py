@@ -35,14 +35,14 @@ from dashboard.exports.systems import Systems, ZendeskTarget
 from dashboard.identity import SYSTEM
 from dashboard.privacy import requests
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
+from dashboard.simulators.zendesk import ZendeskSimulator
+from dashboard.simulators.zendesk_people import add_ticket, add_user
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.usage.hashing import actor_hash_key, hash_actor
 from dashboard.zendesk_gateway import ZendeskGateway
 from models import Account, Contact, Installation, UsageEvent
 from models.types import utcnow
-from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
-from dashboard.simulators.zendesk import ZendeskSimulator
-from dashboard.simulators.zendesk_people import add_ticket, add_user
 
 EMAIL = "bench.subject@bench.example"
 EVENTS, TICKETS, INVOICES = 10_000, 500, 12

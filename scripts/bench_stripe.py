@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard.db import make_engine, migrate  # noqa: E402
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator  # noqa: E402
 from dashboard.stripe_gateway import StripeGateway  # noqa: E402
 from dashboard.stripe_sync import run_stripe_sync  # noqa: E402
-from dashboard.simulators.stripe import TEST_KEY, StripeSimulator  # noqa: E402
 
 
 def fill_fake(fake: StripeSimulator, subscriptions: int) -> None:

@@ -187,7 +187,7 @@ def run_page(app_env: Engine) -> Callable[..., object]:
 
 @pytest.fixture
 def fake_zendesk() -> Iterator[object]:
-    """A fake Zendesk API on a free 127.0.0.1 port (dashboard/simulators/zendesk.py), stopped after the test."""
+    """The Zendesk simulator on a free 127.0.0.1 port (dashboard/simulators/zendesk.py), stopped after."""
     from dashboard.simulators.zendesk import ZendeskSimulator
 
     with ZendeskSimulator() as fake:

@@ -9,11 +9,11 @@ from sqlmodel import Session, select
 
 from dashboard.corrections.form import CorrectionForm
 from dashboard.corrections.validation import open_target
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync.apply import PageApplier, SyncCounts
 from models import Account, BillingCorrection, FxRate, StripeCustomer, StripeSubscription
 from models.types import utcnow
-from dashboard.simulators.stripe import StripeSimulator
 
 
 @dataclass

@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 from dashboard import marketplace_import as mi
 from dashboard import zendesk_connections as connections
 from dashboard.identity import SYSTEM
+from dashboard.simulators.zendesk import ZendeskSimulator, installation
 from dashboard.zendesk_gateway import ZendeskGateway, parse_installation
 from dashboard.zendesk_sync import sync_installations
 from models import App, Installation
 from models.types import MAX_BIGINT
-from dashboard.simulators.zendesk import ZendeskSimulator, installation
 
 APP_ID = 1015647  # Marketplace app ids are 6-7 digits
 INSTALLATION_IDS = (361234573552, 36123457355201)  # 12 and 14 digits

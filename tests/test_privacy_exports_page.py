@@ -10,8 +10,8 @@ from sqlmodel import select
 from dashboard import zendesk_connections
 from dashboard.identity import SYSTEM
 from dashboard.settings import reset_settings_cache
-from models import AuditEvent, DataExport, PrivacyRequestStep
 from dashboard.simulators.stripe import TEST_KEY
+from models import AuditEvent, DataExport, PrivacyRequestStep
 from tests.privacy_world import build_world, open_request
 
 PAGE = "app_pages/privacy_exports.py"

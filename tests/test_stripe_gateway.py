@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.simulators.stripe import StripeSimulator
+from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 
 
 def _business(fake: StripeSimulator, subscriptions: int) -> None:
@@ -17,7 +17,9 @@ def _business(fake: StripeSimulator, subscriptions: int) -> None:
         fake.add_subscription(customer, [(price, 2)], coupon=coupon if n % 2 else None)
 
 
-def test_pages_of_100_with_discounts_expanded(fake_stripe: StripeSimulator, stripe_gateway: StripeGateway) -> None:
+def test_pages_of_100_with_discounts_expanded(
+    fake_stripe: StripeSimulator, stripe_gateway: StripeGateway
+) -> None:
     _business(fake_stripe, 250)
     pages = list(stripe_gateway.list_pages("subscriptions"))
     assert [len(p) for p in pages] == [100, 100, 50]

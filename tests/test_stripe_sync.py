@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync, unlinked_customers
 from models import (
@@ -23,7 +24,6 @@ from models import (
     StripeSubscriptionItem,
     SyncRun,
 )
-from dashboard.simulators.stripe import StripeSimulator
 
 SUBSCRIPTIONS = 260
 

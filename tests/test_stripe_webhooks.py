@@ -15,11 +15,11 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from dashboard import clock
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync
 from dashboard.webhook_app import create_app
 from models import StripeSubscription, StripeSubscriptionItem, StripeWebhookEvent
-from dashboard.simulators.stripe import StripeSimulator
 
 SECRET = "whsec_test_" + "k" * 24
 

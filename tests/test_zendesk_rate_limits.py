@@ -10,9 +10,9 @@ import pytest
 
 from dashboard.exports.systems import ZendeskTarget
 from dashboard.exports.zendesk import CommentCheckpoint, collect_zendesk
-from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway
 from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator, installation
 from dashboard.simulators.zendesk_people import add_ticket, add_user
+from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway
 from tests.virtual_time import VirtualTimer
 
 EMAIL = "many.tickets@acme.example"

@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 from dashboard import zendesk_connections as connections
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import SYSTEM
+from dashboard.simulators.zendesk import ZendeskSimulator, installation
 from dashboard.zendesk_gateway import ZendeskGateway
 from dashboard.zendesk_sync import sync_installations
 from models import App, AuditEvent, Installation, SyncRun, ZendeskConnection
-from dashboard.simulators.zendesk import ZendeskSimulator, installation
 
 OURS, OTHER = 900001, 900002
 DAY1 = datetime(2026, 5, 1, 9, tzinfo=UTC)

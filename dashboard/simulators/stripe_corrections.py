@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dashboard.simulators.stripe import StripeSimulator, Request, route, stripe_error
+from dashboard.simulators.stripe import Request, StripeSimulator, route, stripe_error
 
 CREDITABLE_STATUSES = ("open", "paid")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.simulators.stripe import StripeSimulator, Request, route, stripe_error
+from dashboard.simulators.stripe import Request, StripeSimulator, route, stripe_error
 
 _EMAIL_CLAUSE = re.compile(r'email~"((?:[^"\\]|\\.)*)"')
 

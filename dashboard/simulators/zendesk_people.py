@@ -18,7 +18,7 @@ import re
 from itertools import count
 from typing import Any
 
-from dashboard.simulators.zendesk import SimulatedAccount, ZendeskRequest, ZendeskSimulator, Reply
+from dashboard.simulators.zendesk import Reply, SimulatedAccount, ZendeskRequest, ZendeskSimulator
 
 _user_ids = count(26155588908179)
 _ticket_ids = count(4821)

@@ -21,9 +21,9 @@ from dashboard.bootstrap import prepare_store
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.money import format_money
 from dashboard.settings import Settings
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from models import Account, BillingCorrection, StripeCustomer, StripePayment, StripeRefund
 from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
-from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 
 
 @dataclass
@@ -81,7 +81,9 @@ def _mirror_into(fake: StripeSimulator, payment: StripePayment) -> None:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, StripeSimulator, Path, DemoPayment]]:
+def console(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, StripeSimulator, Path, DemoPayment]]:
     data_dir = tmp_path_factory.mktemp("corrections") / "data"
     data_dir.mkdir()
     engine = prepare_store(Settings(data_dir=data_dir))  # the demo store the console would seed itself

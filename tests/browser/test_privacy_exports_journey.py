@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from tests.browser.conftest import (
     choose_option,
     click_button,
@@ -24,7 +25,6 @@ from tests.browser.conftest import (
     stop,
     wait_idle,
 )
-from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 
 pytestmark = pytest.mark.browser
 
