@@ -147,8 +147,10 @@ class ResponseLost(Exception):
 class StripeSimulator:
     """In-memory Stripe: `store[resource][id] = object`, served over HTTP on a free loopback port."""
 
-    def __init__(self, api_key: str = TEST_KEY) -> None:
+    def __init__(self, api_key: str = TEST_KEY, *, follow_clock: Callable[[], int] | None = None) -> None:
         self.api_key = api_key
+        # The demo's simulator keeps its clock at the console's (`clock.epoch_seconds`); tests move it.
+        self.follow_clock = follow_clock
         self.fixtures: dict[str, dict] = json.loads(FIXTURES.read_text())["resources"]
         self.store: dict[str, dict[str, dict]] = {name: {} for name in RESOURCES}
         self.calls: Counter[str] = Counter()  # "GET /v1/customers" -> count
@@ -481,6 +483,9 @@ class StripeSimulator:
     def handle(self, request: Request) -> tuple[int, dict, dict[str, str]]:
         signature = f"{request.method} {request.path}"
         self.calls[signature] += 1
+        if self.follow_clock is not None:
+            with self._lock:
+                self.clock = max(self.clock, self.follow_clock())
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             status, body = stripe_error(401, "Invalid API Key provided.")
             return status, body, {}

@@ -1,0 +1,178 @@
+"""The demo's history in the audit chain: the last demo step, so every earlier step's rows exist.
+
+What the other steps generated happened at instants in the past (a correction requested, approved and
+sent; a privacy request created, assigned, answered). Here each of those moments is written as the
+console writes it, in time order, with the console clock frozen at that instant: one audit row per
+change through `dashboard.audit.record` (the chain then verifies), and the Zendesk connections the demo's
+Zendesk simulator answers for are added through `zendesk_connections.add_connection`, as an admin would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from dashboard import audit, clock
+from dashboard.demo.context import DemoContext
+from dashboard.identity import Actor
+from dashboard.simulators.demo import DEMO_ZENDESK_EMAIL, DEMO_ZENDESK_TOKEN
+from dashboard.zendesk_connections import add_connection
+from models import Account, BillingCorrection, Installation, PrivacyRequest, PrivacyRequestEvent, User
+
+# Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
+# for every screen, while an export still searches each of them in seconds on `large`.
+MAX_ZENDESK_CONNECTIONS = 300
+# The console's audit action for each timeline event of a privacy request (dashboard/privacy/requests.py).
+PRIVACY_ACTIONS = {
+    "created": "privacy_request_created",
+    "assigned": "privacy_request_assigned",
+    "acknowledged": "privacy_request_acknowledged",
+    "forwarded_to_client": "privacy_request_forwarded",
+    "client_instruction": "privacy_request_client_instruction",
+    "extended": "privacy_request_extended",
+    "status_changed": "privacy_request_status_changed",
+    "identity_confirmed": "privacy_request_identity_confirmed",
+    "note": "privacy_request_note_added",
+}
+
+
+@dataclass(frozen=True)
+class _Moment:
+    at: datetime
+    order: int  # keeps one object's changes in the order they happened when two share an instant
+    write: Callable[[Session], Any]
+
+
+def generate(ctx: DemoContext) -> None:
+    with Session(ctx.engine) as session:
+        actors = {u.email: Actor(u.email, u.role, u.id, u.name) for u in session.exec(select(User)).scalars()}
+        moments = [
+            *_connections(session, actors),
+            *_corrections(session, actors),
+            *_privacy(session, actors),
+        ]
+    moments.sort(key=lambda m: (m.at, m.order))
+    with Session(ctx.engine) as session:
+        for moment in moments:
+            with clock.frozen_at(moment.at):
+                moment.write(session)
+        session.commit()
+
+
+def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
+    admin = next(a for a in actors.values() if a.role == "admin")
+    first_installs = session.exec(
+        select(Account.zendesk_subdomain, Installation.installed_at)
+        .join(Installation, col(Installation.account_id) == col(Account.id))
+        .where(col(Installation.installed_at).is_not(None))
+        .order_by(Account.id, Installation.installed_at)
+    ).all()
+    connected: dict[str, datetime] = {}
+    for subdomain, installed_at in first_installs:
+        if subdomain not in connected and len(connected) < MAX_ZENDESK_CONNECTIONS:
+            connected[subdomain] = installed_at
+
+    def connect(subdomain: str) -> Callable[[Session], Any]:
+        return lambda s: add_connection(
+            s, admin, subdomain=subdomain, email=DEMO_ZENDESK_EMAIL, token=DEMO_ZENDESK_TOKEN
+        )
+
+    # Connected just before the account's first installation, so the sync has it from the start.
+    return [_Moment(at - timedelta(minutes=5), 0, connect(sub)) for sub, at in connected.items()]
+
+
+def _record(actor: Actor, action: str, **fields: Any) -> Callable[[Session], Any]:
+    return lambda s: audit.record(s, actor, action, **fields)
+
+
+def _corrections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
+    moments = []
+    for c in session.exec(select(BillingCorrection).order_by(BillingCorrection.id)).scalars():
+        where = {"target_type": "billing_correction", "target_id": c.id, "account_id": c.account_id}
+        requester = actors[c.requested_by]
+        target = c.payment_id or c.invoice_id or c.subscription_id
+        moments.append(
+            _Moment(
+                c.requested_at,
+                1,
+                _record(
+                    requester,
+                    "correction.requested",
+                    **where,
+                    details={"kind": c.kind, "amount": c.amount, "currency": c.currency, "target": target},
+                ),
+            )
+        )
+        if c.decided_at and c.decided_by:
+            decision = "rejected" if c.status == "rejected" else "approved"
+            moments.append(
+                _Moment(
+                    c.decided_at,
+                    2,
+                    _record(
+                        actors[c.decided_by],
+                        f"correction.{decision}",
+                        **where,
+                        details={"reason": c.decision_reason or ""},
+                    ),
+                )
+            )
+        if c.sending_at:
+            sender = actors[c.decided_by] if c.decided_by else requester
+            moments.append(
+                _Moment(
+                    c.sending_at,
+                    3,
+                    _record(
+                        sender,
+                        "correction.sending",
+                        **where,
+                        details={
+                            "attempt": 1,
+                            "idempotency_key": c.sending_key,
+                            "looks_in_stripe_first": False,
+                        },
+                    ),
+                )
+            )
+            outcome: dict[str, Any] = {"attempt": 1, "found_in_stripe": False}
+            if c.stripe_result_id:
+                outcome["stripe_id"] = c.stripe_result_id
+            if c.error_message:
+                outcome.update(error="invalid_request", message=c.error_message)
+            moments.append(
+                _Moment(
+                    c.executed_at or c.sending_at,
+                    4,
+                    _record(sender, f"correction.{c.status}", **where, details=outcome),
+                )
+            )
+    return moments
+
+
+def _privacy(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
+    accounts = dict(session.exec(select(PrivacyRequest.id, PrivacyRequest.account_id)).all())
+    moments = []
+    for position, event in enumerate(
+        session.exec(select(PrivacyRequestEvent).order_by(PrivacyRequestEvent.id)).scalars()
+    ):
+        moments.append(
+            _Moment(
+                event.at,
+                position,
+                _record(
+                    actors[event.actor],
+                    PRIVACY_ACTIONS[event.kind],
+                    target_type="privacy_request",
+                    target_id=event.request_id,
+                    account_id=accounts.get(event.request_id),
+                    details=event.details or {},
+                ),
+            )
+        )
+    return moments
