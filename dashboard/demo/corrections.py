@@ -22,6 +22,7 @@ from models import (
     FxRate,
     StripeCreditNote,
     StripeCustomer,
+    StripeDiscount,
     StripeInvoice,
     StripePayment,
     StripeRefund,
@@ -229,7 +230,7 @@ def _void(builder: _Builder, invoice: StripeInvoice) -> None:
     builder.voided.append({"b_id": invoice.id})
 
 
-def _full_discount(builder: _Builder, sub: StripeSubscription) -> None:
+def _full_discount(builder: _Builder, sub: StripeSubscription, discounts: list[str]) -> None:
     builder.add(
         "apply_discount",
         "pending_approval",
@@ -238,8 +239,13 @@ def _full_discount(builder: _Builder, sub: StripeSubscription) -> None:
         currency=sub.currency,
         target={"subscription": sub.id},
         params={
-            "new_coupon": {"percent_off": "100", "duration": "once"},
-            "keep_discounts": [],
+            # the shape dashboard/corrections/kinds/discount.py stores: the coupon is made when it is sent
+            "new_coupon": {
+                "id": f"corr_demo{len(builder.corrections) + 1:06d}",
+                "percent_off": "100",
+                "duration": "once",
+            },
+            "keep_discounts": discounts,
             "percent_off": "100",
         },
         after=sub.created or builder.ctx.now,
@@ -290,6 +296,12 @@ def generate(ctx: DemoContext) -> None:
                 .limit(count)
             )
         )
+    with Session(ctx.engine) as session:
+        kept: dict[str, list[str]] = {}
+        for discount_id, sub_id in session.exec(
+            select(StripeDiscount.id, StripeDiscount.subscription_id).order_by(StripeDiscount.id)
+        ):
+            kept.setdefault(sub_id or "", []).append(discount_id)
     ctx.rng.shuffle(payments)
     payments.sort(key=lambda p: builder.to_reporting(p.amount, p.currency) or 0)
     ctx.rng.shuffle(paid)
@@ -305,7 +317,8 @@ def generate(ctx: DemoContext) -> None:
         elif kind == "void_invoice" and open_invoices:
             _void(builder, open_invoices.pop())
         elif kind == "apply_discount" and active:
-            _full_discount(builder, active.pop())
+            sub = active.pop()
+            _full_discount(builder, sub, kept.get(sub.id, []))
     _insert(ctx, builder)
 
 
