@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from dashboard import audit, clock
@@ -22,7 +23,20 @@ from dashboard.demo.context import DemoContext
 from dashboard.identity import Actor
 from dashboard.simulators.demo import DEMO_ZENDESK_EMAIL, DEMO_ZENDESK_TOKEN
 from dashboard.zendesk_connections import add_connection
-from models import Account, BillingCorrection, Installation, PrivacyRequest, PrivacyRequestEvent, User
+from models import (
+    Account,
+    AuditEvent,
+    BillingCorrection,
+    Installation,
+    PrivacyRequest,
+    PrivacyRequestEvent,
+    StripeCreditNote,
+    StripeInvoice,
+    StripePayment,
+    StripeRefund,
+    StripeSubscription,
+    User,
+)
 
 # Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
 # for every screen, while an export still searches each of them in seconds on `large`.
@@ -39,6 +53,9 @@ PRIVACY_ACTIONS = {
     "identity_confirmed": "privacy_request_identity_confirmed",
     "note": "privacy_request_note_added",
 }
+
+
+_Later = aliased(AuditEvent)
 
 
 @dataclass(frozen=True)
@@ -176,3 +193,61 @@ def _privacy(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
             )
         )
     return moments
+
+
+def history_problems(session: Session, *, now: datetime) -> list[str]:
+    """What breaks the demo's story, as sentences (empty when it holds): audit rows out of time order,
+    objects dated before what they refer to, anything dated after `now`. One query per rule, so it
+    runs on `large` too."""
+    checks = {
+        "audit rows out of time order": select(func.count())
+        .select_from(AuditEvent)
+        .join(_Later, _Later.id == AuditEvent.id + 1)
+        .where(_Later.at < AuditEvent.at),
+        "refunds before their payment": select(func.count())
+        .select_from(StripeRefund)
+        .join(StripePayment, col(StripePayment.id) == col(StripeRefund.charge_id))
+        .where(col(StripeRefund.created) < col(StripePayment.created)),
+        "payments before their invoice": select(func.count())
+        .select_from(StripePayment)
+        .join(StripeInvoice, col(StripeInvoice.id) == col(StripePayment.invoice_id))
+        .where(col(StripePayment.created) < col(StripeInvoice.created)),
+        "credit notes before their invoice": select(func.count())
+        .select_from(StripeCreditNote)
+        .join(StripeInvoice, col(StripeInvoice.id) == col(StripeCreditNote.invoice_id))
+        .where(col(StripeCreditNote.created) < col(StripeInvoice.created)),
+        "corrections before the payment they correct": select(func.count())
+        .select_from(BillingCorrection)
+        .join(StripePayment, col(StripePayment.id) == col(BillingCorrection.payment_id))
+        .where(col(BillingCorrection.requested_at) < col(StripePayment.created)),
+        "corrections before the invoice they correct": select(func.count())
+        .select_from(BillingCorrection)
+        .join(StripeInvoice, col(StripeInvoice.id) == col(BillingCorrection.invoice_id))
+        .where(col(BillingCorrection.requested_at) < col(StripeInvoice.created)),
+        "corrections before the subscription they correct": select(func.count())
+        .select_from(BillingCorrection)
+        .join(StripeSubscription, col(StripeSubscription.id) == col(BillingCorrection.subscription_id))
+        .where(col(BillingCorrection.requested_at) < col(StripeSubscription.created)),
+        "corrections decided or sent before they were asked": select(func.count())
+        .select_from(BillingCorrection)
+        .where(
+            or_(
+                col(BillingCorrection.decided_at) < col(BillingCorrection.requested_at),
+                col(BillingCorrection.executed_at) < col(BillingCorrection.requested_at),
+            )
+        ),
+        "privacy request events before the request": select(func.count())
+        .select_from(PrivacyRequestEvent)
+        .join(PrivacyRequest, col(PrivacyRequest.id) == col(PrivacyRequestEvent.request_id))
+        .where(col(PrivacyRequestEvent.at) < col(PrivacyRequest.created_at)),
+        "refunds after now": select(func.count()).select_from(StripeRefund).where(StripeRefund.created > now),
+        "payments after now": select(func.count())
+        .select_from(StripePayment)
+        .where(StripePayment.created > now),
+        "audit rows after now": select(func.count()).select_from(AuditEvent).where(AuditEvent.at > now),
+        "privacy request events after now": select(func.count())
+        .select_from(PrivacyRequestEvent)
+        .where(PrivacyRequestEvent.at > now),
+    }
+    found = {rule: session.execute(query).scalar_one() for rule, query in checks.items()}
+    return [f"{count} {rule}" for rule, count in found.items() if count]

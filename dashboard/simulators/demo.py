@@ -467,6 +467,8 @@ def _installation(row: Installation, zendesk_app_id: int) -> dict[str, Any]:
         paid=row.paid,
         seats=row.seats,
         stripe_subscription_id=row.stripe_subscription_id,
+        has_unpaid_subscription=row.has_unpaid_subscription,
+        has_incomplete_subscription=row.has_incomplete_subscription,
         created_at=_iso(row.installed_at),
         updated_at=_iso(row.updated_at or row.installed_at),
     )
