@@ -1,10 +1,11 @@
 """The demo's history in the audit chain: the last demo step, so every earlier step's rows exist.
 
 What the other steps generated happened at instants in the past (a correction requested, approved and
-sent; a privacy request created, assigned, answered). Here each of those moments is written as the
-console writes it, in time order, with the console clock frozen at that instant: one audit row per
-change through `dashboard.audit.record` (the chain then verifies), and the Zendesk connections the demo's
-Zendesk simulator answers for are added through `zendesk_connections.add_connection`, as an admin would.
+sent; a privacy request created, assigned, answered). Here each of those moments gets the audit row the
+console writes for it, in time order: `dashboard.audit.record_many` (the chain and hashes `record` makes,
+in one statement, so `large`'s 40k rows take seconds). The Zendesk connections the demo's Zendesk
+simulator answers for are added through `zendesk_connections.add_connection` with the console clock
+frozen at their instant, as an admin would have added them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from models import (
 # Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
 # for every screen, while an export still searches each of them in seconds on `large`.
 MAX_ZENDESK_CONNECTIONS = 300
+COMMIT_EVERY = 500
 # The console's audit action for each timeline event of a privacy request (dashboard/privacy/requests.py).
 PRIVACY_ACTIONS = {
     "created": "privacy_request_created",
@@ -62,7 +64,8 @@ _Later = aliased(AuditEvent)
 class _Moment:
     at: datetime
     order: int  # keeps one object's changes in the order they happened when two share an instant
-    write: Callable[[Session], Any]
+    entry: audit.Entry | None = None  # an audit row for a change the other steps already stored
+    write: Callable[[Session], Any] | None = None  # or a console function that makes the change
 
 
 def generate(ctx: DemoContext) -> None:
@@ -75,9 +78,16 @@ def generate(ctx: DemoContext) -> None:
         ]
     moments.sort(key=lambda m: (m.at, m.order))
     with Session(ctx.engine) as session:
+        pending: list[audit.Entry] = []
         for moment in moments:
+            if moment.entry is not None:
+                pending.append(moment.entry)
+                continue
+            audit.record_many(session, pending)  # what happened before, first: the chain is in time order
+            pending = []
             with clock.frozen_at(moment.at):
                 moment.write(session)
+        audit.record_many(session, pending)
         session.commit()
 
 
@@ -100,99 +110,65 @@ def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
         )
 
     # Connected just before the account's first installation, so the sync has it from the start.
-    return [_Moment(at - timedelta(minutes=5), 0, connect(sub)) for sub, at in connected.items()]
+    return [_Moment(at - timedelta(minutes=5), 0, write=connect(sub)) for sub, at in connected.items()]
 
 
-def _record(actor: Actor, action: str, **fields: Any) -> Callable[[Session], Any]:
-    return lambda s: audit.record(s, actor, action, **fields)
+def _logged(at: datetime, order: int, actor: Actor, action: str, **fields: Any) -> _Moment:
+    return _Moment(at, order, entry=audit.Entry(actor, action, at, **fields))
 
 
 def _corrections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
+    """What `dashboard/corrections/workflow.py` logs as a correction is asked, decided, sent, answered."""
     moments = []
     for c in session.exec(select(BillingCorrection).order_by(BillingCorrection.id)).scalars():
         where = {"target_type": "billing_correction", "target_id": c.id, "account_id": c.account_id}
         requester = actors[c.requested_by]
-        target = c.payment_id or c.invoice_id or c.subscription_id
-        moments.append(
-            _Moment(
-                c.requested_at,
-                1,
-                _record(
-                    requester,
-                    "correction.requested",
-                    **where,
-                    details={"kind": c.kind, "amount": c.amount, "currency": c.currency, "target": target},
-                ),
-            )
-        )
+        asked = {
+            "kind": c.kind,
+            "amount": c.amount,
+            "currency": c.currency,
+            "target": c.payment_id or c.invoice_id or c.subscription_id,
+        }
+        moments.append(_logged(c.requested_at, 1, requester, "correction.requested", **where, details=asked))
         if c.decided_at and c.decided_by:
             decision = "rejected" if c.status == "rejected" else "approved"
+            reason = {"reason": c.decision_reason or ""}
             moments.append(
-                _Moment(
-                    c.decided_at,
-                    2,
-                    _record(
-                        actors[c.decided_by],
-                        f"correction.{decision}",
-                        **where,
-                        details={"reason": c.decision_reason or ""},
-                    ),
+                _logged(
+                    c.decided_at, 2, actors[c.decided_by], f"correction.{decision}", **where, details=reason
                 )
             )
         if c.sending_at:
             sender = actors[c.decided_by] if c.decided_by else requester
-            moments.append(
-                _Moment(
-                    c.sending_at,
-                    3,
-                    _record(
-                        sender,
-                        "correction.sending",
-                        **where,
-                        details={
-                            "attempt": 1,
-                            "idempotency_key": c.sending_key,
-                            "looks_in_stripe_first": False,
-                        },
-                    ),
-                )
-            )
+            sending = {"attempt": 1, "idempotency_key": c.sending_key, "looks_in_stripe_first": False}
+            moments.append(_logged(c.sending_at, 3, sender, "correction.sending", **where, details=sending))
             outcome: dict[str, Any] = {"attempt": 1, "found_in_stripe": False}
             if c.stripe_result_id:
                 outcome["stripe_id"] = c.stripe_result_id
             if c.error_message:
                 outcome.update(error="invalid_request", message=c.error_message)
-            moments.append(
-                _Moment(
-                    c.executed_at or c.sending_at,
-                    4,
-                    _record(sender, f"correction.{c.status}", **where, details=outcome),
-                )
-            )
+            answered = c.executed_at or c.sending_at
+            moments.append(_logged(answered, 4, sender, f"correction.{c.status}", **where, details=outcome))
     return moments
 
 
 def _privacy(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
+    """One audit row per timeline event, as `dashboard/privacy/requests.py` writes them together."""
     accounts = dict(session.exec(select(PrivacyRequest.id, PrivacyRequest.account_id)).all())
-    moments = []
-    for position, event in enumerate(
-        session.exec(select(PrivacyRequestEvent).order_by(PrivacyRequestEvent.id)).scalars()
-    ):
-        moments.append(
-            _Moment(
-                event.at,
-                position,
-                _record(
-                    actors[event.actor],
-                    PRIVACY_ACTIONS[event.kind],
-                    target_type="privacy_request",
-                    target_id=event.request_id,
-                    account_id=accounts.get(event.request_id),
-                    details=event.details or {},
-                ),
-            )
+    events = session.exec(select(PrivacyRequestEvent).order_by(PrivacyRequestEvent.id)).scalars()
+    return [
+        _logged(
+            event.at,
+            position,
+            actors[event.actor],
+            PRIVACY_ACTIONS[event.kind],
+            target_type="privacy_request",
+            target_id=event.request_id,
+            account_id=accounts.get(event.request_id),
+            details=event.details or {},
         )
-    return moments
+        for position, event in enumerate(events)
+    ]
 
 
 def history_problems(session: Session, *, now: datetime) -> list[str]:
