@@ -151,6 +151,8 @@ class StripeSimulator:
         self.api_key = api_key
         # The demo's simulator keeps its clock at the console's (`clock.epoch_seconds`); tests move it.
         self.follow_clock = follow_clock
+        self.ready = threading.Event()  # requests wait while it is clear (the demo fills it in a thread)
+        self.ready.set()
         self.fixtures: dict[str, dict] = json.loads(FIXTURES.read_text())["resources"]
         self.store: dict[str, dict[str, dict]] = {name: {} for name in RESOURCES}
         self.calls: Counter[str] = Counter()  # "GET /v1/customers" -> count
@@ -481,6 +483,7 @@ class StripeSimulator:
     # -- dispatch ----------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> tuple[int, dict, dict[str, str]]:
+        self.ready.wait()
         signature = f"{request.method} {request.path}"
         self.calls[signature] += 1
         if self.follow_clock is not None:
