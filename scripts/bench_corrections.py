@@ -25,13 +25,13 @@ from dashboard.db import make_engine, migrate  # noqa: E402
 from dashboard.demo import core, corrections, stripe  # noqa: E402
 from dashboard.demo.context import SIZES, DemoContext  # noqa: E402
 from dashboard.identity import Actor  # noqa: E402
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator  # noqa: E402
 from dashboard.stripe_gateway import StripeGateway  # noqa: E402
 from tests.corrections_helpers import form_for, seed_business  # noqa: E402
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe  # noqa: E402
 
 
 def bench_refunds(count: int) -> None:
-    fake = FakeStripe().start()
+    fake = StripeSimulator().start()
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         migrate(engine)

@@ -23,15 +23,15 @@ from dashboard.identity import SYSTEM
 
 
 def bench_sync(accounts: int, per_account: int) -> None:
+    from dashboard.simulators.zendesk import ZendeskSimulator, installation
     from dashboard.zendesk_connections import add_connection
     from dashboard.zendesk_gateway import ZendeskGateway
     from dashboard.zendesk_sync import sync_installations
     from models import App
-    from tests.fakes.fake_zendesk import FakeZendesk, installation
 
     engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
     migrate(engine)
-    with FakeZendesk(page_size=100) as fake, Session(engine) as session:
+    with ZendeskSimulator(page_size=100) as fake, Session(engine) as session:
         session.add_all([App(slug=f"app{n}", name=f"App {n}", zendesk_app_id=900000 + n) for n in range(4)])
         for n in range(accounts):
             fake.add_account(

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session, select
 
-import tests.fakes.fake_stripe_privacy  # noqa: F401  (customer search and delete routes)
 from dashboard.db import make_engine, migrate
 from dashboard.deletions import plan as planning
 from dashboard.deletions import steps as deletion
@@ -36,14 +35,14 @@ from dashboard.exports.systems import Systems, ZendeskTarget
 from dashboard.identity import SYSTEM
 from dashboard.privacy import requests
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
+from dashboard.simulators.zendesk import ZendeskSimulator
+from dashboard.simulators.zendesk_people import add_ticket, add_user
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.usage.hashing import actor_hash_key, hash_actor
 from dashboard.zendesk_gateway import ZendeskGateway
 from models import Account, Contact, Installation, UsageEvent
 from models.types import utcnow
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
-from tests.fakes.fake_zendesk import FakeZendesk
-from tests.fakes.fake_zendesk_people import add_ticket, add_user
 
 EMAIL = "bench.subject@bench.example"
 EVENTS, TICKETS, INVOICES = 10_000, 500, 12
@@ -56,7 +55,7 @@ def timed(label: str, work: Callable[[], object]) -> object:
     return result
 
 
-def add_subject(session: Session, stripe: FakeStripe, zendesk: FakeZendesk) -> tuple[Account, int]:
+def add_subject(session: Session, stripe: StripeSimulator, zendesk: ZendeskSimulator) -> tuple[Account, int]:
     installation = session.exec(select(Installation).order_by(Installation.id).limit(1)).one()
     account = session.get(Account, installation.account_id)
     session.add(Contact(account_id=account.id, name="Bench Subject", email=EMAIL, job_title="Admin"))
@@ -122,7 +121,7 @@ def main() -> None:
     else:
         print(f"demo size: {args.size}; store: {engine.url.get_backend_name()}")
         timed(f"seed demo data ({args.size})", lambda: seed_demo(engine, args.size))
-    stripe, zendesk = FakeStripe().start(), FakeZendesk().start()
+    stripe, zendesk = StripeSimulator().start(), ZendeskSimulator().start()
     try:
         with Session(engine, expire_on_commit=False) as session:
             account, _ = timed(
@@ -143,7 +142,7 @@ def main() -> None:
         zendesk.stop()
 
 
-def run_export(session: Session, systems: Systems, zendesk: FakeZendesk) -> None:
+def run_export(session: Session, systems: Systems, zendesk: ZendeskSimulator) -> None:
     request = requests.create_request(
         session,
         SYSTEM,

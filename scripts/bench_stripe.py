@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard.db import make_engine, migrate  # noqa: E402
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator  # noqa: E402
 from dashboard.stripe_gateway import StripeGateway  # noqa: E402
 from dashboard.stripe_sync import run_stripe_sync  # noqa: E402
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe  # noqa: E402
 
 
-def fill_fake(fake: FakeStripe, subscriptions: int) -> None:
+def fill_fake(fake: StripeSimulator, subscriptions: int) -> None:
     """One customer per subscription, four plans, a coupon on every fifth, one paid invoice + charge each."""
     product = fake.add_product("Ticket Tagger")
     prices = [
@@ -43,7 +43,7 @@ def fill_fake(fake: FakeStripe, subscriptions: int) -> None:
 
 
 def bench_sync(subscriptions: int) -> None:
-    fake = FakeStripe().start()
+    fake = StripeSimulator().start()
     try:
         fill_fake(fake, subscriptions)
         objects = sum(len(store) for name, store in fake.store.items() if name not in ("events", "discounts"))

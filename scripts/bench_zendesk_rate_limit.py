@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.exports.systems import ZendeskTarget
 from dashboard.exports.zendesk import collect_zendesk
+from dashboard.simulators.zendesk import ZendeskSimulator
+from dashboard.simulators.zendesk_people import add_ticket, add_user
 from dashboard.zendesk_gateway import ZendeskGateway
-from tests.fakes.fake_zendesk import FakeZendesk
-from tests.fakes.fake_zendesk_people import add_ticket, add_user
 
 EMAIL = "many.tickets@acme.example"
 
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--per-minute", type=int, default=700)
     parser.add_argument("--busy", type=int, default=300)
     args = parser.parse_args()
-    with FakeZendesk() as fake:
+    with ZendeskSimulator() as fake:
         account = fake.add_account("acme")
         account.rate_limit.per_minute = args.per_minute
         subject = add_user(account, name="Many Tickets", email=EMAIL)

@@ -187,11 +187,11 @@ def run_page(app_env: Engine) -> Callable[..., object]:
 
 @pytest.fixture
 def fake_zendesk() -> Iterator[object]:
-    """A fake Zendesk API on a free 127.0.0.1 port (tests/fakes/fake_zendesk.py), stopped after the test."""
-    from tests.fakes.fake_zendesk import FakeZendesk
+    """The Zendesk simulator on a free 127.0.0.1 port (dashboard/simulators/zendesk.py), stopped after."""
+    from dashboard.simulators.zendesk import ZendeskSimulator
 
-    with FakeZendesk() as fake:
+    with ZendeskSimulator() as fake:
         yield fake
 
 
-from tests.fakes.stripe_fixtures import fake_stripe, stripe_gateway  # noqa: E402,F401  (shared fixtures)
+from tests.stripe_fixtures import fake_stripe, stripe_gateway  # noqa: E402,F401  (shared fixtures)

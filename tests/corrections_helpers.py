@@ -7,14 +7,13 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-import tests.fakes.fake_stripe_corrections  # noqa: F401  (registers the correction routes)
 from dashboard.corrections.form import CorrectionForm
 from dashboard.corrections.validation import open_target
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync.apply import PageApplier, SyncCounts
 from models import Account, BillingCorrection, FxRate, StripeCustomer, StripeSubscription
 from models.types import utcnow
-from tests.fakes.fake_stripe import FakeStripe
 
 
 @dataclass
@@ -29,7 +28,7 @@ class Business:
     dear_price: dict
 
 
-def seed_business(session: Session, fake: FakeStripe) -> Business:
+def seed_business(session: Session, fake: StripeSimulator) -> Business:
     """Stripe: one EUR customer on 2 seats × 60.00, a paid and an open invoice. Mirror: the same.
 
     EUR → USD at 1.10, so a 120.00 EUR refund is 132.00 USD in the reporting currency.
@@ -54,7 +53,7 @@ def seed_business(session: Session, fake: FakeStripe) -> Business:
     return Business(account.id, customer, sub, invoice, charge, open_invoice, cheap, dear)
 
 
-def mirror(session: Session, fake: FakeStripe) -> None:
+def mirror(session: Session, fake: StripeSimulator) -> None:
     applier = PageApplier(session, SyncCounts(), now=utcnow())
     for resource in ("products", "prices", "coupons", "customers", "subscriptions", "charges", "invoices"):
         objects = [
@@ -86,9 +85,9 @@ def corrections(session: Session) -> list[BillingCorrection]:
     return list(session.exec(select(BillingCorrection).order_by(BillingCorrection.id)))
 
 
-def refunds_of(fake: FakeStripe, charge_id: str) -> list[dict]:
+def refunds_of(fake: StripeSimulator, charge_id: str) -> list[dict]:
     return [r for r in fake.store["refunds"].values() if r["charge"] == charge_id]
 
 
-def posts(fake: FakeStripe) -> int:
+def posts(fake: StripeSimulator) -> int:
     return sum(count for key, count in fake.calls.items() if key.startswith("POST "))

@@ -9,17 +9,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-import tests.fakes.fake_stripe_privacy  # noqa: F401  (registers the search and delete routes)
 from dashboard.exports.systems import Systems, ZendeskTarget
 from dashboard.identity import Actor
 from dashboard.privacy import requests
+from dashboard.simulators.stripe import StripeSimulator
+from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator
+from dashboard.simulators.zendesk_people import add_ticket, add_user, commenter_ip
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.usage.hashing import actor_hash_key, hash_actor
 from dashboard.zendesk_gateway import MonotonicTimer, ZendeskGateway
 from models import Account, App, Contact, Installation, PrivacyRequest, UsageEvent
-from tests.fakes.fake_stripe import FakeStripe
-from tests.fakes.fake_zendesk import FakeAccount, FakeZendesk
-from tests.fakes.fake_zendesk_people import add_ticket, add_user, commenter_ip
 
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -50,13 +49,13 @@ class World:
     account_id: int
     people: list[Person]
     agent: dict[str, Any]
-    zendesk_account: FakeAccount
+    zendesk_account: SimulatedAccount
 
 
 def build_world(
     session: Session,
-    fake_stripe: FakeStripe,
-    fake_zendesk: FakeZendesk,
+    fake_stripe: StripeSimulator,
+    fake_zendesk: ZendeskSimulator,
     people: list[tuple[str, str]],
     *,
     events_each: int = 3,
@@ -139,8 +138,8 @@ def _add_events(
 
 def systems_for(
     world: World,
-    fake_stripe: FakeStripe,
-    fake_zendesk: FakeZendesk,
+    fake_stripe: StripeSimulator,
+    fake_zendesk: ZendeskSimulator,
     *,
     budget: int = 2,
     timer: MonotonicTimer | None = None,

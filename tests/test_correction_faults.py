@@ -26,10 +26,10 @@ from dashboard.db import make_engine
 from dashboard.errors import ValidationError
 from dashboard.identity import Actor
 from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY
 from dashboard.stripe_gateway import StripeGateway
 from models import StripePayment
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
-from tests.fakes.fake_stripe import TEST_KEY
 
 DAY = 24 * 3600
 

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from dashboard.corrections import workflow
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
-from tests.fakes.fake_stripe import TEST_KEY
 
 PAGES = ("app_pages/corrections.py", "app_pages/correction_approvals.py", "app_pages/correction_history.py")
 

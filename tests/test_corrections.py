@@ -16,6 +16,7 @@ from sqlmodel import select
 from dashboard.corrections import workflow
 from dashboard.errors import ConflictError, PermissionDenied, ValidationError
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY
 from dashboard.stripe_gateway import StripeGateway
 from models import (
     AuditEvent,
@@ -26,7 +27,6 @@ from models import (
     StripeSubscriptionItem,
 )
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
-from tests.fakes.fake_stripe import TEST_KEY
 
 
 @pytest.fixture

@@ -10,18 +10,18 @@ from sqlmodel import Session, select
 from dashboard import marketplace_import as mi
 from dashboard import zendesk_connections as connections
 from dashboard.identity import SYSTEM
+from dashboard.simulators.zendesk import ZendeskSimulator, installation
 from dashboard.zendesk_gateway import ZendeskGateway, parse_installation
 from dashboard.zendesk_sync import sync_installations
 from models import App, Installation
 from models.types import MAX_BIGINT
-from tests.fakes.fake_zendesk import FakeZendesk, installation
 
 APP_ID = 1015647  # Marketplace app ids are 6-7 digits
 INSTALLATION_IDS = (361234573552, 36123457355201)  # 12 and 14 digits
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)
 
 
-def test_the_sync_stores_14_digit_installation_ids(session: Session, fake_zendesk: FakeZendesk) -> None:
+def test_the_sync_stores_14_digit_installation_ids(session: Session, fake_zendesk: ZendeskSimulator) -> None:
     session.add(App(slug="notes", name="Notes", zendesk_app_id=APP_ID))
     fake_zendesk.add_account(
         "acme", installations=[installation(id=i, app_id=APP_ID) for i in INSTALLATION_IDS]

@@ -166,7 +166,7 @@ def test_sync_now_reports_each_account(
     run_page, make_user, session: Session, fake_zendesk, monkeypatch
 ) -> None:
     from dashboard.settings import reset_settings_cache
-    from tests.fakes.fake_zendesk import installation
+    from dashboard.simulators.zendesk import installation
 
     session.add(App(slug="tagger", name="Tagger", zendesk_app_id=900001))
     fake_zendesk.add_account("acme", token="acme-token-1", installations=[installation(id=5, app_id=900001)])

@@ -13,12 +13,12 @@ from dashboard import jobs
 from dashboard.cli import app
 from dashboard.identity import SYSTEM, Actor
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync
 from dashboard.zendesk_gateway import WaitBudget
 from dashboard.zendesk_sync import run_zendesk_sync
 from models import AuditEvent, JobLock, SyncRun
-from tests.fakes.fake_stripe import TEST_KEY
 
 OPERATOR = Actor(email="ops@example.com", role="admin")
 

@@ -205,13 +205,13 @@ def test_a_store_the_sync_cannot_write_fails_that_account_only(empty_engine: Eng
     reports that account as `store` (its savepoint rolled back) and still syncs the other one."""
     from dashboard import zendesk_connections
     from dashboard.identity import SYSTEM
+    from dashboard.simulators.zendesk import ZendeskSimulator, installation
     from dashboard.zendesk_gateway import ZendeskGateway
     from dashboard.zendesk_sync import sync_installations
     from models import App, Installation
-    from tests.fakes.fake_zendesk import FakeZendesk, installation
 
     _upgrade(empty_engine, "0001")
-    with FakeZendesk() as fake, Session(empty_engine) as session:
+    with ZendeskSimulator() as fake, Session(empty_engine) as session:
         session.add(App(slug="notes", name="Notes", zendesk_app_id=900001))
         fake.add_account("big", installations=[installation(id=ZENDESK_INSTALLATION_ID, app_id=900001)])
         fake.add_account("small", installations=[installation(id=17, app_id=900001)])

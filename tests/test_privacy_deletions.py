@@ -13,8 +13,8 @@ from dashboard.errors import ValidationError
 from dashboard.exports.store import actor_hashes
 from dashboard.privacy import requests
 from models import AuditEvent, Contact, PrivacyRequestStep, UsageEvent
-from tests.fakes.virtual_time import VirtualTimer
 from tests.privacy_world import build_world, open_request, systems_for
+from tests.virtual_time import VirtualTimer
 
 
 def _world(session, fake_stripe, fake_zendesk, **kwargs):

@@ -24,9 +24,9 @@ from dashboard.errors import ValidationError
 from dashboard.exports import service
 from dashboard.exports.package import sha256
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.zendesk_people import add_attachment, add_user, commenter_ip
 from models import AuditEvent, DataExport
 from models.types import utcnow
-from tests.fakes.fake_zendesk_people import add_attachment, add_user, commenter_ip
 from tests.privacy_world import build_world, open_request, systems_for
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

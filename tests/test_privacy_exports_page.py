@@ -12,8 +12,8 @@ from sqlmodel import select
 from dashboard import zendesk_connections
 from dashboard.identity import SYSTEM
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY
 from models import AuditEvent, DataExport, PrivacyRequestStep
-from tests.fakes.fake_stripe import TEST_KEY
 from tests.privacy_world import build_world, open_request
 
 PAGE = "app_pages/privacy_exports.py"

@@ -11,12 +11,14 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from dashboard.settings import reset_settings_cache
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from models import StripeCustomer
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
 
 
 @pytest.fixture
-def cli_env(engine: Engine, fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def cli_env(
+    engine: Engine, fake_stripe: StripeSimulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("STRIPE_API_BASE", fake_stripe.url)
     monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")

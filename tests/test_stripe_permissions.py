@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync
-from tests.fakes.fake_stripe import FakeStripe
 
 
 def test_a_key_without_events_and_invoices_read_fails_naming_both(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway
 ) -> None:
     fake_stripe.fail_next(r"GET /v1/events$", status=403, times=5)
     fake_stripe.fail_next(r"GET /v1/invoices$", status=403, times=5)
@@ -24,7 +24,7 @@ def test_a_key_without_events_and_invoices_read_fails_naming_both(
 
 
 def test_a_403_on_a_permitted_key_keeps_stripes_own_message(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway
 ) -> None:
     fake_stripe.fail_next(r"GET /v1/events$", status=403, times=1)  # a passing refusal: the probe succeeds
 

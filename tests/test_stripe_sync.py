@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync, unlinked_customers
 from models import (
@@ -23,17 +24,16 @@ from models import (
     StripeSubscriptionItem,
     SyncRun,
 )
-from tests.fakes.fake_stripe import FakeStripe
 
 SUBSCRIPTIONS = 260
 
 
-def _now(fake: FakeStripe) -> datetime:
+def _now(fake: StripeSimulator) -> datetime:
     return datetime.fromtimestamp(fake.clock, UTC)
 
 
 @pytest.fixture
-def business(engine: Engine, fake_stripe: FakeStripe) -> dict:
+def business(engine: Engine, fake_stripe: StripeSimulator) -> dict:
     """260 subscriptions (3 pages), three customers linkable three different ways, one unlinkable."""
     with Session(engine) as session:
         session.add_all(
@@ -99,7 +99,7 @@ def _snapshot(engine: Engine) -> dict:
 
 
 def test_full_sync_pages_links_and_mrr(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     result = run_stripe_sync(engine, stripe_gateway, full=True, now=_now(fake_stripe))
 
@@ -129,7 +129,7 @@ def test_full_sync_pages_links_and_mrr(
 
 
 def test_second_sync_changes_nothing(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     run_stripe_sync(engine, stripe_gateway, full=True, now=_now(fake_stripe))
     before = _snapshot(engine)
@@ -143,7 +143,7 @@ def test_second_sync_changes_nothing(
 
 
 def test_incremental_updates_and_deletions(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     run_stripe_sync(engine, stripe_gateway, full=True, now=_now(fake_stripe))
     fake = fake_stripe
@@ -187,7 +187,7 @@ def test_incremental_updates_and_deletions(
 
 
 def test_full_sync_reflects_deletions(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     run_stripe_sync(engine, stripe_gateway, full=True, now=_now(fake_stripe))
     fake_stripe.store["customers"].pop(business["customers"]["unknown"]["id"])
@@ -201,7 +201,7 @@ def test_full_sync_reflects_deletions(
 
 
 def test_500_then_success_is_retried(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     fake_stripe.fail_next(r"GET /v1/subscriptions$", status=500)
     fake_stripe.fail_next(r"GET /v1/invoices$", status=429)
@@ -212,7 +212,7 @@ def test_500_then_success_is_retried(
         assert session.exec(select(func.count()).select_from(StripeSubscription)).one() == SUBSCRIPTIONS
 
 
-def test_bad_key_fails_cleanly(engine: Engine, fake_stripe: FakeStripe, business: dict) -> None:
+def test_bad_key_fails_cleanly(engine: Engine, fake_stripe: StripeSimulator, business: dict) -> None:
     gateway = StripeGateway("sk_test_revoked", api_base=fake_stripe.url, max_network_retries=1)
     result = run_stripe_sync(engine, gateway, full=True, now=_now(fake_stripe))
     assert result.status == "failed"
@@ -224,7 +224,7 @@ def test_bad_key_fails_cleanly(engine: Engine, fake_stripe: FakeStripe, business
 
 
 def test_failure_mid_run_leaves_whole_pages_only(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     fake_stripe.fail_next(r"GET /v1/subscriptions$", status=500, times=3, after=1)  # page 2 fails for good
     result = run_stripe_sync(engine, stripe_gateway, full=True, now=_now(fake_stripe))
@@ -237,7 +237,7 @@ def test_failure_mid_run_leaves_whole_pages_only(
 
 
 def test_old_cursor_falls_back_to_full(
-    engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway, business: dict
+    engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway, business: dict
 ) -> None:
     run_stripe_sync(engine, stripe_gateway, full=True, now=_now(fake_stripe))
     later = _now(fake_stripe) + timedelta(days=31)

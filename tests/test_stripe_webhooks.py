@@ -15,11 +15,11 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from dashboard import clock
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
 from dashboard.stripe_sync import run_stripe_sync
 from dashboard.webhook_app import create_app
 from models import StripeSubscription, StripeSubscriptionItem, StripeWebhookEvent
-from tests.fakes.fake_stripe import FakeStripe
 
 SECRET = "whsec_test_" + "k" * 24
 
@@ -39,7 +39,7 @@ def _post(client: TestClient, event: dict, **sign) -> tuple[int, dict]:
 
 
 @pytest.fixture
-def world(engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway):
+def world(engine: Engine, fake_stripe: StripeSimulator, stripe_gateway: StripeGateway):
     fake = fake_stripe
     product = fake.add_product("Ticket Tagger")
     monthly = fake.add_price(product, unit_amount=1500)
@@ -50,7 +50,7 @@ def world(engine: Engine, fake_stripe: FakeStripe, stripe_gateway: StripeGateway
     return fake, sub, client
 
 
-def _update(fake: FakeStripe, *args, **changes) -> dict:
+def _update(fake: StripeSimulator, *args, **changes) -> dict:
     """Change an object in the fake and return the event it emitted (what Stripe would deliver)."""
     fake.update(*args, **changes)
     return list(fake.store["events"].values())[-1]

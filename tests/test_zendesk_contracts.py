@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakes.fake_zendesk import FakeZendesk, installation, old_installation
-from tests.fakes.fake_zendesk_people import add_attachment, add_ticket, add_user
+from dashboard.simulators.zendesk import ZendeskSimulator, installation, old_installation
+from dashboard.simulators.zendesk_people import add_attachment, add_ticket, add_user
 
 EXAMPLES = Path(__file__).parent / "contracts" / "zendesk"
 EMAIL, TOKEN = "api@company.test", "good-token"
@@ -50,7 +50,7 @@ def _kind(value: Any) -> str:
 
 @pytest.fixture(scope="module")
 def world() -> Any:
-    with FakeZendesk() as fake:
+    with ZendeskSimulator() as fake:
         acme = fake.add_account("acme", email=EMAIL, token=TOKEN)
         acme.installations.append(
             installation(
@@ -75,7 +75,7 @@ def world() -> Any:
         yield fake, acme, ids
 
 
-def _request(fake: FakeZendesk, subdomain: str, method: str, path: str) -> requests.Response:
+def _request(fake: ZendeskSimulator, subdomain: str, method: str, path: str) -> requests.Response:
     auth = base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
     return requests.request(
         method,

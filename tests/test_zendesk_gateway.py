@@ -7,18 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dashboard.simulators.zendesk import ZendeskSimulator, installation, old_installation
 from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, parse_installation
-from tests.fakes.fake_zendesk import FakeZendesk, installation, old_installation
 
 
-def _client(fake: FakeZendesk, subdomain: str, *, token: str = "good-token", **gateway_options):
+def _client(fake: ZendeskSimulator, subdomain: str, *, token: str = "good-token", **gateway_options):
     gateway = ZendeskGateway(
         api_base=fake.base_url, **{"timeout": 2, "ratelimit_budget": 10, **gateway_options}
     )
     return gateway.client(subdomain=subdomain, email="api@company.test", token=token)
 
 
-def test_installations_come_in_one_envelope_per_account(fake_zendesk: FakeZendesk) -> None:
+def test_installations_come_in_one_envelope_per_account(fake_zendesk: ZendeskSimulator) -> None:
     ids = [361234573552 + i for i in range(150)]
     fake_zendesk.add_account("acme", installations=[installation(id=i, app_id=900001) for i in ids])
     fake_zendesk.add_account("globex", installations=[installation(id=77, app_id=900002, seats=12)])
@@ -31,7 +31,7 @@ def test_installations_come_in_one_envelope_per_account(fake_zendesk: FakeZendes
     assert [call[3] for call in fake_zendesk.calls_for("acme")] == [""]  # real Zendesk: no next_page
 
 
-def test_installations_follow_a_next_page_when_one_comes(fake_zendesk: FakeZendesk) -> None:
+def test_installations_follow_a_next_page_when_one_comes(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.page_size = 2
     account = fake_zendesk.add_account(
         "acme", installations=[installation(id=i, app_id=900001) for i in range(1, 6)]
@@ -44,7 +44,7 @@ def test_installations_follow_a_next_page_when_one_comes(fake_zendesk: FakeZende
     assert [call[3] for call in fake_zendesk.calls_for("acme")] == ["", "page=2", "page=3"]
 
 
-def test_429_with_retry_after_is_waited_out(fake_zendesk: FakeZendesk) -> None:
+def test_429_with_retry_after_is_waited_out(fake_zendesk: ZendeskSimulator) -> None:
     account = fake_zendesk.add_account("acme", installations=[installation(id=1, app_id=900001)])
     account.fail_next(status=429, retry_after=1)
 
@@ -56,7 +56,7 @@ def test_429_with_retry_after_is_waited_out(fake_zendesk: FakeZendesk) -> None:
     assert len(fake_zendesk.calls_for("acme")) == 2
 
 
-def test_429_past_the_budget_is_a_rate_limited_error(fake_zendesk: FakeZendesk) -> None:
+def test_429_past_the_budget_is_a_rate_limited_error(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme").fail_next(status=429, retry_after=30)
 
     with pytest.raises(ZendeskAccountError) as caught:
@@ -65,7 +65,7 @@ def test_429_past_the_budget_is_a_rate_limited_error(fake_zendesk: FakeZendesk) 
     assert caught.value.kind == "rate_limited"
 
 
-def test_bad_token_is_an_auth_error_that_does_not_show_the_token(fake_zendesk: FakeZendesk) -> None:
+def test_bad_token_is_an_auth_error_that_does_not_show_the_token(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme", token="right")
 
     with pytest.raises(ZendeskAccountError) as caught:
@@ -76,7 +76,7 @@ def test_bad_token_is_an_auth_error_that_does_not_show_the_token(fake_zendesk: F
     assert "wrong-secret-value" not in str(caught.value)
 
 
-def test_a_slow_answer_is_a_timeout_error(fake_zendesk: FakeZendesk) -> None:
+def test_a_slow_answer_is_a_timeout_error(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme").fail_next(delay=1.0, times=4)
 
     with pytest.raises(ZendeskAccountError) as caught:
@@ -108,7 +108,7 @@ def test_parse_installation_is_defensive() -> None:
     assert parsed.settings == {}
 
 
-def test_real_nulls_and_old_installations_parse(fake_zendesk: FakeZendesk) -> None:
+def test_real_nulls_and_old_installations_parse(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account(
         "acme",
         installations=[
@@ -131,7 +131,7 @@ def test_real_nulls_and_old_installations_parse(fake_zendesk: FakeZendesk) -> No
     assert no_seats.seats is None and no_seats.created_at == datetime(2017, 2, 14, 9, 30, tzinfo=UTC)
 
 
-def test_a_403_on_deleting_a_user_says_which_permission_and_endpoint(fake_zendesk: FakeZendesk) -> None:
+def test_a_403_on_deleting_a_user_says_which_permission_and_endpoint(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme").fail_next(status=403)
 
     with pytest.raises(ZendeskAccountError) as caught:
@@ -142,7 +142,7 @@ def test_a_403_on_deleting_a_user_says_which_permission_and_endpoint(fake_zendes
     assert "may not delete users" in caught.value.message and "token" not in caught.value.message
 
 
-def test_a_401_names_the_endpoint_and_what_to_check(fake_zendesk: FakeZendesk) -> None:
+def test_a_401_names_the_endpoint_and_what_to_check(fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme", token="right")
 
     with pytest.raises(ZendeskAccountError) as caught:

@@ -1,6 +1,6 @@
 """Zendesk rate limits as they really are: 700 requests a minute per account (fixed windows), 429 with
 `retry-after`; the gateway paces each account, pauses on 429s, and spends wait budgets per account and
-per run. Time is virtual (tests/fakes/virtual_time.py), so minutes of traffic take seconds."""
+per run. Time is virtual (tests/virtual_time.py), so minutes of traffic take seconds."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 
 from dashboard.exports.systems import ZendeskTarget
 from dashboard.exports.zendesk import CommentCheckpoint, collect_zendesk
+from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator, installation
+from dashboard.simulators.zendesk_people import add_ticket, add_user
 from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway
-from tests.fakes.fake_zendesk import FakeAccount, FakeZendesk, installation
-from tests.fakes.fake_zendesk_people import add_ticket, add_user
-from tests.fakes.virtual_time import VirtualTimer
+from tests.virtual_time import VirtualTimer
 
 EMAIL = "many.tickets@acme.example"
 
@@ -24,12 +24,12 @@ def timer() -> VirtualTimer:
 
 
 @pytest.fixture
-def fake(timer: VirtualTimer) -> Iterator[FakeZendesk]:
-    with FakeZendesk(clock=timer.now) as server:
+def fake(timer: VirtualTimer) -> Iterator[ZendeskSimulator]:
+    with ZendeskSimulator(clock=timer.now) as server:
         yield server
 
 
-def _gateway(fake: FakeZendesk, timer: VirtualTimer, **options: float) -> ZendeskGateway:
+def _gateway(fake: ZendeskSimulator, timer: VirtualTimer, **options: float) -> ZendeskGateway:
     return ZendeskGateway(api_base=fake.base_url, timeout=5, timer=timer, **options)  # type: ignore[arg-type]
 
 
@@ -37,7 +37,7 @@ def _client(gateway: ZendeskGateway, subdomain: str, **kwargs):
     return gateway.client(subdomain=subdomain, email="api@company.test", token="good-token", **kwargs)
 
 
-def _requester_with_tickets(account: FakeAccount, tickets: int) -> None:
+def _requester_with_tickets(account: SimulatedAccount, tickets: int) -> None:
     subject = add_user(account, name="Many Tickets", email=EMAIL)
     agent = add_user(account, name="Agent Smith", email=None, role="agent")
     for number in range(tickets):

@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 from dashboard import zendesk_connections as connections
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import SYSTEM
+from dashboard.simulators.zendesk import ZendeskSimulator, installation
 from dashboard.zendesk_gateway import ZendeskGateway
 from dashboard.zendesk_sync import sync_installations
 from models import App, AuditEvent, Installation, SyncRun, ZendeskConnection
-from tests.fakes.fake_zendesk import FakeZendesk, installation
 
 OURS, OTHER = 900001, 900002
 DAY1 = datetime(2026, 5, 1, 9, tzinfo=UTC)
@@ -21,7 +21,7 @@ DAY2 = datetime(2026, 5, 2, 9, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(session: Session, fake_zendesk: FakeZendesk):
+def world(session: Session, fake_zendesk: ZendeskSimulator):
     """Three connected Zendesk accounts: acme (paged), globex (429 once), initech (bad stored token)."""
     session.add_all(
         [
@@ -62,7 +62,7 @@ def _installations(session: Session) -> dict[int, Installation]:
 
 
 def test_sync_keeps_our_apps_from_every_account_and_reports_the_failing_one(
-    session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk
+    session: Session, world: ZendeskGateway, fake_zendesk: ZendeskSimulator
 ) -> None:
     result = sync_installations(session, world, actor=SYSTEM, now=DAY1)
     session.commit()
@@ -96,7 +96,7 @@ def test_sync_keeps_our_apps_from_every_account_and_reports_the_failing_one(
 
 
 def test_an_installation_that_disappears_is_marked_uninstalled_on_the_next_sync(
-    session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk
+    session: Session, world: ZendeskGateway, fake_zendesk: ZendeskSimulator
 ) -> None:
     sync_installations(session, world, actor=SYSTEM, now=DAY1)
     session.commit()
@@ -113,7 +113,7 @@ def test_an_installation_that_disappears_is_marked_uninstalled_on_the_next_sync(
     assert len(rows) == 3  # nothing deleted
 
 
-def test_a_run_where_every_account_fails_is_failed(session: Session, fake_zendesk: FakeZendesk) -> None:
+def test_a_run_where_every_account_fails_is_failed(session: Session, fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme", token="right-token")
     connections.add_connection(session, SYSTEM, subdomain="acme", email="a@b.test", token="wrong-token")
     gateway = ZendeskGateway(api_base=fake_zendesk.base_url, timeout=2)
@@ -178,7 +178,7 @@ def test_only_admins_manage_connections(session: Session, make_user) -> None:
 
 
 def test_cli_sync_reports_each_account_and_exits_1_when_one_failed(
-    session: Session, world: ZendeskGateway, fake_zendesk: FakeZendesk, engine, monkeypatch, tmp_path
+    session: Session, world: ZendeskGateway, fake_zendesk: ZendeskSimulator, engine, monkeypatch, tmp_path
 ) -> None:
     from typer.testing import CliRunner
 

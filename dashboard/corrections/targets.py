@@ -92,13 +92,14 @@ def _customer_ids(session: Session, account_id: int) -> list[str]:
 
 
 def payment_choices(session: Session, *, account_id: int) -> list[StripePayment]:
-    """The account's successful payments, newest first."""
+    """The account's successful payments with something left to refund, newest first."""
     return list(
         session.exec(
             select(StripePayment)
             .where(
                 col(StripePayment.customer_id).in_(_customer_ids(session, account_id)),
                 StripePayment.status == "succeeded",
+                col(StripePayment.amount_refunded) < col(StripePayment.amount_captured),
             )
             .order_by(col(StripePayment.created).desc())
             .limit(CHOICE_LIMIT)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from dashboard.demo import core, corrections, installations, privacy, stripe, usage
+    from dashboard.demo import core, corrections, history, installations, privacy, stripe, usage
 
     return [
         ("core", core.generate),
@@ -33,6 +33,8 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         # after installations: events belong to installations
         ("usage", usage.generate),
         ("privacy", privacy.generate),
+        # last: writes what the steps before made happen into the audit chain, in time order
+        ("history", history.generate),
     ]
 
 

@@ -7,7 +7,7 @@ changed nothing in the mirror. One correction per 100 accounts (at least ten), c
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from models import (
     FxRate,
     StripeCreditNote,
     StripeCustomer,
+    StripeDiscount,
     StripeInvoice,
     StripePayment,
     StripeRefund,
@@ -84,12 +85,15 @@ class _Builder:
         currency: str,
         target: dict[str, str | None],
         params: dict[str, Any],
+        after: datetime,
         result_id: str | None = None,
     ) -> int:
+        """`after`: when the object corrected came to be; the request comes later (and before now)."""
         number = len(self.corrections) + 1
         requested = self.ctx.now - timedelta(
             days=self.ctx.rng.randint(1, 60), minutes=self.ctx.rng.randint(0, 600)
         )
+        requested = min(max(requested, after + timedelta(hours=1)), self.ctx.now - timedelta(hours=4))
         reporting = self.to_reporting(amount, currency) if amount else None
         waits = params.get("percent_off") == "100" or (reporting or 0) > self.threshold
         decided = status == "rejected" or (status in ("executed", "failed") and waits)
@@ -157,6 +161,7 @@ def _refund(builder: _Builder, payment: StripePayment, status: str, what: str) -
         currency=payment.currency,
         target={"payment": payment.id, "invoice": payment.invoice_id},
         params={"refund": {"charge": payment.id, "amount": amount}},
+        after=payment.created or builder.ctx.now,
         result_id=refund_id,
     )
     if refund_id is None:
@@ -189,6 +194,7 @@ def _credit_note(builder: _Builder, invoice: StripeInvoice) -> None:
         currency=invoice.currency,
         target={"invoice": invoice.id},
         params={"credit_note": {"invoice": invoice.id, "amount": amount, "out_of_band_amount": amount}},
+        after=invoice.paid_at or invoice.created or builder.ctx.now,
         result_id=note_id,
     )
     builder.credit_notes.append(
@@ -218,12 +224,13 @@ def _void(builder: _Builder, invoice: StripeInvoice) -> None:
         currency=invoice.currency,
         target={"invoice": invoice.id},
         params={"void": {"invoice": invoice.id}},
+        after=invoice.created or builder.ctx.now,
         result_id=invoice.id,
     )
     builder.voided.append({"b_id": invoice.id})
 
 
-def _full_discount(builder: _Builder, sub: StripeSubscription) -> None:
+def _full_discount(builder: _Builder, sub: StripeSubscription, discounts: list[str]) -> None:
     builder.add(
         "apply_discount",
         "pending_approval",
@@ -232,15 +239,22 @@ def _full_discount(builder: _Builder, sub: StripeSubscription) -> None:
         currency=sub.currency,
         target={"subscription": sub.id},
         params={
-            "new_coupon": {"percent_off": "100", "duration": "once"},
-            "keep_discounts": [],
+            # the shape dashboard/corrections/kinds/discount.py stores: the coupon is made when it is sent
+            "new_coupon": {
+                "id": f"corr_demo{len(builder.corrections) + 1:06d}",
+                "percent_off": "100",
+                "duration": "once",
+            },
+            "keep_discounts": discounts,
             "percent_off": "100",
         },
+        after=sub.created or builder.ctx.now,
     )
 
 
 def generate(ctx: DemoContext) -> None:
     count = max(10, ctx.size.accounts // 100)
+    settled = ctx.now - timedelta(days=2)  # corrections act on what existed a while before they were asked
     with Session(ctx.engine) as session:
         builder = _Builder(ctx, session)
         linked = col(StripeCustomer.account_id).is_not(None)
@@ -248,7 +262,12 @@ def generate(ctx: DemoContext) -> None:
             session.exec(
                 select(StripePayment)
                 .join(StripeCustomer, col(StripeCustomer.id) == col(StripePayment.customer_id))
-                .where(linked, StripePayment.status == "succeeded", StripePayment.amount_refunded == 0)
+                .where(
+                    linked,
+                    StripePayment.status == "succeeded",
+                    StripePayment.amount_refunded == 0,
+                    col(StripePayment.created) < settled,
+                )
                 .order_by(StripePayment.id)
                 .limit(count * 20)
             )
@@ -258,7 +277,7 @@ def generate(ctx: DemoContext) -> None:
                 session.exec(
                     select(StripeInvoice)
                     .join(StripeCustomer, col(StripeCustomer.id) == col(StripeInvoice.customer_id))
-                    .where(linked, StripeInvoice.status == status)
+                    .where(linked, StripeInvoice.status == status, col(StripeInvoice.created) < settled)
                     .order_by(StripeInvoice.id)
                     .limit(count * 20)
                 )
@@ -268,11 +287,21 @@ def generate(ctx: DemoContext) -> None:
         active = list(
             session.exec(
                 select(StripeSubscription)
-                .where(StripeSubscription.status == "active", col(StripeSubscription.account_id).is_not(None))
+                .where(
+                    StripeSubscription.status == "active",
+                    col(StripeSubscription.account_id).is_not(None),
+                    col(StripeSubscription.created) < settled,
+                )
                 .order_by(StripeSubscription.id)
                 .limit(count)
             )
         )
+    with Session(ctx.engine) as session:
+        kept: dict[str, list[str]] = {}
+        for discount_id, sub_id in session.exec(
+            select(StripeDiscount.id, StripeDiscount.subscription_id).order_by(StripeDiscount.id)
+        ):
+            kept.setdefault(sub_id or "", []).append(discount_id)
     ctx.rng.shuffle(payments)
     payments.sort(key=lambda p: builder.to_reporting(p.amount, p.currency) or 0)
     ctx.rng.shuffle(paid)
@@ -288,7 +317,8 @@ def generate(ctx: DemoContext) -> None:
         elif kind == "void_invoice" and open_invoices:
             _void(builder, open_invoices.pop())
         elif kind == "apply_discount" and active:
-            _full_discount(builder, active.pop())
+            sub = active.pop()
+            _full_discount(builder, sub, kept.get(sub.id, []))
     _insert(ctx, builder)
 
 

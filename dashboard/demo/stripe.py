@@ -436,7 +436,7 @@ class _Builder:
     ) -> None:
         number = self.next_id()
         invoice_id = f"in_demo{number:07d}"
-        paid_at = None if unpaid else start + timedelta(minutes=self.rng.randint(5, 600))
+        paid_at = None if unpaid else min(start + timedelta(minutes=self.rng.randint(5, 600)), self.now)
         self.rows["invoices"].append(
             {
                 "id": invoice_id,
@@ -494,7 +494,7 @@ class _Builder:
                     "currency": currency,
                     "status": "succeeded",
                     "reason": self.rng.choice(("requested_by_customer", "duplicate")),
-                    "created": paid_at + timedelta(days=self.rng.randint(1, 20)),
+                    "created": min(paid_at + timedelta(days=self.rng.randint(1, 20)), self.now),
                     "stripe_metadata": {},
                 }
             )
@@ -513,7 +513,7 @@ class _Builder:
                     "reason": "order_change" if refund_id is None else "product_unsatisfactory",
                     "memo": "Demo credit",
                     "refund_id": refund_id,
-                    "created": paid_at + timedelta(days=self.rng.randint(1, 25)),
+                    "created": min(paid_at + timedelta(days=self.rng.randint(1, 25)), self.now),
                 }
             )
 

@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-import tests.fakes.fake_stripe_corrections  # noqa: F401  (registers the refund routes)
 from dashboard.bootstrap import prepare_store
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.money import format_money
 from dashboard.settings import Settings
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from models import Account, BillingCorrection, StripeCustomer, StripePayment, StripeRefund
 from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
 
 
 @dataclass
@@ -53,7 +52,7 @@ def _unrefunded_payment(session: Session) -> DemoPayment:
     return DemoPayment(payment.id, payment.amount, payment.currency, account.id, account.company_name)
 
 
-def _mirror_into(fake: FakeStripe, payment: StripePayment) -> None:
+def _mirror_into(fake: StripeSimulator, payment: StripePayment) -> None:
     """The demo payment as Stripe would have it (same id, amounts, card)."""
     charge = fake.make(
         "charge",
@@ -82,13 +81,15 @@ def _mirror_into(fake: FakeStripe, payment: StripePayment) -> None:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeStripe, Path, DemoPayment]]:
+def console(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, StripeSimulator, Path, DemoPayment]]:
     data_dir = tmp_path_factory.mktemp("corrections") / "data"
     data_dir.mkdir()
     engine = prepare_store(Settings(data_dir=data_dir))  # the demo store the console would seed itself
     with Session(engine) as session:
         chosen = _unrefunded_payment(session)
-        fake = FakeStripe().start()
+        fake = StripeSimulator().start()
         _mirror_into(fake, session.get(StripePayment, chosen.id))
     engine.dispose()
     process, base = start_streamlit(

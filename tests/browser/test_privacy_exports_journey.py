@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-import tests.fakes.fake_stripe_privacy  # noqa: F401  (customer search and delete routes)
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from tests.browser.conftest import (
     choose_option,
     click_button,
@@ -25,7 +25,6 @@ from tests.browser.conftest import (
     stop,
     wait_idle,
 )
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
 
 pytestmark = pytest.mark.browser
 
@@ -34,8 +33,8 @@ DELETION_EMAIL = "deletion.journey@example.com"
 
 
 @pytest.fixture(scope="module")
-def fake_stripe_world() -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
+def fake_stripe_world() -> Iterator[StripeSimulator]:
+    fake = StripeSimulator().start()
     price = fake.add_price(fake.add_product("Ticket Tagger"), unit_amount=1500)
     for email in (EXPORT_EMAIL, DELETION_EMAIL, "export.journey@example.com.evil"):
         customer = fake.add_customer(email=email, name="Journey Person")
@@ -45,7 +44,7 @@ def fake_stripe_world() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, fake_stripe_world: FakeStripe) -> Iterator[str]:
+def console(tmp_path_factory: pytest.TempPathFactory, fake_stripe_world: StripeSimulator) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("exports-console") / "data"
     data_dir.mkdir()
     process, base = start_streamlit(

@@ -1,6 +1,6 @@
-"""Fake Zendesk routes for privacy work (issue 8): users, requested tickets, comments, deletion.
+"""Zendesk simulator routes for privacy work (issue 8): users, requested tickets, comments, deletion.
 
-Registered on the FakeZendesk class on import. Records live in `account.records`: "users",
+Registered on the ZendeskSimulator class on import. Records live in `account.records`: "users",
 "deleted_users", "tickets" and "comments". Shapes are the real ones (tests/contracts/zendesk/): 14-digit
 user and comment ids, tickets with `assignee_id`/`priority`/`type`, comments without `ticket_id` but
 with `via`, `metadata` (the commenter's IP address and location), `attachments` and `plain_body`, and a
@@ -18,7 +18,7 @@ import re
 from itertools import count
 from typing import Any
 
-from tests.fakes.fake_zendesk import FakeAccount, FakeRequest, FakeZendesk, Reply
+from dashboard.simulators.zendesk import Reply, SimulatedAccount, ZendeskRequest, ZendeskSimulator
 
 _user_ids = count(26155588908179)
 _ticket_ids = count(4821)
@@ -27,7 +27,7 @@ _NOT_FOUND = Reply(404, {"error": "RecordNotFound", "description": "Not found"})
 
 
 def add_user(
-    account: FakeAccount,
+    account: SimulatedAccount,
     *,
     name: str,
     email: str | None,
@@ -79,7 +79,7 @@ def add_user(
 
 
 def add_ticket(
-    account: FakeAccount,
+    account: SimulatedAccount,
     *,
     requester: dict[str, Any],
     subject: str,
@@ -193,7 +193,7 @@ def add_attachment(comment: dict[str, Any], *, file_name: str, size: int = 48213
     )
 
 
-def _users(request: FakeRequest) -> list[dict[str, Any]]:
+def _users(request: ZendeskRequest) -> list[dict[str, Any]]:
     return request.account.records.setdefault("users", [])
 
 
@@ -205,7 +205,7 @@ def _served(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in record.items() if not key.startswith("_")}
 
 
-def _still_indexed(request: FakeRequest) -> list[dict[str, Any]]:
+def _still_indexed(request: ZendeskRequest) -> list[dict[str, Any]]:
     """Permanently deleted users the search index has not caught up with yet."""
     now = request.fake.clock()
     return [
@@ -215,8 +215,8 @@ def _still_indexed(request: FakeRequest) -> list[dict[str, Any]]:
     ]
 
 
-@FakeZendesk.route("GET", r"/api/v2/search\.json")
-def _search(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("GET", r"/api/v2/search\.json")
+def _search(request: ZendeskRequest) -> Reply:
     query = request.query.get("query", [""])[0]
     found = re.search(r"email:\"?([^\s\"]+)", query)
     needle = found.group(1).split("@")[0].lower() if found else ""
@@ -228,29 +228,29 @@ def _search(request: FakeRequest) -> Reply:
     return request.paged("results", hits, facets=None)
 
 
-@FakeZendesk.route("GET", r"/api/v2/users/(?P<user_id>\d+)/tickets/requested\.json")
-def _requested(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("GET", r"/api/v2/users/(?P<user_id>\d+)/tickets/requested\.json")
+def _requested(request: ZendeskRequest) -> Reply:
     user_id = int(request.params["user_id"])
     tickets = [t for t in request.account.records.get("tickets", []) if t["requester_id"] == user_id]
     return request.paged("tickets", tickets)
 
 
-@FakeZendesk.route("GET", r"/api/v2/tickets/(?P<ticket_id>\d+)/comments\.json")
-def _comments(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("GET", r"/api/v2/tickets/(?P<ticket_id>\d+)/comments\.json")
+def _comments(request: ZendeskRequest) -> Reply:
     ticket_id = int(request.params["ticket_id"])
     thread = [_served(c) for c in request.account.records.get("comments", []) if c["_ticket_id"] == ticket_id]
     return request.paged("comments", thread)
 
 
-@FakeZendesk.route("GET", r"/api/v2/users/show_many\.json")
-def _show_many(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("GET", r"/api/v2/users/show_many\.json")
+def _show_many(request: ZendeskRequest) -> Reply:
     wanted = {int(part) for part in request.query.get("ids", [""])[0].split(",") if part.strip()}
     found = [u for u in _users(request) if u["id"] in wanted]
     return Reply(200, {"users": found, "next_page": None, "previous_page": None, "count": len(found)})
 
 
-@FakeZendesk.route("DELETE", r"/api/v2/users/(?P<user_id>\d+)\.json")
-def _soft_delete(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("DELETE", r"/api/v2/users/(?P<user_id>\d+)\.json")
+def _soft_delete(request: ZendeskRequest) -> Reply:
     user = _find(_users(request), int(request.params["user_id"]))
     if user is None:
         return _NOT_FOUND
@@ -260,8 +260,8 @@ def _soft_delete(request: FakeRequest) -> Reply:
     return Reply(200, {"user": deleted})
 
 
-@FakeZendesk.route("DELETE", r"/api/v2/deleted_users/(?P<user_id>\d+)\.json")
-def _permanent_delete(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("DELETE", r"/api/v2/deleted_users/(?P<user_id>\d+)\.json")
+def _permanent_delete(request: ZendeskRequest) -> Reply:
     deleted_users = request.account.records.setdefault("deleted_users", [])
     user = _find(deleted_users, int(request.params["user_id"]))
     if user is None:

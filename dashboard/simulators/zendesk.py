@@ -1,8 +1,8 @@
-"""A fake Zendesk API on 127.0.0.1 serving several Zendesk accounts, for zenpy to be pointed at.
+"""A Zendesk simulator on 127.0.0.1 serving several Zendesk accounts (demo, tests, benchmarks), for zenpy.
 
 How it is used
 --------------
-    with FakeZendesk() as fake:                       # free port, own thread; stopped on exit
+    with ZendeskSimulator() as fake:                       # free port, own thread; stopped on exit
         acme = fake.add_account("acme", email="bot@acme.test", token="t0k")
         acme.installations.append(installation(id=1, app_id=900001))
         gateway = ZendeskGateway(api_base=fake.base_url, timeout=1)
@@ -20,7 +20,7 @@ recorded real examples that `tests/test_zendesk_contracts.py` compares the fake'
 
 Rate limit (per account, like Zendesk's): `account.rate_limit` allows `per_minute` requests (700, the
 Enterprise plan) in each fixed one-minute window of the fake's clock, then answers 429 with a
-lowercase `retry-after` (seconds to the window's end). `FakeZendesk(clock=...)` injects the clock, so a
+lowercase `retry-after` (seconds to the window's end). `ZendeskSimulator(clock=...)` injects the clock, so a
 test can pair it with a virtual sleep and run minutes of rate-limited traffic in a second;
 `account.rate_limit.use(n)` spends quota as another app in the same account would.
 
@@ -33,14 +33,14 @@ Adding endpoints (route registry)
 Routes are (method, regex on the path) -> handler(request) returning `Reply(status, body, headers)`.
 Register more on an instance, or on the class for every fake:
 
-    @FakeZendesk.route("GET", r"/api/v2/users/(?P<user_id>\\d+)/tickets/requested\\.json")
-    def requested(request: FakeRequest) -> Reply:
-        account = request.account                     # the FakeAccount the Host header names
+    @ZendeskSimulator.route("GET", r"/api/v2/users/(?P<user_id>\\d+)/tickets/requested\\.json")
+    def requested(request: ZendeskRequest) -> Reply:
+        account = request.account                     # the SimulatedAccount the Host header names
         user_id = int(request.params["user_id"])
         tickets = [t for t in account.records["tickets"] if t["requester_id"] == user_id]
         return request.paged("tickets", tickets)      # `next_page` paging like Zendesk
 
-`FakeAccount.records` is a dict of lists (e.g. "users", "tickets", "comments") for those endpoints to
+`SimulatedAccount.records` is a dict of lists (e.g. "users", "tickets", "comments") for those endpoints to
 share; `request.paged(key, items)` slices by `?page=` with `fake.page_size` items a page.
 """
 
@@ -109,7 +109,7 @@ class RateLimit:
 
 
 @dataclass
-class FakeAccount:
+class SimulatedAccount:
     subdomain: str
     email: str
     token: str
@@ -131,9 +131,9 @@ class FakeAccount:
 
 
 @dataclass
-class FakeRequest:
-    fake: FakeZendesk
-    account: FakeAccount
+class ZendeskRequest:
+    fake: ZendeskSimulator
+    account: SimulatedAccount
     method: str
     path: str
     query: dict[str, list[str]]
@@ -182,7 +182,7 @@ class FakeRequest:
         )
 
 
-Handler = Callable[[FakeRequest], Reply]
+Handler = Callable[[ZendeskRequest], Reply]
 
 
 def installation(
@@ -257,14 +257,14 @@ def old_installation(
     }
 
 
-class FakeZendesk:
+class ZendeskSimulator:
     """The server. Use as a context manager, or `start()` / `stop()`."""
 
     _class_routes: ClassVar[list[tuple[str, re.Pattern[str], Handler]]] = []
 
     def __init__(self, page_size: int = 100, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.accounts: dict[str, FakeAccount] = {}
+        self.accounts: dict[str, SimulatedAccount] = {}
         self.calls: list[tuple[str, str, str, str]] = []
         self.page_size = page_size
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -299,8 +299,8 @@ class FakeZendesk:
         email: str = "api@company.test",
         token: str = "good-token",
         installations: list[dict[str, Any]] | None = None,
-    ) -> FakeAccount:
-        account = FakeAccount(subdomain, email, token, RateLimit(self.clock), list(installations or []))
+    ) -> SimulatedAccount:
+        account = SimulatedAccount(subdomain, email, token, RateLimit(self.clock), list(installations or []))
         self.accounts[subdomain] = account
         return account
 
@@ -314,7 +314,7 @@ class FakeZendesk:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> FakeZendesk:
+    def start(self) -> ZendeskSimulator:
         fake = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -338,7 +338,7 @@ class FakeZendesk:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeZendesk:
+    def __enter__(self) -> ZendeskSimulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -389,7 +389,7 @@ class FakeZendesk:
         route_handler, params = found
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        request = FakeRequest(
+        request = ZendeskRequest(
             self, account, method, path, parse_qs(query), params, json.loads(raw) if raw else None
         )
         reply = route_handler(request)
@@ -410,8 +410,8 @@ class FakeZendesk:
             pass  # the client gave up (a timeout test)
 
 
-@FakeZendesk.route("GET", r"/api/v2/apps/installations\.json")
-def _installations(request: FakeRequest) -> Reply:
+@ZendeskSimulator.route("GET", r"/api/v2/apps/installations\.json")
+def _installations(request: ZendeskRequest) -> Reply:
     if request.account.page_installations:
         return request.paged("installations", request.account.installations)
     return Reply(200, {"installations": request.account.installations})  # Zendesk's: one envelope

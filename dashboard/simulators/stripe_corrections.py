@@ -1,8 +1,8 @@
-"""Fake Stripe routes for billing corrections: refunds, credit notes (and their preview), coupons,
+"""Stripe simulator routes for billing corrections: refunds, credit notes (and their preview), coupons,
 subscription updates (discounts, quantity, price), the proration preview and voiding invoices.
 
-Registered the documented way (`@route`) when this module is imported; import it before starting a
-fake. Amounts follow Stripe's rules closely enough for the console's checks to be meaningful: a refund
+Registered the documented way (`@route`) when this module is imported (the package __init__ does).
+Amounts follow Stripe's rules closely enough for the console's checks to be meaningful: a refund
 above what is left on the charge is refused, a credit note on a paid invoice must say where the money
 goes, only open invoices can be voided, prorations are computed per second of the item's period.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.fakes.fake_stripe import FakeStripe, Request, route, stripe_error
+from dashboard.simulators.stripe import Request, StripeSimulator, route, stripe_error
 
 CREDITABLE_STATUSES = ("open", "paid")
 
@@ -32,7 +32,7 @@ def refundable(charge: dict) -> int:
     return charge["amount_captured"] - charge.get("amount_refunded", 0)
 
 
-def make_refund(fake: FakeStripe, charge: dict, amount: int, metadata: dict[str, str]) -> dict:
+def make_refund(fake: StripeSimulator, charge: dict, amount: int, metadata: dict[str, str]) -> dict:
     refund = fake.add(
         "refunds",
         fake.make(
@@ -67,7 +67,7 @@ def metadata_of(request: Request) -> dict[str, str]:
 
 
 @route("POST", r"/v1/refunds")
-def create_refund(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def create_refund(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     charge = fake.get("charges", request.form.get("charge", ""))
     if charge is None:
         return stripe_error(404, f"No such charge: '{request.form.get('charge')}'", code="resource_missing")
@@ -81,12 +81,12 @@ def create_refund(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     return 200, make_refund(fake, charge, amount, metadata_of(request))
 
 
-def _invoice_charge(fake: FakeStripe, invoice: dict) -> dict | None:
+def _invoice_charge(fake: StripeSimulator, invoice: dict) -> dict | None:
     intents = [p["payment"].get("payment_intent") for p in (invoice.get("payments") or {}).get("data", [])]
     return next((c for c in fake.store["charges"].values() if c.get("payment_intent") in intents), None)
 
 
-def _credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict, dict | None]:
+def _credit_note(fake: StripeSimulator, request: Request) -> tuple[int, dict, dict | None]:
     """Validate a credit note request as Stripe would; returns (status, note or error, invoice)."""
     invoice = fake.get("invoices", request.param("invoice") or "")
     if invoice is None:
@@ -138,7 +138,7 @@ def _credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict, dict | 
 
 
 @route("GET", r"/v1/credit_notes/preview")
-def preview_credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def preview_credit_note(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     status, body, _invoice = _credit_note(fake, request)
     if status == 200:
         body["id"] = "cn_preview"
@@ -146,7 +146,7 @@ def preview_credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict]:
 
 
 @route("POST", r"/v1/credit_notes")
-def create_credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def create_credit_note(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     status, note, invoice = _credit_note(fake, request)
     if invoice is None:
         return status, note
@@ -187,7 +187,7 @@ def create_credit_note(fake: FakeStripe, request: Request) -> tuple[int, dict]:
 
 
 @route("POST", r"/v1/coupons")
-def create_coupon(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def create_coupon(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     percent = request.param("percent_off")
     amount = request.param("amount_off")
     if (percent is None) == (amount is None):
@@ -211,13 +211,13 @@ def create_coupon(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     return 200, coupon
 
 
-def _subscription(fake: FakeStripe, subscription_id: str) -> dict | None:
+def _subscription(fake: StripeSimulator, subscription_id: str) -> dict | None:
     sub = fake.get("subscriptions", subscription_id)
     return None if sub is None or sub["status"] == "canceled" else sub
 
 
 def _changed_items(
-    fake: FakeStripe, sub: dict, changes: list[dict[str, str]]
+    fake: StripeSimulator, sub: dict, changes: list[dict[str, str]]
 ) -> list[tuple[dict, dict, int]]:
     """(item, new price, new quantity) for each item a request changes."""
     items = {item["id"]: item for item in sub["items"]["data"]}
@@ -230,7 +230,7 @@ def _changed_items(
 
 
 def _proration_lines(
-    fake: FakeStripe, sub: dict, changes: list[tuple[dict, dict, int]], at: int
+    fake: StripeSimulator, sub: dict, changes: list[tuple[dict, dict, int]], at: int
 ) -> list[dict]:
     lines = []
     for item, price, quantity in changes:
@@ -267,7 +267,7 @@ def _proration_lines(
 
 
 @route("POST", r"/v1/invoices/create_preview")
-def create_preview(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def create_preview(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     sub = _subscription(fake, request.param("subscription") or "")
     if sub is None:
         return stripe_error(404, f"No such subscription: '{request.param('subscription')}'")
@@ -292,7 +292,7 @@ def create_preview(fake: FakeStripe, request: Request) -> tuple[int, dict]:
 
 
 @route("POST", r"/v1/subscriptions/(?P<id>[^/]+)")
-def update_subscription(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def update_subscription(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     sub = _subscription(fake, request.match["id"])
     if sub is None:
         return stripe_error(404, f"No such subscription: '{request.match['id']}'", code="resource_missing")
@@ -314,7 +314,7 @@ def update_subscription(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     return 200, fake.expanded("subscriptions", sub, request.list("expand"))
 
 
-def _discounts(fake: FakeStripe, sub: dict, wanted: list[dict[str, str]]) -> list[str]:
+def _discounts(fake: StripeSimulator, sub: dict, wanted: list[dict[str, str]]) -> list[str]:
     """The subscription's new discount list: kept discounts by id, new ones made from coupons."""
     result = []
     for entry in wanted:
@@ -335,7 +335,7 @@ def _discounts(fake: FakeStripe, sub: dict, wanted: list[dict[str, str]]) -> lis
 
 
 @route("POST", r"/v1/invoices/(?P<id>[^/]+)/void")
-def void_invoice(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def void_invoice(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     invoice = fake.get("invoices", request.match["id"])
     if invoice is None:
         return stripe_error(404, f"No such invoice: '{request.match['id']}'", code="resource_missing")

@@ -1,19 +1,19 @@
-"""Fake Stripe routes for privacy work (issue 8): customer search by email and customer deletion.
+"""Stripe simulator routes for privacy work (issue 8): customer search by email and customer deletion.
 
-Registered on import (the registry in fake_stripe.py); import this module before starting a fake.
+Registered on import (the registry in stripe.py; the package __init__ imports this module).
 """
 
 from __future__ import annotations
 
 import re
 
-from tests.fakes.fake_stripe import FakeStripe, Request, route, stripe_error
+from dashboard.simulators.stripe import Request, StripeSimulator, route, stripe_error
 
 _EMAIL_CLAUSE = re.compile(r'email~"((?:[^"\\]|\\.)*)"')
 
 
 @route("GET", r"/v1/customers/search")
-def search_customers(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def search_customers(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     """Stripe's `email~"x"`: case-insensitive substring match (so near matches come back too)."""
     found = _EMAIL_CLAUSE.search(request.param("query", "") or "")
     if found is None:
@@ -39,7 +39,7 @@ def search_customers(fake: FakeStripe, request: Request) -> tuple[int, dict]:
 
 
 @route("DELETE", r"/v1/customers/(?P<id>[^/]+)")
-def delete_customer(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def delete_customer(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     """Deleting a customer cancels its subscriptions; a second delete answers 404 like Stripe."""
     customer = fake.get("customers", request.match["id"])
     if customer is None or customer.get("deleted"):

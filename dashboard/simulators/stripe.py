@@ -1,14 +1,16 @@
-"""A fake Stripe HTTP API on 127.0.0.1 for tests and benchmarks.
+"""A Stripe simulator: Stripe's HTTP API on 127.0.0.1, for the demo, the tests and the benchmarks.
 
-Objects start from Stripe's canonical fixtures (`FIXTURES`: ../shared/reference/stripe-fixtures3.json
-beside the repo) with fields overridden, so stripe-python parses real shapes.
+Objects start from Stripe's canonical fixtures (`FIXTURES`: the resources of Stripe's
+openapi/fixtures3.json the simulator serves, MIT licence beside it) with fields overridden, so
+stripe-python parses real shapes. The demo fills it from the store's mirror (`dashboard.simulators.demo`).
 
-How to extend it (issues 4 and 8 add refunds, credit notes, coupons, customer search, deletes...):
+How to extend it (the routes for corrections and privacy are in stripe_corrections.py / stripe_privacy.py;
+`dashboard/simulators/__init__.py` imports every route module, so importing any simulator registers all):
 
-    from tests.fakes.fake_stripe import FakeStripe, route
+    from dashboard.simulators.stripe import StripeSimulator, route
 
     @route("POST", r"/v1/refunds")
-    def create_refund(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+    def create_refund(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
         charge = fake.get("charges", request.form["charge"])          # 404 in Stripe's shape if absent
         refund = fake.add("refunds", fake.make("refund", charge=charge["id"],
                                                 amount=int(request.form["amount"])))
@@ -17,7 +19,7 @@ How to extend it (issues 4 and 8 add refunds, credit notes, coupons, customer se
 
 Handlers get the fake and a parsed `Request` (`query`/`form` flattened like `created[gte]`,
 `request.list("expand")`, `request.match` = the route regex groups) and return (status, body).
-Register at import time, in the module that defines the handler (import it before starting a fake).
+Register at import time, in the module that defines the handler (listed in the package __init__).
 The machinery handles for every route: the API-key check (401 in Stripe's error shape), per-path
 call counts (`fake.calls`), idempotency keys on POST (same key -> the stored response, handler runs
 once; the same key with other parameters -> 400 idempotency_error; keys are forgotten once `fake.clock`
@@ -43,7 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "stripe-fixtures3.json"
+FIXTURES = Path(__file__).resolve().with_name("stripe_fixtures3.json")
 TEST_KEY = "sk_test_fake_console"
 IDEMPOTENCY_KEY_LIFETIME = 24 * 3600  # Stripe prunes keys after at least 24 hours
 
@@ -98,7 +100,7 @@ class Request:
         return self.form.get(name, self.query.get(name, default))
 
 
-Handler = Callable[["FakeStripe", Request], tuple[int, dict]]
+Handler = Callable[["StripeSimulator", Request], tuple[int, dict]]
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
@@ -142,11 +144,15 @@ class ResponseLost(Exception):
     """Raised by `handle` after the handler ran: the server closes the connection without answering."""
 
 
-class FakeStripe:
+class StripeSimulator:
     """In-memory Stripe: `store[resource][id] = object`, served over HTTP on a free loopback port."""
 
-    def __init__(self, api_key: str = TEST_KEY) -> None:
+    def __init__(self, api_key: str = TEST_KEY, *, follow_clock: Callable[[], int] | None = None) -> None:
         self.api_key = api_key
+        # The demo's simulator keeps its clock at the console's (`clock.epoch_seconds`); tests move it.
+        self.follow_clock = follow_clock
+        self.ready = threading.Event()  # requests wait while it is clear (the demo fills it in a thread)
+        self.ready.set()
         self.fixtures: dict[str, dict] = json.loads(FIXTURES.read_text())["resources"]
         self.store: dict[str, dict[str, dict]] = {name: {} for name in RESOURCES}
         self.calls: Counter[str] = Counter()  # "GET /v1/customers" -> count
@@ -159,7 +165,7 @@ class FakeStripe:
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> FakeStripe:
+    def start(self) -> StripeSimulator:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -477,8 +483,12 @@ class FakeStripe:
     # -- dispatch ----------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> tuple[int, dict, dict[str, str]]:
+        self.ready.wait()
         signature = f"{request.method} {request.path}"
         self.calls[signature] += 1
+        if self.follow_clock is not None:
+            with self._lock:
+                self.clock = max(self.clock, self.follow_clock())
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             status, body = stripe_error(401, "Invalid API Key provided.")
             return status, body, {}
@@ -578,7 +588,7 @@ _COLLECTION = "(?P<resource>" + "|".join(RESOURCES) + ")"
 
 
 @route("GET", rf"/v1/{_COLLECTION}")
-def list_objects(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def list_objects(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     resource = request.match["resource"]
     keep = _created_filter(request)
     objects = [o for o in fake.store[resource].values() if keep(o) and not o.get("deleted")]
@@ -592,7 +602,7 @@ def list_objects(fake: FakeStripe, request: Request) -> tuple[int, dict]:
 
 
 @route("GET", rf"/v1/{_COLLECTION}/(?P<id>[^/]+)")
-def retrieve_object(fake: FakeStripe, request: Request) -> tuple[int, dict]:
+def retrieve_object(fake: StripeSimulator, request: Request) -> tuple[int, dict]:
     resource = request.match["resource"]
     obj = fake.get(resource, request.match["id"])
     if obj is None:
@@ -603,7 +613,7 @@ def retrieve_object(fake: FakeStripe, request: Request) -> tuple[int, dict]:
     return 200, fake.expanded(resource, obj, request.list("expand"))
 
 
-def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
+def _make_handler(fake: StripeSimulator) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 

@@ -6,18 +6,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from dashboard.stripe_gateway import StripeGateway
-from tests.fakes.fake_stripe import TEST_KEY, FakeStripe
 
 
 @pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
+def fake_stripe() -> Iterator[StripeSimulator]:
+    fake = StripeSimulator().start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def stripe_gateway(fake_stripe: FakeStripe) -> StripeGateway:
+def stripe_gateway(fake_stripe: StripeSimulator) -> StripeGateway:
     """Short timeout and two network retries, so fault tests run in seconds."""
     return StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=2, timeout=2.0)
