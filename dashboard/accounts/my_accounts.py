@@ -46,7 +46,6 @@ class MyAccountsInputs:
 @dataclass
 class MyAccountsScreen:
     owner: str  # whose accounts these are
-    owners: dict[int, str] = field(default_factory=dict)  # users who own accounts (an admin may pick)
     figures: list[Figure] = field(default_factory=list)
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     columns: Columns = field(default_factory=dict)
