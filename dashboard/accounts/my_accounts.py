@@ -112,9 +112,7 @@ def account_owners(session: Session) -> dict[int, str]:
 def my_accounts_screen(session: Session, inputs: MyAccountsInputs, *, today: date) -> MyAccountsScreen:
     owner = session.get(User, inputs.owner_user_id) if inputs.owner_user_id else None
     currency = reporting_currency()
-    screen = MyAccountsScreen(
-        owner=(owner.name or owner.email) if owner else "", owners=account_owners(session)
-    )
+    screen = MyAccountsScreen(owner=(owner.name or owner.email) if owner else "")
     screen.columns = _columns(currency)
     ids = (
         list(session.exec(select(Account.id).where(Account.owner_user_id == inputs.owner_user_id)))
