@@ -1,4 +1,5 @@
 """Account 360 and My accounts: the screens on invented facts worked out by hand, then the pages per role."""
+# ruff: noqa: F811  (the `billing` fixture is imported from tests/test_stripe_pages.py)
 
 from __future__ import annotations
 
