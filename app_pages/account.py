@@ -118,7 +118,8 @@ with actions[1]:
         st.button("Open in Stripe", icon=":material/open_in_new:", disabled=True)
         st.caption("No Stripe customer is linked to this account.")
     for link in screen.stripe_links:
-        st.link_button(link.label, link.url, icon=":material/open_in_new:")
+        st.link_button("Open in Stripe", link.url, icon=":material/open_in_new:")
+        st.caption(f"Customer {link.customer_id}, in Stripe's dashboard")
 
 timeline_tab, *other_tabs = st.tabs(["Timeline", *screen.tabs])
 with timeline_tab:
@@ -136,7 +137,7 @@ for tab, (name, items) in zip(other_tabs, screen.tabs.items(), strict=True):
             st.subheader("Correct a payment, invoice or subscription")
             targets = {t.id: t for t in screen.correction_targets}
             picked = st.selectbox(
-                "Object",
+                "What to correct",
                 list(targets),
                 index=None,
                 format_func=lambda t, shown=targets: shown[t].label,

@@ -69,11 +69,10 @@ def _columns(currency: str) -> Columns:
         "subdomain": Column("Zendesk"),
         "mrr": Column("MRR", Kind.MONEY, currency=currency),
         "renews_at": Column("Renewal", Kind.DATE),
-        "renews_soon": Column(f"Renews in {RENEWAL_WINDOW_DAYS} days", Kind.BOOL),
         "past_due": Column("Past due", Kind.BOOL),
         "health": Column("Health", Kind.COUNT, help="0-100; under 50 is a churn risk"),
         "churn_risk": Column("Churn risk", Kind.BOOL),
-        "reconciliation_issues": Column("Reconciliation issues", Kind.COUNT),
+        "reconciliation_issues": Column("Issues", Kind.COUNT, help="Reconciliation issues"),
         "open_invoices": Column("Open invoices", Kind.COUNT),
         "link": Column("Account 360", Kind.LINK, link_text="Open", help="Opens the account in a new tab"),
     }
@@ -83,14 +82,13 @@ def account_link(account_id: int) -> str:
     return f"/account?id={account_id}"
 
 
-def _row(facts: AccountFacts, today: date) -> dict:
+def _row(facts: AccountFacts) -> dict:
     return {
         "account_id": facts.account_id,
         "company_name": facts.company_name,
         "subdomain": facts.subdomain,
         "mrr": facts.mrr,
         "renews_at": facts.renews_at.date() if facts.renews_at else None,
-        "renews_soon": facts.renews_within(today),
         "past_due": facts.past_due,
         "health": facts.health,
         "churn_risk": facts.churn_risk,
@@ -133,7 +131,7 @@ def my_accounts_screen(session: Session, inputs: MyAccountsInputs, *, today: dat
         Figure("Churn risk", count(sum(f.churn_risk for f in facts)), "Health under 50."),
         Figure("Reconciliation issues", count(sum(f.reconciliation_issues for f in facts))),
     ]
-    shown = [_row(f, today) for f in facts if _shown(f, inputs.show, today)]
+    shown = [_row(f) for f in facts if _shown(f, inputs.show, today)]
     screen.rows = pd.DataFrame(shown, columns=["account_id", *screen.columns])
     if not facts:
         screen.empty = "No accounts are assigned to you yet." if owner else "Choose whose accounts to show."

@@ -55,7 +55,7 @@ class Table:
 
 @dataclass(frozen=True)
 class StripeLink:
-    label: str
+    customer_id: str
     url: str
 
 
@@ -324,7 +324,5 @@ def account_screen(session: Session, inputs: AccountInputs, *, today: date, role
         *subscription_targets(view.subscriptions, role, discounted=discounted),
     ]
     screen.contact_targets = contact_targets(view.contacts, role)
-    screen.stripe_links = [
-        StripeLink(f"Open {c['id']} in Stripe", stripe_customer_url(c["id"])) for c in view.customers
-    ]
+    screen.stripe_links = [StripeLink(c["id"], stripe_customer_url(c["id"])) for c in view.customers]
     return screen
