@@ -8,19 +8,18 @@ import streamlit as st
 from dashboard import clock
 from dashboard.accounts.actions import ActionTarget, CorrectionLink
 from dashboard.accounts.screen import AccountInputs, Table, account_screen
-from dashboard.ids import parse_id
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
 from dashboard.ui.timezones import viewer_timezone
 
 actor = require_page("account")
-account_id = parse_id(st.query_params.get("id", ""))
+raw_id = st.query_params.get("id", "")
 search = st.session_state.get("account_search", "")
 with db_session() as session:
     screen = account_screen(
         session,
-        AccountInputs(account_id=account_id, search=search, user_id=actor.user_id),
+        AccountInputs(raw_id=raw_id, search=search, user_id=actor.user_id),
         today=clock.today(viewer_timezone()),
         role=actor.role,
     )
@@ -83,7 +82,7 @@ def tables(items: list[Table], prefix: str) -> None:
             table.rows,
             table.columns,
             key=f"{prefix}_{table.title}",
-            file_name=f"account-{account_id}-{table.title.lower().replace(' ', '-')}.csv",
+            file_name=f"account-{screen.chosen.id}-{table.title.lower().replace(' ', '-')}.csv",
             empty=table.empty,
         )
 
@@ -128,7 +127,7 @@ with timeline_tab:
         screen.timeline.rows,
         screen.timeline.columns,
         key="timeline",
-        file_name=f"account-{account_id}-timeline.csv",
+        file_name=f"account-{screen.chosen.id}-timeline.csv",
         empty="Nothing has happened to this account yet.",
     )
 for tab, (name, items) in zip(other_tabs, screen.tabs.items(), strict=True):

@@ -28,7 +28,7 @@ def _own(session: Session, user_id: int, *account_ids: int) -> None:
 def test_account_header_facts(session, billing, make_user) -> None:
     owner = make_user("account_manager")
     _own(session, owner.user_id, 1)
-    screen = account_screen(session, AccountInputs(account_id=1), today=TODAY, role="account_manager")
+    screen = account_screen(session, AccountInputs(raw_id="1"), today=TODAY, role="account_manager")
     figures = {f.label: f.value for f in screen.figures}
     # sub_a: past due (still paying), 40.00 USD a month, 2 seats, period ends in 5 days; no installation.
     assert figures == {
@@ -66,7 +66,7 @@ def test_account_timeline_is_one_list_newest_first(session, billing) -> None:
     )
     session.add(Installation(account_id=1, app_id=1, installed_at=NOW - timedelta(days=100)))
     session.commit()
-    screen = account_screen(session, AccountInputs(account_id=1), today=TODAY, role="account_manager")
+    screen = account_screen(session, AccountInputs(raw_id="1"), today=TODAY, role="account_manager")
     rows = screen.timeline.rows
     assert list(rows["at"]) == sorted(rows["at"], reverse=True)
     assert list(zip(rows["source"], rows["event"], strict=True))[2:] == [
@@ -89,13 +89,13 @@ def test_actions_say_why_they_cannot_be_done(session, billing) -> None:
     payment.amount_refunded = 4000
     session.add(payment)
     session.commit()
-    screen = account_screen(session, AccountInputs(account_id=1), today=TODAY, role="account_manager")
+    screen = account_screen(session, AccountInputs(raw_id="1"), today=TODAY, role="account_manager")
     targets = {t.id: {a.key: (a.enabled, a.reason) for a in t.actions} for t in screen.correction_targets}
     assert targets["ch_a"] == {"refund": (False, "Already fully refunded.")}
     assert targets["in_a"]["void_invoice"] == (True, "")
     assert targets["sub_a"]["remove_discount"] == (False, "It has no discount.")
     assert targets["sub_a"]["change_quantity"] == (True, "")
-    executive = account_screen(session, AccountInputs(account_id=1), today=TODAY, role="executive")
+    executive = account_screen(session, AccountInputs(raw_id="1"), today=TODAY, role="executive")
     assert executive.correction_refusal == "Your role (Executive) cannot open “Billing corrections”."
     assert all(not a.enabled for t in executive.correction_targets for a in t.actions)
     assert (
@@ -115,8 +115,8 @@ def test_picker_finds_by_name_subdomain_or_id_and_own_accounts_first(session, bi
     ]
     assert pick("") == [1, 2] and pick("", owner.user_id) == [2, 1]
     assert pick("GLOB") == [2] and pick("acme") == [1] and pick("2") == [2] and pick("nothing") == []
-    missing = account_screen(session, AccountInputs(account_id=999), today=TODAY, role="account_manager")
-    assert missing.chosen is None and missing.problem == "There is no account with id 999."
+    missing = account_screen(session, AccountInputs(raw_id="999"), today=TODAY, role="account_manager")
+    assert missing.chosen is None and missing.problem == "No such account."
 
 
 def test_my_accounts_lists_only_the_owners_accounts(session, billing, make_user) -> None:
@@ -192,7 +192,7 @@ def test_account_page_picker_keeps_the_account_in_the_url(run_page, make_user, b
     assert at.query_params["id"] == ["2"] or at.query_params["id"] == "2"
     assert at.title[0].value == "Globex"
     missing = run_page("app_pages/account.py", make_user("account_manager"), query={"id": "999"})
-    assert "There is no account with id 999." in _texts(missing)
+    assert "No such account." in _texts(missing)
 
 
 @pytest.mark.parametrize("role", ["account_manager", "admin"])

@@ -169,4 +169,5 @@ def test_sync_page_lists_runs_with_durations(run_page, make_user, session) -> No
     assert sync_runs.run_kinds(session) == ["stripe_full", "zendesk"]
     at = run_page("app_pages/sync.py", admin, query={"sync_kind": "zendesk"})
     assert not at.exception
-    assert at.dataframe[0].value["error"].tolist() == ["", "401 Unauthorized"]
+    runs = at.dataframe[1].value  # after the Jobs tab's table
+    assert runs["error"].tolist() == ["", "401 Unauthorized"]

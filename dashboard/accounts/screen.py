@@ -24,6 +24,7 @@ from dashboard.accounts.actions import (
 )
 from dashboard.accounts.facts import AccountFacts, account_facts
 from dashboard.accounts.timeline import account_timeline, timeline_rows
+from dashboard.ids import parse_id
 from dashboard.masking import should_mask
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import count, day, money
@@ -33,7 +34,7 @@ from models import StripeDiscount
 
 @dataclass(frozen=True)
 class AccountInputs:
-    account_id: int | None = None
+    raw_id: str = ""  # the address's ?id=, as typed
     search: str = ""
     user_id: int | None = None  # the viewer: their own accounts come first in the picker
 
@@ -274,18 +275,18 @@ def account_screen(session: Session, inputs: AccountInputs, *, today: date, role
     screen = AccountScreen(
         choices=find_accounts(session, search=inputs.search, owner_user_id=inputs.user_id), masked=masked
     )
-    if inputs.account_id is None:
+    account_id = parse_id(inputs.raw_id)
+    if account_id is None:
+        screen.problem = "No such account." if inputs.raw_id.strip() else ""
         return screen
-    view = account_360(session, account_id=inputs.account_id, masked=masked, today=today)
+    view = account_360(session, account_id=account_id, masked=masked, today=today)
     if view is None:
-        screen.problem = f"There is no account with id {inputs.account_id}."
+        screen.problem = "No such account."
         return screen
-    screen.chosen = account_choice(session, inputs.account_id)
+    screen.chosen = account_choice(session, account_id)
     if screen.chosen not in screen.choices:
         screen.choices.insert(0, screen.chosen)
-    facts = account_facts(session, [inputs.account_id], today=today, subscriptions=view.subscriptions)[
-        inputs.account_id
-    ]
+    facts = account_facts(session, [account_id], today=today, subscriptions=view.subscriptions)[account_id]
     screen.title = view.account["company_name"]
     screen.caption = _caption(view, facts, masked)
     screen.facts = facts
