@@ -277,7 +277,7 @@ def account_screen(session: Session, inputs: AccountInputs, *, today: date, role
     )
     account_id = parse_id(inputs.raw_id)
     if account_id is None:
-        screen.problem = "No such account." if inputs.raw_id.strip() else ""
+        screen.problem = "No such account." if inputs.raw_id else ""
         return screen
     view = account_360(session, account_id=account_id, masked=masked, today=today)
     if view is None:
