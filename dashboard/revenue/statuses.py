@@ -22,7 +22,9 @@ class SubscriptionStatus(StrEnum):
     PAUSED = "paused"
 
 
-PAYING_STATUSES: frozenset[str] = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE})
+PAYING_STATUSES: frozenset[str] = frozenset(
+    {SubscriptionStatus.ACTIVE.value, SubscriptionStatus.PAST_DUE.value}
+)
 
 
 def is_paying(status: str | None) -> bool:
