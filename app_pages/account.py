@@ -1,238 +1,169 @@
-"""Account 360: one customer account across Zendesk, Stripe, usage, privacy and the audit log.
+"""Account 360: one customer account across Stripe, Zendesk, usage, privacy and the audit log.
 
-Opened as ?id=<account id> from any table row; without an id, pick an account.
+Opened as ?id=<account id> (from My accounts or any table); the picker keeps the choice in the URL.
 """
 
-import pandas as pd
 import streamlit as st
 
-from dashboard.ids import parse_id
-from dashboard.masking import should_mask
+from dashboard import clock
+from dashboard.accounts.actions import ActionTarget, CorrectionLink
+from dashboard.accounts.screen import AccountInputs, Table, account_screen
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import account_choices, account_view, major, money_format, money_frame
-from dashboard.ui.tables import csv_download
-from dashboard.ui.timezones import frame_to_viewer
+from dashboard.ui.store import db_session
+from dashboard.ui.tables import show_table
+from dashboard.ui.timezones import viewer_timezone
 
 actor = require_page("account")
-masked = should_mask(actor.role)
-
-
-def pick_account() -> None:
-    search = st.text_input("Find an account", placeholder="Company name or subdomain", key="account_search")
-    choices = account_choices(search)
-    if not choices:
-        st.info("No account matches.")
-        return
-    chosen = st.selectbox(
-        "Account", choices, format_func=lambda c: f"{c.company_name} ({c.zendesk_subdomain})"
-    )
-    if st.button("Open account", type="primary"):
-        st.query_params["id"] = str(chosen.id)
-        st.rerun()
-
-
-def dates(*names: str) -> dict:
-    return {
-        n: st.column_config.DatetimeColumn(n.replace("_", " ").capitalize(), format="YYYY-MM-DD HH:mm")
-        for n in names
-    }
-
-
-def amount(label: str) -> st.column_config.NumberColumn:
-    return st.column_config.NumberColumn(label, format="%.2f")
-
-
-def section(
-    title: str, frame: pd.DataFrame, name: str, config: dict | None = None, order: list[str] | None = None
-) -> None:
-    st.subheader(title)
-    if frame.empty:
-        st.caption("Nothing recorded.")
-        return
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config=config,
-        column_order=[c for c in order if c in frame] if order else None,
-    )
-    csv_download(frame, file_name=f"account-{account_id}-{name}.csv", key=f"csv_{name}")
-
-
 raw_id = st.query_params.get("id", "")
-account_id = parse_id(raw_id)
-if account_id is None:
-    st.title("Account")
-    if raw_id:
-        st.error("No such account.")
-    pick_account()
+search = st.session_state.get("account_search", "")
+with db_session() as session:
+    screen = account_screen(
+        session,
+        AccountInputs(raw_id=raw_id, search=search, user_id=actor.user_id),
+        today=clock.today(viewer_timezone()),
+        role=actor.role,
+    )
+
+
+def open_chosen() -> None:
+    chosen = st.session_state.get("account_pick")
+    if chosen is not None:
+        st.query_params["id"] = str(chosen)
+
+
+def picker() -> None:
+    left, right = st.columns([1, 2])
+    left.text_input("Find an account", placeholder="Company, subdomain or id", key="account_search")
+    names = {c.id: f"{c.company_name} ({c.zendesk_subdomain}) · #{c.id}" for c in screen.choices}
+    chosen_id = screen.chosen.id if screen.chosen else None
+    right.selectbox(
+        "Account",
+        list(names),
+        index=list(names).index(chosen_id) if chosen_id in names else None,
+        format_func=names.get,
+        placeholder="Choose an account" if names else "No account matches",
+        key="account_pick",
+        on_change=open_chosen,
+    )
+
+
+def go_correct(link: CorrectionLink) -> None:
+    # The corrections form keeps the account in ?account=; the kind and object are preset in its fields.
+    if link.kind:
+        st.session_state["corr_kind"] = link.kind
+    if link.target_id:
+        st.session_state["corr_target"] = link.target_id
+    st.session_state["corr_search"] = screen.chosen.company_name if screen.chosen else ""
+    st.switch_page("app_pages/corrections.py", query_params=link.query_params())
+
+
+def go_privacy(contact: dict) -> None:
+    st.session_state["intake_name"] = contact["name"]
+    st.session_state["intake_email"] = contact["email"]
+    st.session_state["intake_account"] = screen.chosen.id if screen.chosen else None
+    st.switch_page("app_pages/privacy_intake.py")
+
+
+def action_buttons(target: ActionTarget, on_click, key: str) -> None:
+    for column, action in zip(st.columns(len(target.actions)), target.actions, strict=True):
+        clicked = column.button(
+            action.label, key=f"{key}_{action.key}", disabled=not action.enabled, width="stretch"
+        )
+        if action.reason:
+            column.caption(action.reason)
+        if clicked:
+            on_click(action.key)
+
+
+def tables(items: list[Table], prefix: str) -> None:
+    for table in items:
+        st.subheader(table.title)
+        show_table(
+            table.rows,
+            table.columns,
+            key=f"{prefix}_{table.title}",
+            file_name=f"account-{screen.chosen.id}-{table.title.lower().replace(' ', '-')}.csv",
+            empty=table.empty,
+        )
+
+
+st.title(screen.title)
+if screen.chosen is None:
+    if screen.problem:
+        st.error(screen.problem)
+    picker()
     st.stop()
-view = account_view(account_id, masked)
-if view is None:
-    st.title("Account")
-    st.error(f"There is no account with id {account_id}.")
-    pick_account()
-    st.stop()
 
-account = view.account
-st.title(account["company_name"])
-st.caption(
-    f"{account['zendesk_subdomain']}.zendesk.com · {account['country'] or 'country unknown'} · "
-    f"owner {account['owner'] or 'none'}" + (" · personal data masked" if masked else "")
-)
-subscriptions = pd.DataFrame(view.subscriptions)
-paying = (
-    subscriptions[subscriptions["status"].isin(["active", "past_due"])] if not subscriptions.empty else None
-)
-metrics = st.columns(4)
-metrics[0].metric(
-    "MRR", money_format() % major(int(paying["mrr_reporting"].sum()) if paying is not None else 0)
-)
-metrics[1].metric("Paying subscriptions", 0 if paying is None else len(paying))
-metrics[2].metric("Installations", len(view.installations))
-metrics[3].metric("Open invoices", sum(1 for i in view.invoices if i["status"] == "open"))
+st.caption(screen.caption)
+with st.expander("Open another account"):
+    picker()
+for row in (screen.figures[:3], screen.figures[3:]):
+    for column, figure in zip(st.columns(3), row, strict=True):
+        column.metric(figure.label, figure.value, help=figure.help or None, border=True)
 
+actions = st.columns([1, 1, 2])
+correct = actions[0].button(
+    "Correct billing",
+    icon=":material/currency_exchange:",
+    disabled=bool(screen.correction_refusal),
+    type="primary",
+)
+if screen.correction_refusal:
+    actions[0].caption(screen.correction_refusal)
+if correct:
+    go_correct(CorrectionLink(screen.chosen.id))
+with actions[1]:
+    if not screen.stripe_links:
+        st.button("Open in Stripe", icon=":material/open_in_new:", disabled=True)
+        st.caption("No Stripe customer is linked to this account.")
+    for link in screen.stripe_links:
+        st.link_button("Open in Stripe", link.url, icon=":material/open_in_new:")
+        st.caption(f"Customer {link.customer_id}, in Stripe's dashboard")
 
-section(
-    "Contacts",
-    frame_to_viewer(pd.DataFrame(view.contacts), "created_at"),
-    "contacts",
-    {**dates("created_at"), "is_primary": st.column_config.CheckboxColumn("Primary")},
-    ["name", "email", "phone", "job_title", "is_primary", "marketing_opt_out", "created_at"],
-)
-section(
-    "Installations",
-    frame_to_viewer(pd.DataFrame(view.installations), "installed_at", "uninstalled_at", "last_seen_at"),
-    "installations",
-    dates("installed_at", "uninstalled_at", "last_seen_at"),
-    [
-        "app",
-        "state",
-        "plan_name",
-        "paid",
-        "seats",
-        "stripe_subscription_id",
-        "installed_at",
-        "uninstalled_at",
-        "last_seen_at",
-        "source",
-    ],
-)
-section(
-    "Stripe customers",
-    money_frame(view.customers, ("balance",), ("created",)) if view.customers else pd.DataFrame(),
-    "stripe_customers",
-    {
-        "balance": amount("Balance"),
-        "delinquent": st.column_config.CheckboxColumn("Delinquent"),
-        **dates("created"),
-    },
-    ["id", "name", "email", "currency", "balance", "delinquent", "deleted", "created"],
-)
-section(
-    "Subscriptions",
-    money_frame(view.subscriptions, ("mrr",), ("created", "current_period_end", "trial_end", "canceled_at")),
-    "subscriptions",
-    {"mrr": st.column_config.NumberColumn("MRR", format="%.2f"), **dates("current_period_end", "created")},
-    [
-        "id",
-        "app",
-        "plan",
-        "seats",
-        "status",
-        "currency",
-        "mrr",
-        "current_period_end",
-        "cancel_at_period_end",
-        "created",
-        "email",
-    ],
-)
-section(
-    "Invoices",
-    money_frame(view.invoices, ("total", "amount_paid", "amount_remaining"), ("created", "paid_at")),
-    "invoices",
-    {
-        "total": amount("Total"),
-        "amount_paid": amount("Paid"),
-        "amount_remaining": amount("Due"),
-        **dates("created", "paid_at"),
-    },
-    [
-        "number",
-        "status",
-        "currency",
-        "total",
-        "amount_paid",
-        "amount_remaining",
-        "created",
-        "paid_at",
-        "subscription_id",
-        "id",
-    ],
-)
-section(
-    "Payments",
-    money_frame(view.payments, ("amount", "amount_refunded"), ("created",)),
-    "payments",
-    {"amount": amount("Amount"), "amount_refunded": amount("Refunded"), **dates("created")},
-    [
-        "created",
-        "status",
-        "currency",
-        "amount",
-        "amount_refunded",
-        "card_brand",
-        "card_last4",
-        "invoice_id",
-        "id",
-    ],
-)
-section(
-    "Refunds",
-    money_frame(view.refunds, ("amount",), ("created",)),
-    "refunds",
-    {"amount": amount("Amount"), **dates("created")},
-    ["created", "status", "currency", "amount", "reason", "charge_id", "id"],
-)
-section(
-    "Credit notes",
-    money_frame(view.credit_notes, ("amount",), ("created",)),
-    "credit_notes",
-    {"amount": amount("Amount"), **dates("created")},
-    ["number", "created", "status", "currency", "amount", "reason", "memo", "invoice_id", "refund_id"],
-)
-section("Usage (last 30 days)", pd.DataFrame(view.usage), "usage")
-section(
-    "Privacy requests",
-    pd.DataFrame(view.privacy_requests),
-    "privacy_requests",
-    {"received_on": st.column_config.DateColumn("Received"), "due_on": st.column_config.DateColumn("Due")},
-    ["id", "type", "status", "subject_name", "subject_email", "received_on", "due_on", "jurisdiction"],
-)
-section(
-    "Billing corrections",
-    money_frame(view.billing_corrections, ("amount",), ("requested_at", "executed_at"))
-    if view.billing_corrections
-    else pd.DataFrame(),
-    "billing_corrections",
-    {"amount": amount("Amount"), **dates("requested_at", "executed_at")},
-    [
-        "id",
-        "kind",
-        "status",
-        "currency",
-        "amount",
-        "reason_category",
-        "requested_by",
-        "requested_at",
-        "executed_at",
-    ],
-)
-section(
-    "Audit trail",
-    frame_to_viewer(pd.DataFrame(view.audit), "at"),
-    "audit",
-    dates("at"),
-    ["at", "actor", "action", "target_type", "target_id", "details"],
-)
+timeline_tab, *other_tabs = st.tabs(["Timeline", *screen.tabs])
+with timeline_tab:
+    st.caption(f"Everything that happened to the account, newest first (times in {viewer_timezone()}).")
+    show_table(
+        screen.timeline.rows,
+        screen.timeline.columns,
+        key="timeline",
+        file_name=f"account-{screen.chosen.id}-timeline.csv",
+        empty="Nothing has happened to this account yet.",
+    )
+for tab, (name, items) in zip(other_tabs, screen.tabs.items(), strict=True):
+    with tab:
+        if name == "Billing":
+            st.subheader("Correct a payment, invoice or subscription")
+            targets = {t.id: t for t in screen.correction_targets}
+            picked = st.selectbox(
+                "What to correct",
+                list(targets),
+                index=None,
+                format_func=lambda t, shown=targets: shown[t].label,
+                placeholder="Choose what to correct" if targets else "Nothing to correct",
+                key="account_correct_target",
+            )
+            if picked is not None:
+                action_buttons(
+                    targets[picked],
+                    lambda kind, t=picked: go_correct(CorrectionLink(screen.chosen.id, kind, t)),
+                    "correct",
+                )
+        if name == "Contacts" and screen.contact_targets:
+            contacts = {t.id: t for t in screen.contact_targets}
+            picked = st.selectbox(
+                "Contact",
+                list(contacts),
+                index=None,
+                format_func=lambda c, shown=contacts: shown[c].label,
+                placeholder="Choose a contact to log a privacy request for",
+                key="account_contact",
+            )
+            if picked is not None:
+                row = screen.tabs["Contacts"][0].rows.set_index("id").loc[int(picked)]
+                action_buttons(
+                    contacts[picked],
+                    lambda _key, r=row: go_privacy({"name": r["name"], "email": r["email"]}),
+                    "privacy",
+                )
+        tables(items, name)

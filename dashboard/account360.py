@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import case, literal
 from sqlmodel import Session, col, func, or_, select
 
+from dashboard.accounts.facts import owner_label
 from dashboard.masking import mask_email, mask_name, mask_phone
 from dashboard.subscriptions import list_subscriptions
 from models import (
@@ -60,20 +62,30 @@ class Account360:
     audit: list[dict[str, Any]] = field(default_factory=list)
 
 
-def find_accounts(session: Session, *, search: str = "", limit: int = 50) -> list[AccountChoice]:
-    """Accounts whose company name or subdomain contains `search` (all, alphabetically, when empty)."""
+def find_accounts(
+    session: Session, *, search: str = "", owner_user_id: int | None = None, limit: int = 50
+) -> list[AccountChoice]:
+    """Accounts whose company name or subdomain contains `search`, or whose id it is; the accounts of
+    `owner_user_id` first, then alphabetically."""
+    owned_first = case((Account.owner_user_id == owner_user_id, 0), else_=1) if owner_user_id else literal(1)
     query = select(Account.id, Account.company_name, Account.zendesk_subdomain).order_by(
-        Account.company_name, Account.id
+        owned_first, Account.company_name, Account.id
     )
     needle = search.strip().lower()
     if needle:
-        query = query.where(
-            or_(
-                func.lower(Account.company_name).contains(needle),
-                func.lower(Account.zendesk_subdomain).contains(needle),
-            )
-        )
+        matches = [
+            func.lower(Account.company_name).contains(needle),
+            func.lower(Account.zendesk_subdomain).contains(needle),
+        ]
+        if needle.isdigit():
+            matches.append(Account.id == int(needle))
+        query = query.where(or_(*matches))
     return [AccountChoice(*row) for row in session.exec(query.limit(limit))]
+
+
+def account_choice(session: Session, account_id: int) -> AccountChoice | None:
+    account = session.get(Account, account_id)
+    return AccountChoice(account.id, account.company_name, account.zendesk_subdomain) if account else None
 
 
 def _rows(objects: list[Any], exclude: set[str] | None = None) -> list[dict[str, Any]]:
@@ -85,7 +97,7 @@ def account_360(session: Session, *, account_id: int, masked: bool, today: date)
     if account is None:
         return None
     owner = session.get(User, account.owner_user_id) if account.owner_user_id else None
-    view = Account360(account={**account.model_dump(), "owner": owner.name or owner.email if owner else ""})
+    view = Account360(account={**account.model_dump(), "owner": owner_label(owner)})
     customers = session.exec(select(StripeCustomer).where(StripeCustomer.account_id == account_id)).all()
     customer_ids = [c.id for c in customers]
     view.customers = _rows(customers, {"stripe_metadata"})

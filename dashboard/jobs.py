@@ -1,4 +1,7 @@
-"""Scheduled jobs run one copy at a time, and every run records its end whatever happens.
+"""Scheduled jobs: when each runs (`SCHEDULE`), one copy at a time, and every run records its end.
+
+`SCHEDULE` is the one statement of the schedule: the README's crontab lines are its `cron_line()`s
+(a test compares them) and the Sync page's "next expected run" is computed from it.
 
 `job_lock(engine, name, holder=...)`: on PostgreSQL a session advisory lock (released by the server if
 the process dies), on SQLite a row in `job_locks` (the row is the lock; a row left by a process that is
@@ -15,15 +18,18 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from croniter import croniter
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dashboard import audit
 from dashboard.db import session_scope
+from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
 from models import JobLock, SyncRun
 from models.types import utcnow
@@ -36,6 +42,69 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     PARTIAL = "partial"
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    key: str
+    title: str
+    command: str  # the arguments after `python -m dashboard`
+    cron: str  # five fields, in UTC
+    run_kinds: tuple[str, ...]  # the `SyncRun.kind`s its runs are recorded under
+
+    def cron_line(self) -> str:
+        return f"{self.cron} python -m dashboard {self.command}"
+
+    def next_run(self, after: datetime) -> datetime:
+        """The first scheduled start after `after` (aware UTC)."""
+        return croniter(self.cron, after).get_next(datetime)
+
+    def previous_run(self, before: datetime) -> datetime:
+        return croniter(self.cron, before).get_prev(datetime)
+
+
+SCHEDULE: tuple[ScheduledJob, ...] = (
+    ScheduledJob(
+        "corrections_resolve",
+        "Resolve billing corrections",
+        "corrections resolve",
+        "*/5 * * * *",
+        ("corrections_resolve",),
+    ),
+    ScheduledJob(
+        "stripe_sync", "Stripe sync (recent events)", "sync stripe", "*/15 * * * *", ("stripe_incremental",)
+    ),
+    ScheduledJob(
+        "stripe_full", "Stripe sync (everything)", "sync stripe --full", "10 3 * * *", ("stripe_full",)
+    ),
+    ScheduledJob("zendesk_sync", "Zendesk sync", "sync zendesk", "5 * * * *", ("zendesk",)),
+    ScheduledJob(
+        "usage_ingest",
+        "Usage ingest and rollups",
+        "ingest usage /var/lib/apps-console/usage/incoming.jsonl",
+        "20 * * * *",
+        ("usage_ingest",),
+    ),
+    ScheduledJob(
+        "audit_checkpoint",
+        "Audit checkpoint",
+        "audit checkpoint --to /var/lib/apps-console-checkpoints/audit.log",
+        "0 * * * *",
+        ("audit_checkpoint",),
+    ),
+    ScheduledJob("usage_purge", "Usage retention purge", "purge usage", "30 2 * * *", ("usage_purge",)),
+    ScheduledJob("exports_purge", "Expired exports purge", "purge exports", "40 2 * * *", ("exports_purge",)),
+    ScheduledJob(
+        "sessions_purge", "Ended sessions purge", "purge sessions", "50 2 * * *", ("sessions_purge",)
+    ),
+    ScheduledJob(
+        "privacy_reminders", "Privacy reminders", "remind privacy", "0 7 * * *", ("privacy_reminders",)
+    ),
+)
+
+
+def scheduled(key: str) -> ScheduledJob:
+    return next(job for job in SCHEDULE if job.key == key)
 
 
 class JobLocked(RuntimeError):
@@ -175,3 +244,31 @@ def record_failed_run(
             details={"status": RunStatus.FAILED, "error": message},
         )
         return run.id
+
+
+@contextmanager
+def recorded_run(engine: Engine, kind: str, *, triggered_by: str) -> Iterator[SyncRun]:
+    """Record a job's run when it ends: succeeded, or failed with the error's first line. For jobs
+    that keep no run record of their own. Refused input (a `ValidationError`, exit code 2) is not a
+    run and records nothing. Set `message`/`counts` on the yielded run."""
+    run = SyncRun(kind=kind, status=RunStatus.RUNNING, started_at=utcnow(), triggered_by=triggered_by)
+    try:
+        yield run
+    except (ValidationError, PermissionDenied):
+        raise
+    except BaseException as error:
+        code = getattr(error, "exit_code", None)  # typer.Exit: the command said why on stderr
+        if code == 2:  # refused input
+            raise
+        run.status = RunStatus.FAILED
+        run.error = f"Ended with exit code {code}" if code is not None else describe_error(error)
+        _store_run(engine, run)
+        raise
+    run.status = RunStatus.SUCCEEDED
+    _store_run(engine, run)
+
+
+def _store_run(engine: Engine, run: SyncRun) -> None:
+    run.finished_at = utcnow()
+    with session_scope(engine) as session:
+        session.add(run)

@@ -92,6 +92,14 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("sync", "app_pages/sync.py", "Sync and settings", ":material/sync:", "Administration", _roles()),
     PageSpec(
+        "my-accounts",
+        "app_pages/my_accounts.py",
+        "My accounts",
+        ":material/badge:",
+        "Customers",
+        _roles("account_manager"),
+    ),
+    PageSpec(
         "installations",
         "app_pages/installations.py",
         "Installations",
@@ -192,6 +200,18 @@ def sections_for(role: str) -> dict[str, list[PageSpec]]:
     return grouped
 
 
+# Each role's home: account managers their own accounts, privacy officers their queue, executives and
+# admins the business at a glance. A role not listed lands on its first page.
+LANDING = {
+    "account_manager": "my-accounts",
+    "privacy_officer": "privacy",
+    "executive": "overview",
+    "admin": "overview",
+}
+
+
 def landing_page(role: str) -> PageSpec:
     """The page a role sees first after signing in."""
+    if role in LANDING:
+        return page(LANDING[role])
     return next(spec for specs in sections_for(role).values() for spec in specs)

@@ -1,12 +1,17 @@
-"""The record of sync and job runs (Stripe, Zendesk, usage ingest, purges), for the Sync page."""
+"""The record of sync and job runs (Stripe, Zendesk, usage ingest, purges, ...) and the schedule's
+state, for the Sync page."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from dashboard.jobs import SCHEDULE
 from models import SyncRun
+
+LATE_AFTER = timedelta(minutes=10)  # grace after a scheduled start before a job counts as late
 
 
 def recent_runs(session: Session, *, kind: str = "", limit: int = 500) -> list[dict[str, Any]]:
@@ -35,3 +40,34 @@ def _as_row(run: SyncRun) -> dict[str, Any]:
         "message": run.message,
         "error": run.error or "",
     }
+
+
+def job_schedule(session: Session, *, now: datetime) -> list[dict[str, Any]]:
+    """Every scheduled job (`dashboard.jobs.SCHEDULE`): its last run and result, and the next
+    expected run. A job is late when it has not started since its last scheduled start (a few
+    minutes' grace) — the scheduler is not calling it, or its runs keep failing to start."""
+    rows = []
+    for job in SCHEDULE:
+        last = session.exec(
+            select(SyncRun)
+            .where(col(SyncRun.kind).in_(job.run_kinds))
+            .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
+            .limit(1)
+        ).first()
+        due = job.previous_run(now - LATE_AFTER)
+        rows.append(
+            {
+                "job": job.title,
+                "schedule": job.cron,
+                "command": f"python -m dashboard {job.command}",
+                "last_started": last.started_at if last else None,
+                "last_status": last.status if last else "never_run",
+                "last_duration_s": (last.finished_at - last.started_at).total_seconds()
+                if last and last.finished_at
+                else None,
+                "last_message": (last.error or last.message) if last else "",
+                "next_run": job.next_run(now),
+                "late": last is None or last.started_at < due,
+            }
+        )
+    return rows

@@ -1,4 +1,4 @@
-"""AppTest of the Subscriptions, Revenue, Account 360 pages and the Stripe sync tab, per role."""
+"""AppTest of the Subscriptions and Revenue pages, Account 360's refusal and the Stripe sync tab, per role."""
 
 from __future__ import annotations
 
@@ -191,47 +191,7 @@ def test_revenue_bad_range(run_page, make_user, billing) -> None:
     assert "The start is after the end." in _texts(at)
 
 
-def test_account_page_for_account_manager(run_page, make_user, billing) -> None:
-    at = run_page("app_pages/account.py", make_user("account_manager"), query={"id": "1"})
-    assert not at.exception
-    assert at.title[0].value == "Acme Corp"
-    headers = [h.value for h in at.subheader]
-    assert headers == [
-        "Contacts",
-        "Installations",
-        "Stripe customers",
-        "Subscriptions",
-        "Invoices",
-        "Payments",
-        "Refunds",
-        "Credit notes",
-        "Usage (last 30 days)",
-        "Privacy requests",
-        "Billing corrections",
-        "Audit trail",
-    ]
-    assert at.dataframe[0].value["email"].iloc[0] == "anna.smith@acme.example"
-    assert {m.label: m.value for m in at.metric}["MRR"] == "40.00 USD"
-
-
-def test_account_page_masks_for_executives(run_page, make_user, billing) -> None:
-    at = run_page("app_pages/account.py", make_user("executive"), query={"id": "1"})
-    contacts = at.dataframe[0].value
-    assert contacts["email"].iloc[0] != "anna.smith@acme.example" and "•••" in contacts["email"].iloc[0]
-    assert contacts["name"].iloc[0] == "A. S."
-    everything = " ".join(str(df.value.to_dict()) for df in at.dataframe)
-    assert "anna.smith" not in everything and "Anna Smith" not in everything
-    assert "personal data masked" in _texts(at)
-
-
-def test_account_page_without_id_offers_a_picker(run_page, make_user, billing) -> None:
-    at = run_page("app_pages/account.py", make_user("account_manager"))
-    at.text_input(key="account_search").input("glob").run()
-    at.button[0].click().run()
-    assert at.query_params["id"] == "2"
-    assert at.title[0].value == "Globex"
-    missing = run_page("app_pages/account.py", make_user("account_manager"), query={"id": "999"})
-    assert "no account with id 999" in _texts(missing)
+# Account 360's page and screen: tests/test_account_screens.py (this module's `billing` world).
 
 
 def test_account_page_refused_for_privacy_officer(run_page, make_user, billing) -> None:

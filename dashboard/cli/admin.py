@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from dashboard import audit, audit_checkpoints, clock, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
-from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, unit_of_work
+from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, job_run, unit_of_work
 from dashboard.db import is_empty
 from dashboard.settings import get_settings
 from models.system import ROLES
@@ -128,10 +128,12 @@ def audit_checkpoint(
     to: Annotated[Path, typer.Option(help="File to append the signed checkpoint to (append-only storage)")],
 ) -> None:
     """Verify the chain, then append a signed checkpoint of its head to a file outside the store."""
-    with unit_of_work() as session:
-        _verified_chain(session)
-        checkpoint = audit_checkpoints.current_checkpoint(session, at=clock.now())
-    audit_checkpoints.append_checkpoint(to, checkpoint)
+    with job_run("audit_checkpoint") as run:
+        with unit_of_work() as session:
+            _verified_chain(session)
+            checkpoint = audit_checkpoints.current_checkpoint(session, at=clock.now())
+        audit_checkpoints.append_checkpoint(to, checkpoint)
+        run.counts = {"last_row": checkpoint.last_id}
     typer.echo(f"Checkpoint of row {checkpoint.last_id} appended to {to}.")
 
 
@@ -139,8 +141,9 @@ def audit_checkpoint(
 def purge_sessions(dry_run: DryRun = False) -> None:
     """Delete ended sign-in sessions (signed out, revoked, idle, expired); sign-ins stay in the audit log."""
     typer.echo("Deleting sign-in sessions that are signed out, revoked, idle or past their lifetime.")
-    with unit_of_work() as session:
+    with job_run("sessions_purge", dry_run=dry_run) as run, unit_of_work() as session:
         deleted = sessions.purge_ended_sessions(session, CLI_ACTOR, dry_run=dry_run)
+        run.counts = {"deleted": deleted}
     if dry_run:
         typer.echo(f"Dry run: {deleted} ended session(s) would be deleted; nothing was deleted.")
     else:

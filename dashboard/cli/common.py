@@ -13,9 +13,10 @@ from sqlmodel import Session
 from dashboard.db import make_engine, migrate, session_scope
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
-from dashboard.jobs import JobLocked
+from dashboard.jobs import JobLocked, recorded_run, scheduled
 from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
+from models import SyncRun
 
 CLI_ACTOR = Actor(email="cli", role="system")
 # Every destructive command takes it: count and show what would go, change nothing.
@@ -60,3 +61,15 @@ def unit_of_work() -> Iterator[Session]:
             yield session
     except (ValidationError, PermissionDenied) as error:
         fail(getattr(error, "message", str(error)), code=2)
+
+
+@contextmanager
+def job_run(key: str, *, dry_run: bool = False) -> Iterator[SyncRun]:
+    """Record the run of the scheduled job `key` (dashboard.jobs.SCHEDULE) for the Sync page; a dry
+    run is not a run of the job and is not recorded."""
+    if dry_run:
+        yield SyncRun(kind=key)
+        return
+    kind = scheduled(key).run_kinds[0]
+    with recorded_run(engine(migrated=False), kind, triggered_by=CLI_ACTOR.email) as run:
+        yield run

@@ -103,12 +103,6 @@ def account_choices(search: str) -> list[account360.AccountChoice]:
         return account360.find_accounts(session, search=search)
 
 
-@st.cache_data(ttl=60, show_spinner="Loading the account…")
-def account_view(account_id: int, masked: bool) -> account360.Account360 | None:
-    with db_session() as session:
-        return account360.account_360(session, account_id=account_id, masked=masked, today=clock.today())
-
-
 def clear_stripe_caches() -> None:
     for loader in (
         subscription_options,
@@ -121,7 +115,6 @@ def clear_stripe_caches() -> None:
         revenue_view,
         failed_payments_view,
         reconciliation_rows,
-        account_view,
     ):
         loader.clear()
 

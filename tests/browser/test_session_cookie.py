@@ -31,7 +31,7 @@ def _password_field(page):
 
 
 def test_sign_in_survives_reload_and_shared_link_until_sign_out(page, console_url) -> None:
-    # Installations is the account manager's landing page: a link to it must open like any other page's.
+    # A page's own link (here Installations) opens again after a reload and in a new tab.
     email, name = DEMO_USERS["account_manager"]
     sign_in(page, console_url, email, DEMO_PASSWORD)
     page.get_by_text(f"Signed in as {name}").wait_for()

@@ -44,7 +44,8 @@ def test_subscriptions_filter_and_open_account(console_url: str, page) -> None:
     page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection marker
     page.wait_for_url(re.compile(r"/account\?id=\d+"))
     wait_idle(page)
-    page.get_by_role("heading", name="Contacts").wait_for()
+    page.get_by_role("tab", name="Timeline").wait_for()
+    page.get_by_role("tab", name="Billing").click()
     page.get_by_role("heading", name="Invoices").wait_for()
     expect(page.locator("[data-testid='stMetric']").filter(has_text="MRR")).to_have_count(1)
     shot(page, "account-360")
