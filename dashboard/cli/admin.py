@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from dashboard import audit, audit_checkpoints, clock, sessions, users
+from dashboard import audit, audit_checkpoints, auth, clock, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
-from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, unit_of_work
+from dashboard.cli.common import CLI_ACTOR, DryRun, engine, exclusive_job, fail, unit_of_work
 from dashboard.db import is_empty
 from dashboard.settings import get_settings
 from models.system import ROLES
@@ -128,10 +128,11 @@ def audit_checkpoint(
     to: Annotated[Path, typer.Option(help="File to append the signed checkpoint to (append-only storage)")],
 ) -> None:
     """Verify the chain, then append a signed checkpoint of its head to a file outside the store."""
-    with unit_of_work() as session:
-        _verified_chain(session)
-        checkpoint = audit_checkpoints.current_checkpoint(session, at=clock.now())
-    audit_checkpoints.append_checkpoint(to, checkpoint)
+    with exclusive_job("audit checkpoint"):
+        with unit_of_work() as session:
+            _verified_chain(session)
+            checkpoint = audit_checkpoints.current_checkpoint(session, at=clock.now())
+        audit_checkpoints.append_checkpoint(to, checkpoint)
     typer.echo(f"Checkpoint of row {checkpoint.last_id} appended to {to}.")
 
 
@@ -139,9 +140,22 @@ def audit_checkpoint(
 def purge_sessions(dry_run: DryRun = False) -> None:
     """Delete ended sign-in sessions (signed out, revoked, idle, expired); sign-ins stay in the audit log."""
     typer.echo("Deleting sign-in sessions that are signed out, revoked, idle or past their lifetime.")
-    with unit_of_work() as session:
+    with exclusive_job("purge sessions"), unit_of_work() as session:
         deleted = sessions.purge_ended_sessions(session, CLI_ACTOR, dry_run=dry_run)
     if dry_run:
         typer.echo(f"Dry run: {deleted} ended session(s) would be deleted; nothing was deleted.")
     else:
         typer.echo(f"{deleted} ended session(s) deleted.")
+
+
+@purge_app.command("login-throttles")
+def purge_login_throttles(dry_run: DryRun = False) -> None:
+    """Delete sign-in throttle rows that no longer change any answer (unlocked, and their last failure
+    past LOGIN_FAILURE_WINDOW_MINUTES or a lock since); schedule it daily."""
+    typer.echo("Deleting sign-in throttles whose failures have lapsed (they answer as an email never tried).")
+    with exclusive_job("purge login-throttles"), unit_of_work() as session:
+        deleted = auth.purge_login_throttles(session, CLI_ACTOR, now=clock.now(), dry_run=dry_run)
+    if dry_run:
+        typer.echo(f"Dry run: {deleted} lapsed throttle(s) would be deleted; nothing was deleted.")
+    else:
+        typer.echo(f"{deleted} lapsed throttle(s) deleted.")

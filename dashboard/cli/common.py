@@ -13,7 +13,7 @@ from sqlmodel import Session
 from dashboard.db import make_engine, migrate, session_scope
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
-from dashboard.jobs import JobLocked
+from dashboard.jobs import JobLocked, close_abandoned_runs, job_lock
 from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 
@@ -44,10 +44,22 @@ JOB_LOCKED_EXIT = 3
 
 
 @contextmanager
-def exclusive_job() -> Iterator[None]:
-    """A job whose lock another copy holds ends at once with the holder named, and exit code 3."""
+def exclusive_job(name: str | None = None, *, run_kinds: tuple[str, ...] = ()) -> Iterator[None]:
+    """One copy of a scheduled job at a time: a job whose lock another copy holds ends at once with the
+    holder named, and exit code 3, before it reads or writes anything.
+
+    `name` (the command, e.g. "purge usage"): the lock is taken here, and runs of `run_kinds` left
+    "running" by a copy that died are closed (`dashboard.jobs`). Without it the job's own runner takes
+    the lock (the syncs, which the pages start too)."""
     try:
-        yield
+        if name is None:
+            yield
+            return
+        store = engine()
+        with job_lock(store, name, holder=CLI_ACTOR.email):
+            if run_kinds:
+                close_abandoned_runs(store, run_kinds)
+            yield
     except JobLocked as error:
         fail(str(error), code=JOB_LOCKED_EXIT)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dashboard.cli import purge_app
-from dashboard.cli.common import CLI_ACTOR, DryRun, unit_of_work
+from dashboard.cli.common import CLI_ACTOR, DryRun, exclusive_job, unit_of_work
 from dashboard.exports.service import purge_expired
 
 
@@ -14,7 +14,7 @@ def purge_exports_command(dry_run: DryRun = False) -> None:
     """Delete privacy export files past their expiry (EXPORT_EXPIRY_DAYS = 7) and those of builds
     interrupted more than a day ago; each is audited."""
     typer.echo("Deleting the files of exports past their expiry, and of builds interrupted over a day ago.")
-    with unit_of_work() as session:
+    with exclusive_job("purge exports"), unit_of_work() as session:
         purged = purge_expired(session, CLI_ACTOR, dry_run=dry_run)
     listed = f": {', '.join(map(str, purged))}." if purged else "."
     if dry_run:

@@ -9,7 +9,7 @@ import typer
 
 from dashboard import clock
 from dashboard.cli import ingest_app, purge_app
-from dashboard.cli.common import CLI_ACTOR, DryRun, fail, unit_of_work
+from dashboard.cli.common import CLI_ACTOR, DryRun, exclusive_job, fail, unit_of_work
 from dashboard.settings import get_settings
 from dashboard.usage.ingest import ingest_file, purge_rejects
 from dashboard.usage.retention import RetentionMode, purge_usage, retention_cutoff, validate_retention
@@ -25,7 +25,7 @@ def ingest_usage(
     """Load usage events from a file; bad rows go to a rejects file with the reason."""
     if not file.is_file():
         fail(f"{file} is not a file")
-    with unit_of_work() as session:
+    with exclusive_job("ingest usage"), unit_of_work() as session:
         result = ingest_file(session, file, actor=CLI_ACTOR, rejects_path=rejects)
     typer.echo(
         f"{result.received} rows: {result.inserted} new, {result.duplicates} already stored, "
@@ -47,14 +47,16 @@ def purge_usage_command(
     settings = get_settings()
     days = settings.usage_retention_days if days is None else days
     mode_name = str(mode or settings.usage_retention_mode)
-    with unit_of_work() as session:
-        retention_mode = validate_retention(days, mode_name)
-        now = clock.now()
-        typer.echo(
-            f"{_PLANS[retention_mode]} before {retention_cutoff(now, days):%Y-%m-%d} (keeping {days} days)."
-        )
-        result = purge_usage(session, actor=CLI_ACTOR, days=days, mode=mode_name, now=now, dry_run=dry_run)
-    files = purge_rejects(before=result.cutoff, dry_run=dry_run)
+    with exclusive_job("purge usage"):
+        with unit_of_work() as session:
+            retention_mode = validate_retention(days, mode_name)
+            now = clock.now()
+            cutoff = retention_cutoff(now, days)
+            typer.echo(f"{_PLANS[retention_mode]} before {cutoff:%Y-%m-%d} (keeping {days} days).")
+            result = purge_usage(
+                session, actor=CLI_ACTOR, days=days, mode=mode_name, now=now, dry_run=dry_run
+            )
+        files = purge_rejects(before=result.cutoff, dry_run=dry_run)
     if result.dry_run:
         typer.echo(
             f"Dry run: {result.events} raw events would change and {files} ingest rejects file(s) "
