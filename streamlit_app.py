@@ -6,6 +6,7 @@ from dashboard.identity import role_label
 from dashboard.navigation import PAGES, can_open, landing_page, sections_for
 from dashboard.ui.access import refusal_page
 from dashboard.ui.demo_systems import use_demo_systems
+from dashboard.ui.addresses import show_address_notice, unknown_address_pages
 from dashboard.ui.login import show_sign_in, sign_out, signed_in_actor
 from dashboard.ui.session_cookie import cookie_written, write_pending_cookie
 from dashboard.ui.store import get_engine
@@ -18,8 +19,13 @@ actor = signed_in_actor()
 write_pending_cookie()  # keeps local sign-in across reloads and shared links (dashboard/sessions.py)
 if actor is None:
     # Every page's address shows the sign-in form, so a shared link (filters included) opens after sign-in.
-    sign_in_pages = [st.Page(show_sign_in, title="Sign in", default=True)]
-    sign_in_pages += [st.Page(show_sign_in, title=spec.title, url_path=spec.key) for spec in PAGES]
+    home = st.Page(show_sign_in, title="Sign in", url_path="sign-in", default=True)
+    sign_in_pages = [home] + [st.Page(show_sign_in, title=spec.title, url_path=spec.key) for spec in PAGES]
+    # Any other address lands on the sign-in form without its parameters (dashboard/ui/addresses.py).
+    sign_in_pages += unknown_address_pages(
+        known=[p.url_path for p in sign_in_pages], reserved=["sign-in"], home=home
+    )
+    show_address_notice()
     st.navigation(sign_in_pages, position="hidden").run()
     cookie_written()
     st.stop()
@@ -33,16 +39,10 @@ navigation = {
 # link to it (filters included) opens for every role. Registered last, so st.switch_page by file path
 # still finds the visible page first.
 landing = landing_page(actor.role)
-navigation[landing.section].append(
-    st.Page(
-        landing.file,
-        title=landing.title,
-        icon=landing.icon,
-        url_path="home",
-        default=True,
-        visibility="hidden",
-    )
+home = st.Page(
+    landing.file, title=landing.title, icon=landing.icon, url_path="home", default=True, visibility="hidden"
 )
+navigation[landing.section].append(home)
 # A page the role may not open answers at its address with the refusal (hidden, so not in the sidebar),
 # instead of Streamlit's "Page not found" running the landing page with the address's parameters.
 navigation[landing.section] += [
@@ -50,6 +50,11 @@ navigation[landing.section] += [
     for spec in PAGES
     if not can_open(actor.role, spec.key)
 ]
+# Any other address lands on the home page without its parameters (dashboard/ui/addresses.py).
+navigation[landing.section] += unknown_address_pages(
+    known=[p.url_path for pages in navigation.values() for p in pages], reserved=["home"], home=home
+)
+show_address_notice()
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):

@@ -24,7 +24,7 @@ file_error = st.empty()
 if upload is None:
     st.stop()
 
-PARSED_KEY = "marketplace_import_parsed"  # (file digest, parsed, plan): reruns do not read the file again
+PARSED_KEY = "marketplace_import_parsed"  # (file digest, parsed, preview): reruns do not read the file again
 data = upload.getvalue()
 digest = hashlib.sha256(data).hexdigest()
 if st.session_state.get(PARSED_KEY, (None,))[0] != digest:
@@ -33,16 +33,16 @@ if st.session_state.get(PARSED_KEY, (None,))[0] != digest:
         with db_session() as session:
             parsed = mi.parse_export(session, data, progress=lambda done: bar.progress(done, "Reading…"))
             bar.progress(1.0, text="Comparing with the stored installations…")
-            plan = mi.plan_import(session, parsed)
+            preview = mi.preview_import(session, parsed)
     except ValidationError as error:
         bar.empty()
         file_error.error(error.message)
         st.stop()
     bar.empty()
-    st.session_state[PARSED_KEY] = (digest, parsed, plan)
-_, parsed, plan = st.session_state[PARSED_KEY]
+    st.session_state[PARSED_KEY] = (digest, parsed, preview)
+_, parsed, preview = st.session_state[PARSED_KEY]
 
-actions = mi.action_counts(plan)
+actions = preview.counts
 figures = {mi.ACTION_LABELS[name]: count for name, count in actions.items()}
 figures["Rejected"] = len(parsed.rejected)
 for column, (label, count) in zip(st.columns(len(figures)), figures.items(), strict=True):
@@ -66,10 +66,24 @@ if parsed.rejected:
     )
     csv_download(rejected, file_name="rejected-rows.csv", key="rejected_csv", label="Download rejected rows")
 
+
+def _plan_frame(plan: list[mi.PlannedChange]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [vars(change) for change in plan], columns=list(mi.PlannedChange.__dataclass_fields__)
+    )
+
+
+def _whole_plan() -> pd.DataFrame:
+    with db_session() as session:
+        return _plan_frame(mi.plan_import(session, parsed))
+
+
 st.subheader("Preview")
-preview = pd.DataFrame([vars(change) for change in plan], columns=list(mi.PlannedChange.__dataclass_fields__))
+planned = sum(actions.values())
+if planned > len(preview.first):
+    st.caption(f"The first {len(preview.first):,} of {planned:,} rows; the download has them all.")
 st.dataframe(
-    preview,
+    _plan_frame(preview.first),
     hide_index=True,
     width="stretch",
     column_config={
@@ -81,7 +95,7 @@ st.dataframe(
         "changes": TEXT("Changes"),
     },
 )
-csv_download(preview, file_name="import-preview.csv", key="preview_csv", label="Download preview")
+csv_download(_whole_plan, file_name="import-preview.csv", key="preview_csv", label="Download preview")
 
 to_write = actions["new"] + actions["update"]
 if st.button(f"Import {to_write:,} new or changed row(s)", type="primary", disabled=to_write == 0):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, case, or_, update
+from sqlalchemy import ColumnElement, and_, case, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -91,21 +91,50 @@ def _counter_for(session: Session, user: User | None, email: str) -> _Counter:
     return _Counter(LoginThrottle, LoginThrottle.email_hash == key)
 
 
+def _not_locked(model: type[User] | type[LoginThrottle], now: datetime) -> ColumnElement[bool]:
+    return or_(col(model.locked_until).is_(None), col(model.locked_until) <= now)
+
+
+def _starts_a_new_streak(model: type[User] | type[LoginThrottle], now: datetime) -> ColumnElement[bool]:
+    """The next failure counts as the first: a lock has ended since, or the last failure is past the
+    window (or was never timed)."""
+    window_start = now - timedelta(minutes=get_settings().login_failure_window_minutes)
+    return or_(
+        col(model.locked_until).is_not(None),
+        col(model.last_failed_at).is_(None),
+        col(model.last_failed_at) < window_start,
+    )
+
+
 def _reserve_attempt(session: Session, counter: _Counter, now: datetime) -> int | None:
     """Count this attempt before its password is checked, atomically: the number of consecutive failures
     including this one, or None while the counter is locked. The update holds the row's lock (the write
     lock on SQLite) until the caller commits, so parallel attempts are counted one after the other and
     no more than `login_max_failures` passwords are ever checked before the lock."""
     model = counter.model
-    not_locked = or_(col(model.locked_until).is_(None), col(model.locked_until) <= now)
-    after_a_lock = case((col(model.locked_until).is_(None), model.failed_logins + 1), else_=1)
+    streak = case((_starts_a_new_streak(model, now), 1), else_=model.failed_logins + 1)
     statement = (
         update(model)
-        .where(counter.where, not_locked)
-        .values(failed_logins=after_a_lock, locked_until=None)
+        .where(counter.where, _not_locked(model, now))
+        .values(failed_logins=streak, locked_until=None, last_failed_at=now)
         .returning(model.failed_logins)
     )
     return session.execute(statement).scalar_one_or_none()
+
+
+def purge_login_throttles(session: Session, actor: Actor, *, now: datetime, dry_run: bool = False) -> int:
+    """Delete the throttle rows that no longer change any answer: not locked, and their next failure
+    would count as the first anyway (lock ended, or last failure past LOGIN_FAILURE_WINDOW_MINUTES), so
+    the email is answered exactly as one never tried. Returns how many (a dry run deletes and audits
+    nothing)."""
+    lapsed = and_(_not_locked(LoginThrottle, now), _starts_a_new_streak(LoginThrottle, now))
+    if dry_run:
+        return session.exec(select(func.count()).select_from(LoginThrottle).where(lapsed)).one()
+    deleted = session.execute(delete(LoginThrottle).where(lapsed)).rowcount
+    audit.record(
+        session, actor, "login_throttles.purge", target_type="login_throttles", details={"deleted": deleted}
+    )
+    return deleted
 
 
 def _set_counter(session: Session, counter: _Counter, **values: object) -> None:
@@ -143,7 +172,7 @@ def login_with_password(
     password_hash = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     right = password_matches(password_hash, password) and password_hash is not _DUMMY_HASH
     if right and user.active:
-        _set_counter(session, counter, failed_logins=0, locked_until=None)
+        _set_counter(session, counter, failed_logins=0, locked_until=None, last_failed_at=None)
         user.last_login_at = now
         session.add(user)
         audit.record(

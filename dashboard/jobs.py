@@ -52,6 +52,11 @@ class ScheduledJob:
     cron: str  # five fields, in UTC
     run_kinds: tuple[str, ...]  # the `SyncRun.kind`s its runs are recorded under
 
+    @property
+    def lock_name(self) -> str:
+        """The job's lock: its command's name without arguments ("purge usage"), one copy at a time."""
+        return " ".join(word for word in self.command.split()[:2] if not word.startswith("-"))
+
     def cron_line(self) -> str:
         return f"{self.cron} python -m dashboard {self.command}"
 
@@ -96,6 +101,13 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob("exports_purge", "Expired exports purge", "purge exports", "40 2 * * *", ("exports_purge",)),
     ScheduledJob(
         "sessions_purge", "Ended sessions purge", "purge sessions", "50 2 * * *", ("sessions_purge",)
+    ),
+    ScheduledJob(
+        "login_throttles_purge",
+        "Lapsed sign-in throttles purge",
+        "purge login-throttles",
+        "55 2 * * *",
+        ("login_throttles_purge",),
     ),
     ScheduledJob(
         "privacy_reminders", "Privacy reminders", "remind privacy", "0 7 * * *", ("privacy_reminders",)

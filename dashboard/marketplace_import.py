@@ -10,6 +10,9 @@ Bad rows are reported with their line number (header = line 1) and the good rows
 cell is refused with a reason rather than crashing: numbers are ASCII digits up to the store's integer
 (2,147,483,647), dates must stay in range when moved to UTC, a cell over the csv module's 128 KB limit
 rejects its row.
+The file is streamed: reading, the preview and the import go through it row by row (batches of 5,000
+against the store), holding per good row only its key (32 bytes, for the duplicate check), so memory
+does not grow with the good rows (figures: docs/installations.md; scripts/bench_marketplace_import.py).
 Re-importing the same file changes nothing. Cells are stored as the plain text they are: nothing is
 evaluated, and a cell like `=HYPERLINK(...)` stays that string. Rows the Zendesk sync already owns
 are left to the sync (the API is fresher than an export).
@@ -19,11 +22,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import islice
 from typing import Any
 
+import numpy as np
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, select
 
@@ -39,7 +45,8 @@ SOURCE = "marketplace_csv"
 REQUIRED_COLUMNS = ("subdomain", "app_id", "installation_id", "installed_at")
 OPTIONAL_COLUMNS = ("state", "plan", "paid", "seats", "stripe_subscription_id", "uninstalled_at")
 STATES = ("enabled", "disabled", "uninstalled")
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 200 * 1024 * 1024  # Streamlit's own upload limit; memory no longer grows with it
+BATCH = 5000
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 # Fields an import sets on an installation, in the order the preview lists changes.
 IMPORTED_FIELDS = (
@@ -80,8 +87,23 @@ class RejectedRow:
 
 @dataclass
 class ParsedImport:
-    rows: list[ImportRow] = field(default_factory=list)
+    """A checked file: its rejected rows, and the good rows read again from `data` when needed."""
+
+    data: bytes
+    app_ids: dict[int, int]
     rejected: list[RejectedRow] = field(default_factory=list)
+    duplicates: dict[int, int] = field(default_factory=dict)  # line -> the line it repeats
+    row_count: int = 0  # good rows
+
+    def iter_rows(self) -> Iterator[ImportRow]:
+        """The good rows, streamed from the file (nothing held)."""
+        for _line, row in _checked_rows(self.data, self.app_ids):
+            if isinstance(row, ImportRow) and row.line not in self.duplicates:
+                yield row
+
+    @property
+    def rows(self) -> list[ImportRow]:
+        return list(self.iter_rows())
 
 
 @dataclass(frozen=True)
@@ -175,17 +197,17 @@ def _values(cells: dict[str, str | None]) -> dict[str, Any]:
 
 
 def _read_csv(data: bytes) -> csv.DictReader:
+    """A reader over the file as it is decoded, line by line (no decoded copy of the whole file)."""
     if len(data) > MAX_BYTES:
         raise ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", field="file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValidationError("The file is not UTF-8 text (save it as CSV UTF-8).", field="file") from error
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
     try:
         header = [name.strip().lower() for name in reader.fieldnames or []]
     except csv.Error as error:
         raise ValidationError(f"The header row cannot be read: {error}.", field="file") from error
+    except UnicodeDecodeError as error:
+        raise _not_utf8() from error
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise ValidationError(f"The header lacks the column(s): {', '.join(missing)}.", field="file")
@@ -193,39 +215,88 @@ def _read_csv(data: bytes) -> csv.DictReader:
     return reader
 
 
+def _not_utf8() -> ValidationError:
+    return ValidationError("The file is not UTF-8 text (save it as CSV UTF-8).", field="file")
+
+
+def _raw(cells: dict[str | None, Any]) -> dict[str, str]:
+    return {
+        name: (value if isinstance(value, str) else "")
+        for name, value in cells.items()
+        if isinstance(name, str)
+    }
+
+
+def _checked_rows(
+    data: bytes, app_ids: dict[int, int], progress: Callable[[float], None] | None = None
+) -> Iterator[tuple[int, ImportRow | RejectedRow]]:
+    """Every record, checked on its own (duplicates are found across the file by `parse_export`)."""
+    lines = max(data.count(b"\n"), 1)
+    for line, cells in _rows(_read_csv(data)):
+        if progress is not None and line % BATCH == 0:
+            progress(min(line / lines, 1.0))
+        if isinstance(cells, RejectedRow):
+            yield line, cells
+            continue
+        try:
+            yield line, _parse_row(cells, line, app_ids)
+        except RowError as error:
+            yield line, RejectedRow(line, str(error), _raw(cells))
+
+
+class _Keys:
+    """The (subdomain, app, installation) key of every good row, 32 bytes a row, for the duplicate check."""
+
+    def __init__(self) -> None:
+        self.subdomains: dict[str, int] = {}
+        self.columns = {name: array("q") for name in ("subdomain", "app", "installation", "line")}
+
+    def add(self, row: ImportRow) -> None:
+        index = self.subdomains.setdefault(row.subdomain, len(self.subdomains))
+        for name, value in zip(self.columns, (index, row.app_id, row.installation_id, row.line), strict=True):
+            self.columns[name].append(value)
+
+    def duplicates(self) -> dict[int, int]:
+        """Line of every row repeating an earlier row's key -> that earlier row's line."""
+        subdomain, app, installation, line = (np.frombuffer(c, dtype=np.int64) for c in self.columns.values())
+        if len(line) < 2:
+            return {}
+        order = np.lexsort((line, installation, app, subdomain))
+        keys = np.stack([subdomain[order], app[order], installation[order]])
+        repeats = np.r_[False, (keys[:, 1:] == keys[:, :-1]).all(axis=0)]
+        first = line[order][np.flatnonzero(~repeats)][np.cumsum(~repeats) - 1]
+        at = np.flatnonzero(repeats)
+        return dict(zip(line[order][at].tolist(), first[at].tolist(), strict=True))
+
+
 def parse_export(
     session: Session, data: bytes, *, progress: Callable[[float], None] | None = None
 ) -> ParsedImport:
-    """Check every row; good rows and rejected rows (with line numbers) come back, nothing is written.
-    `progress` hears the share of lines read, every 5,000 rows."""
-    reader = _read_csv(data)
-    lines = max(data.count(b"\n"), 1)
-    app_ids = company_app_ids(session)
-    parsed = ParsedImport()
-    first_line: dict[tuple[str, int, int], int] = {}
-    for line, cells in _rows(reader):
-        if progress is not None and line % 5000 == 0:
-            progress(min(line / lines, 1.0))
-        if isinstance(cells, RejectedRow):
-            parsed.rejected.append(cells)
-            continue
-        raw = {
-            name: (value if isinstance(value, str) else "")
-            for name, value in cells.items()
-            if isinstance(name, str)
-        }
-        try:
-            row = _parse_row(cells, line, app_ids)
-        except RowError as error:
-            parsed.rejected.append(RejectedRow(line, str(error), raw))
-            continue
-        key = (row.subdomain, row.zendesk_app_id, row.installation_id)
-        if key in first_line:
-            parsed.rejected.append(RejectedRow(line, f"duplicate of line {first_line[key]}", raw))
-            continue
-        first_line[key] = line
-        parsed.rows.append(row)
+    """Check every row; rejected rows (with line numbers) come back, nothing is written. The good rows are
+    read again from the file when previewed or imported. `progress` hears the share of lines read, every
+    5,000 rows."""
+    parsed = ParsedImport(data, company_app_ids(session))
+    keys = _Keys()
+    try:
+        for _line, row in _checked_rows(data, parsed.app_ids, progress):
+            if isinstance(row, RejectedRow):
+                parsed.rejected.append(row)
+            else:
+                keys.add(row)
+        parsed.duplicates = keys.duplicates()
+        if parsed.duplicates:
+            parsed.rejected += _duplicate_rows(_read_csv(data), parsed.duplicates)
+            parsed.rejected.sort(key=lambda rejected: rejected.line)
+    except UnicodeDecodeError as error:
+        raise _not_utf8() from error
+    parsed.row_count = len(keys.columns["line"]) - len(parsed.duplicates)
     return parsed
+
+
+def _duplicate_rows(reader: csv.DictReader, duplicates: dict[int, int]) -> Iterator[RejectedRow]:
+    for line, cells in _rows(reader):
+        if line in duplicates and not isinstance(cells, RejectedRow):
+            yield RejectedRow(line, f"duplicate of line {duplicates[line]}", _raw(cells))
 
 
 def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str | None, Any] | RejectedRow]]:
@@ -265,7 +336,7 @@ def _parse_row(cells: dict[str | None, Any], line: int, app_ids: dict[int, int])
     )
 
 
-def _existing(session: Session, rows: list[ImportRow]) -> dict[tuple[str, int, int], Installation]:
+def _existing(session: Session, rows: Iterable[ImportRow]) -> dict[tuple[str, int, int], Installation]:
     subdomains = sorted({row.subdomain for row in rows})
     found: dict[tuple[str, int, int], Installation] = {}
     for start in range(0, len(subdomains), 500):
@@ -328,23 +399,50 @@ def _diff(installation: Installation, values: dict[str, Any]) -> list[str]:
     ]
 
 
+def _batches(rows: Iterator[ImportRow]) -> Iterator[tuple[ImportRow, ...]]:
+    while batch := tuple(islice(rows, BATCH)):
+        yield batch
+
+
+def iter_plan(session: Session, parsed: ParsedImport) -> Iterator[PlannedChange]:
+    """What applying `parsed` would do, row by row, streamed in batches (the preview)."""
+    for batch in _batches(parsed.iter_rows()):
+        existing = _existing(session, batch)
+        for row in batch:
+            yield _planned(row, existing.get((row.subdomain, row.app_id, row.installation_id)))
+
+
+def _planned(row: ImportRow, current: Installation | None) -> PlannedChange:
+    if current is None:
+        action, changes = "new", "; ".join(f"{n}: {_describe(row.values[n])}" for n in IMPORTED_FIELDS)
+    elif current.source != SOURCE:
+        action, changes = "kept_from_sync", "synced from Zendesk; the sync keeps it up to date"
+    else:
+        diff = _diff(current, row.values)
+        action, changes = ("update", "; ".join(diff)) if diff else ("unchanged", "")
+    return PlannedChange(row.line, row.subdomain, row.zendesk_app_id, row.installation_id, action, changes)
+
+
 def plan_import(session: Session, parsed: ParsedImport) -> list[PlannedChange]:
-    """What applying `parsed` would do, row by row (the preview)."""
-    existing = _existing(session, parsed.rows)
-    plan: list[PlannedChange] = []
-    for row in parsed.rows:
-        current = existing.get((row.subdomain, row.app_id, row.installation_id))
-        if current is None:
-            action, changes = "new", "; ".join(f"{n}: {_describe(row.values[n])}" for n in IMPORTED_FIELDS)
-        elif current.source != SOURCE:
-            action, changes = "kept_from_sync", "synced from Zendesk; the sync keeps it up to date"
-        else:
-            diff = _diff(current, row.values)
-            action, changes = ("update", "; ".join(diff)) if diff else ("unchanged", "")
-        plan.append(
-            PlannedChange(row.line, row.subdomain, row.zendesk_app_id, row.installation_id, action, changes)
-        )
-    return plan
+    """The whole preview as a list (for a download or a test; the page shows `preview_import`)."""
+    return list(iter_plan(session, parsed))
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    counts: dict[str, int]  # per action in ACTION_LABELS
+    first: list[PlannedChange]  # the first `shown` rows of the plan
+
+
+def preview_import(session: Session, parsed: ParsedImport, *, shown: int = 1000) -> ImportPreview:
+    """The counts of the whole plan and its first `shown` rows, holding no more than that."""
+    counts = dict.fromkeys(ACTION_LABELS, 0)
+    first: list[PlannedChange] = []
+    for change in iter_plan(session, parsed):
+        counts[change.action] += 1
+        if len(first) < shown:
+            first.append(change)
+    return ImportPreview(counts, first)
 
 
 def action_counts(plan: list[PlannedChange]) -> dict[str, int]:
@@ -357,11 +455,28 @@ def action_counts(plan: list[PlannedChange]) -> dict[str, int]:
 def apply_import(
     session: Session, actor: Actor, parsed: ParsedImport, *, file_name: str = ""
 ) -> ImportReport:
-    """Write the good rows (one audit row for the import); the caller commits."""
+    """Write the good rows, streamed in batches (one audit row for the import); the caller commits."""
     if actor.role not in ("admin", "account_manager", "system"):
         raise PermissionDenied("Only account managers and admins import installations.")
-    existing = _existing(session, parsed.rows)
-    new_rows = [r for r in parsed.rows if (r.subdomain, r.app_id, r.installation_id) not in existing]
+    counts = {"new": 0, "update": 0, "unchanged": 0, "kept_from_sync": 0}
+    for batch in _batches(parsed.iter_rows()):
+        _apply_batch(session, batch, counts)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "marketplace_import",
+        target_type="installations",
+        details={"file": file_name[:200], **counts, "rejected": len(parsed.rejected)},
+    )
+    return ImportReport(
+        counts["new"], counts["update"], counts["unchanged"], counts["kept_from_sync"], parsed.rejected
+    )
+
+
+def _apply_batch(session: Session, batch: tuple[ImportRow, ...], counts: dict[str, int]) -> None:
+    existing = _existing(session, batch)
+    new_rows = [r for r in batch if (r.subdomain, r.app_id, r.installation_id) not in existing]
     accounts = _accounts_for(session, {row.subdomain for row in new_rows})
     defaults = _column_defaults(Installation)
     _insert_rows(
@@ -379,8 +494,8 @@ def apply_import(
             for row in new_rows
         ],
     )
-    counts = {"new": len(new_rows), "update": 0, "unchanged": 0, "kept_from_sync": 0}
-    for row in parsed.rows:
+    counts["new"] += len(new_rows)
+    for row in batch:
         current = existing.get((row.subdomain, row.app_id, row.installation_id))
         if current is None:
             continue
@@ -394,13 +509,3 @@ def apply_import(
         else:
             counts["unchanged"] += 1
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "marketplace_import",
-        target_type="installations",
-        details={"file": file_name[:200], **counts, "rejected": len(parsed.rejected)},
-    )
-    return ImportReport(
-        counts["new"], counts["update"], counts["unchanged"], counts["kept_from_sync"], parsed.rejected
-    )

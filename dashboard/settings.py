@@ -9,7 +9,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # Consecutive failures count towards the lockout only while the last one is this recent; a throttle
+    # row past it (and past its lock) no longer matters and is deleted by `purge login-throttles`.
+    login_failure_window_minutes: int = Field(default=1440, ge=1, le=525_600)
     # Wait after each failed sign-in: this, doubled per consecutive failure, at most the max.
     login_failure_delay_seconds: float = 0.5
     login_failure_delay_max_seconds: float = 4.0

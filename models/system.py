@@ -27,6 +27,7 @@ class User(SQLModel, table=True):
     active: bool = Field(default=True, index=True)
     failed_logins: int = 0
     locked_until: datetime | None = utc_field()
+    last_failed_at: datetime | None = utc_field()  # failures older than LOGIN_FAILURE_WINDOW_MINUTES lapse
     last_login_at: datetime | None = utc_field()
     created_at: datetime = utc_field(default_now=True, nullable=False)
     timezone: str = Field(default="UTC", max_length=64)
@@ -43,6 +44,7 @@ class LoginThrottle(SQLModel, table=True):
     )
     failed_logins: int = 0
     locked_until: datetime | None = utc_field()
+    last_failed_at: datetime | None = utc_field()
 
 
 class LoginSession(SQLModel, table=True):

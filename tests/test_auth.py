@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from dashboard import auth, users
 from dashboard.identity import SYSTEM
 from dashboard.settings import get_settings, reset_settings_cache
-from models import AuditEvent, User
+from models import AuditEvent, LoginThrottle, User
 from models.types import utcnow
 from tests.conftest import TEST_PASSWORD
 
@@ -224,3 +224,63 @@ def test_oidc_without_email_has_no_access(session) -> None:
 def test_sso_only_user_cannot_use_a_password(session, make_user) -> None:
     actor = make_user("executive", password=None)
     assert not auth.login_with_password(session, actor.email, "").ok
+
+
+def _throttle_hashes(session: Session) -> set[str]:
+    session.rollback()
+    return set(session.exec(select(LoginThrottle.email_hash)).all())
+
+
+def _answers_at(session: Session, email: str, now, times: int) -> list[tuple[str, float]]:
+    answers = []
+    for _ in range(times):
+        result = auth.login_with_password(session, email, "wrong password!", now=now)
+        session.commit()
+        answers.append((result.message, result.delay_seconds))
+    return answers
+
+
+def test_failures_older_than_the_window_lapse_for_users_and_unknown_emails_alike(session, make_user) -> None:
+    known = make_user("executive")
+    settings = get_settings()
+    now = utcnow()
+    almost = settings.login_max_failures - 1
+    for email in (known.email, "nobody@example.com"):
+        _fail(session, email, almost, now=now)
+    later = now + timedelta(minutes=settings.login_failure_window_minutes, seconds=1)
+    # Within the window the next failure would lock; past it, it counts as the first again.
+    first_again = _answers_at(session, known.email, later, 1)
+    assert first_again == [(auth.GENERIC_REFUSAL, auth.failure_delay(1))]
+    assert _answers_at(session, "nobody@example.com", later, 1) == first_again
+    user = session.get(User, known.user_id)
+    session.refresh(user)
+    assert (user.failed_logins, user.locked_until, user.last_failed_at) == (1, None, later)
+
+
+def test_purge_login_throttles_deletes_only_rows_that_no_longer_change_an_answer(session) -> None:
+    settings = get_settings()
+    now = utcnow()
+    window, lockout = settings.login_failure_window_minutes, settings.login_lockout_minutes
+    _fail(session, "recent@example.com", 2, now=now)  # kept: two more would lock
+    _fail(session, "locked@example.com", settings.login_max_failures, now=now)  # kept: locked now
+    _fail(session, "old@example.com", 2, now=now - timedelta(minutes=window + 1))  # lapsed
+    lock_ended = now - timedelta(minutes=lockout + 1)
+    _fail(session, "lock-over@example.com", settings.login_max_failures, now=lock_ended)  # lock ended
+    everyone = _throttle_hashes(session)
+    audited = len(_actions(session))
+
+    assert auth.purge_login_throttles(session, SYSTEM, now=now, dry_run=True) == 2
+    session.commit()
+    assert _throttle_hashes(session) == everyone and len(_actions(session)) == audited
+
+    assert auth.purge_login_throttles(session, SYSTEM, now=now) == 2
+    session.commit()
+    kept = {auth.email_key("recent@example.com"), auth.email_key("locked@example.com")}
+    assert _throttle_hashes(session) == kept
+    purge = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (purge.action, purge.details) == ("login_throttles.purge", {"deleted": 2})
+    # A purged email is answered exactly as one never tried, through to the lockout.
+    times = settings.login_max_failures + 1
+    never_tried = _answers_at(session, "fresh@example.com", now, times)
+    assert _answers_at(session, "old@example.com", now, times) == never_tried
+    assert _answers_at(session, "lock-over@example.com", now, times) == never_tried

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from dashboard import clock, sessions
+from dashboard import auth, clock, sessions
 from dashboard.cli import app
-from dashboard.settings import PROJECT_ROOT, reset_settings_cache
-from models import Account, AuditEvent, LoginSession, UsageEvent, User
+from dashboard.settings import PROJECT_ROOT, get_settings, reset_settings_cache
+from models import Account, AuditEvent, LoginSession, LoginThrottle, UsageEvent, User
 
 runner = CliRunner()
 
@@ -275,3 +275,27 @@ def test_purge_sessions_deletes_ended_ones_and_audits_the_count(cli, session, ma
     session.rollback()
     assert session.exec(select(LoginSession.token_hash)).all() == [sessions.hash_token(live)]
     assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == "sessions.purge"
+
+
+def test_purge_login_throttles_validates_offers_a_dry_run_and_deletes_lapsed_rows(cli, session) -> None:
+    now = clock.now()
+    lapsed = now - timedelta(minutes=get_settings().login_failure_window_minutes + 1)
+    for email, when in (("old@example.com", lapsed), ("recent@example.com", now)):
+        auth.login_with_password(session, email, "wrong", now=when)
+        session.commit()
+    bad = cli("purge", "login-throttles", "--days", "0")
+    assert bad.exit_code == 2 and _throttles(session) == 2
+    dry = cli("purge", "login-throttles", "--dry-run")
+    assert dry.exit_code == 0 and "Dry run: 1 lapsed throttle(s) would be deleted" in dry.output
+    assert _throttles(session) == 2
+    done = cli("purge", "login-throttles")
+    assert done.exit_code == 0 and "1 lapsed throttle(s) deleted." in done.output
+    assert _throttles(session) == 1
+    assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == (
+        "login_throttles.purge"
+    )
+
+
+def _throttles(session: Session) -> int:
+    session.rollback()
+    return session.exec(select(func.count()).select_from(LoginThrottle)).one()

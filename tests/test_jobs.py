@@ -6,7 +6,7 @@ import os
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
 from dashboard import jobs
@@ -61,8 +61,13 @@ def test_a_sqlite_lock_row_left_by_a_dead_process_is_taken_over(engine: Engine) 
 
 
 @pytest.fixture
-def cli_store(engine: Engine, fake_stripe, monkeypatch: pytest.MonkeyPatch) -> Engine:
+def cli_store(engine: Engine, fake_stripe, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Engine:
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    # A mail server is configured; with no privacy request due, `remind privacy` never connects to it.
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_SECURITY", "none")
+    monkeypatch.setenv("SMTP_FROM", "privacy-console@company.example")
     monkeypatch.setenv("STRIPE_API_BASE", fake_stripe.url)
     monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
     monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
@@ -77,6 +82,89 @@ def test_an_overlapping_cli_run_exits_3_and_does_nothing(cli_store: Engine, comm
         result = CliRunner().invoke(app, command)
     assert result.exit_code == 3 and "holds its lock: cron@scheduler" in result.output
     assert _runs(cli_store) == []
+
+
+# Every scheduled CLI job but the syncs (above): (command, whether an unlocked run writes something here).
+SCHEDULED_JOBS = [
+    (["ingest", "usage", "{tmp}/events.jsonl"], True),  # its bad line goes to a rejects file
+    (["purge", "usage", "--days", "30"], True),  # audited even when nothing is old enough
+    (["purge", "sessions"], True),
+    (["purge", "exports"], False),  # audits each export it deletes: none here
+    (["purge", "login-throttles"], True),
+    (["audit", "checkpoint", "--to", "{tmp}/checkpoints.jsonl"], True),
+    (["remind", "privacy"], True),  # records its run
+    (["corrections", "resolve"], True),  # records its run
+]
+
+
+def _job_name(command: list[str]) -> str:
+    return " ".join(command[:2])
+
+
+def _everything(engine: Engine, tmp_path) -> tuple[dict[str, int], list[str]]:
+    """Rows per table (but the lock's own) and every file under the test's folder."""
+    with Session(engine) as session:
+        counts = {
+            table.name: session.exec(select(func.count()).select_from(table)).one()
+            for table in SQLModel.metadata.sorted_tables
+            if table.name != "job_locks"
+        }
+    files = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file())
+    return counts, files
+
+
+@pytest.mark.parametrize(
+    ("command", "writes"), SCHEDULED_JOBS, ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else ""
+)
+def test_a_second_copy_of_every_scheduled_job_exits_3_and_writes_nothing(
+    cli_store: Engine, tmp_path, command: list[str], writes: bool
+) -> None:
+    (tmp_path / "events.jsonl").write_text("not json at all\n")
+    args = [part.format(tmp=tmp_path) for part in command]
+    CliRunner().invoke(app, ["migrate"])
+    before = _everything(cli_store, tmp_path)
+    with jobs.job_lock(cli_store, _job_name(command), holder="cron@scheduler"):
+        refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 3, refused.output
+    assert f"Another {_job_name(command)} run holds its lock: cron@scheduler" in refused.output
+    assert _everything(cli_store, tmp_path) == before
+    # Once the lock is free the same command runs (and, where it has something to write, writes it):
+    ran = CliRunner().invoke(app, args)
+    assert ran.exit_code == 0, ran.output
+    assert (_everything(cli_store, tmp_path) != before) is writes
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_scheduled_job_takes_over_a_lock_row_left_by_a_dead_process(cli_store: Engine) -> None:
+    with Session(cli_store) as session:
+        session.add(
+            JobLock(name="purge sessions", holder="crashed", host=jobs.socket.gethostname(), pid=2**22 + 7)
+        )
+        session.commit()
+    result = CliRunner().invoke(app, ["purge", "sessions"])
+    assert result.exit_code == 0, result.output
+    with Session(cli_store) as session:
+        assert session.get(JobLock, "purge sessions") is None  # taken over, then released
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [(["corrections", "resolve"], "corrections_resolve"), (["remind", "privacy"], "privacy_reminders")],
+)
+def test_a_job_run_left_running_by_a_killed_cli_process_is_closed_by_the_next(
+    cli_store: Engine, command: list[str], kind: str
+) -> None:
+    with Session(cli_store) as session:
+        session.add(SyncRun(kind=kind, status="running", triggered_by="killed"))
+        session.commit()
+    assert CliRunner().invoke(app, command).exit_code == 0
+    abandoned, latest = _runs(cli_store)
+    assert (abandoned.status, abandoned.error.startswith("Abandoned"), abandoned.finished_at is not None) == (
+        "failed",
+        True,
+        True,
+    )
+    assert latest.kind == kind and latest.status == "succeeded"
 
 
 class _BrokenShapes(StripeGateway):

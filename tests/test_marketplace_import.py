@@ -172,3 +172,45 @@ def test_hostile_cells_are_rejected_in_the_preview_and_nothing_is_written(
 def test_a_header_the_csv_module_cannot_read_is_refused(session: Session, apps: None) -> None:
     with pytest.raises(ValidationError, match="header row cannot be read"):
         mi.parse_export(session, ('"' + "h" * 200_000 + '"\n').encode())
+
+
+def _rows_csv(count: int, *, start: int = 1) -> str:
+    return "".join(f"acme,900001,{n},2026-01-10,enabled,Team,true,5,\n" for n in range(start, start + count))
+
+
+def test_a_duplicate_far_apart_in_a_streamed_file_is_still_found(session: Session, apps: None) -> None:
+    # 12,000 rows span three batches; the last repeats line 2's key, a row in the middle repeats line 3's.
+    body = _rows_csv(12_000)
+    data = HEADER + body + "acme,900001,2,2026-02-01,disabled,,false,,\n" + "acme,900001,1,2026-03-01,,,,,\n"
+    parsed = mi.parse_export(session, data.encode())
+    assert [(r.line, r.reason) for r in parsed.rejected] == [
+        (12_002, "duplicate of line 3"),
+        (12_003, "duplicate of line 2"),
+    ]
+    assert parsed.rejected[1].cells["installed_at"] == "2026-03-01"
+    assert parsed.row_count == 12_000
+    report = mi.apply_import(session, SYSTEM, parsed, file_name="x.csv")
+    session.commit()
+    assert report.created == 12_000 and _count(session, Installation) == 12_000
+    first = session.exec(select(Installation).where(Installation.zendesk_installation_id == 1)).one()
+    assert first.installed_at == datetime(2026, 1, 10, tzinfo=UTC)  # the first line wins, not the repeat
+
+
+def test_bytes_that_are_not_utf8_late_in_the_file_refuse_it_whole(session: Session, apps: None) -> None:
+    data = (HEADER + _rows_csv(20_000)).encode() + "acme,900001,99999,2026-01-10,caf\xe9\n".encode("latin-1")
+    with pytest.raises(ValidationError, match="not UTF-8 text"):
+        mi.parse_export(session, data)
+    assert _count(session, Installation) == 0
+
+
+def test_the_page_preview_holds_the_counts_and_only_the_first_rows(session: Session, apps: None) -> None:
+    _import(session, HEADER + _rows_csv(3))
+    changed = HEADER + "acme,900001,1,2026-01-10,disabled,Team,true,5,\n" + _rows_csv(6, start=2)
+    preview = mi.preview_import(session, mi.parse_export(session, changed.encode()), shown=4)
+    assert preview.counts == {"new": 4, "update": 1, "unchanged": 2, "kept_from_sync": 0}
+    assert [(c.line, c.action) for c in preview.first] == [
+        (2, "update"),
+        (3, "unchanged"),
+        (4, "unchanged"),
+        (5, "new"),
+    ]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from dashboard import audit, audit_checkpoints, clock, sessions, users
+from dashboard import audit, audit_checkpoints, auth, clock, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
 from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, job_run, unit_of_work
 from dashboard.db import is_empty
@@ -148,3 +148,17 @@ def purge_sessions(dry_run: DryRun = False) -> None:
         typer.echo(f"Dry run: {deleted} ended session(s) would be deleted; nothing was deleted.")
     else:
         typer.echo(f"{deleted} ended session(s) deleted.")
+
+
+@purge_app.command("login-throttles")
+def purge_login_throttles(dry_run: DryRun = False) -> None:
+    """Delete sign-in throttle rows that no longer change any answer (unlocked, and their last failure
+    past LOGIN_FAILURE_WINDOW_MINUTES or a lock since); schedule it daily."""
+    typer.echo("Deleting sign-in throttles whose failures have lapsed (they answer as an email never tried).")
+    with job_run("login_throttles_purge", dry_run=dry_run) as run, unit_of_work() as session:
+        deleted = auth.purge_login_throttles(session, CLI_ACTOR, now=clock.now(), dry_run=dry_run)
+        run.counts = {"deleted": deleted}
+    if dry_run:
+        typer.echo(f"Dry run: {deleted} lapsed throttle(s) would be deleted; nothing was deleted.")
+    else:
+        typer.echo(f"{deleted} lapsed throttle(s) deleted.")

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from dashboard.db import make_engine, migrate, session_scope
 from dashboard.errors import PermissionDenied, ValidationError
 from dashboard.identity import Actor
-from dashboard.jobs import JobLocked, recorded_run, scheduled
+from dashboard.jobs import JobLocked, close_abandoned_runs, job_lock, recorded_run, scheduled
 from dashboard.keys import MissingKeyError
 from dashboard.settings import get_settings
 from models import SyncRun
@@ -45,10 +45,22 @@ JOB_LOCKED_EXIT = 3
 
 
 @contextmanager
-def exclusive_job() -> Iterator[None]:
-    """A job whose lock another copy holds ends at once with the holder named, and exit code 3."""
+def exclusive_job(name: str | None = None, *, run_kinds: tuple[str, ...] = ()) -> Iterator[None]:
+    """One copy of a scheduled job at a time: a job whose lock another copy holds ends at once with the
+    holder named, and exit code 3, before it reads or writes anything.
+
+    `name` (the command, e.g. "purge usage"): the lock is taken here, and runs of `run_kinds` left
+    "running" by a copy that died are closed (`dashboard.jobs`). Without it the job's own runner takes
+    the lock (the syncs, which the pages start too)."""
     try:
-        yield
+        if name is None:
+            yield
+            return
+        store = engine()
+        with job_lock(store, name, holder=CLI_ACTOR.email):
+            if run_kinds:
+                close_abandoned_runs(store, run_kinds)
+            yield
     except JobLocked as error:
         fail(str(error), code=JOB_LOCKED_EXIT)
 
@@ -65,11 +77,12 @@ def unit_of_work() -> Iterator[Session]:
 
 @contextmanager
 def job_run(key: str, *, dry_run: bool = False) -> Iterator[SyncRun]:
-    """Record the run of the scheduled job `key` (dashboard.jobs.SCHEDULE) for the Sync page; a dry
-    run is not a run of the job and is not recorded."""
-    if dry_run:
-        yield SyncRun(kind=key)
-        return
-    kind = scheduled(key).run_kinds[0]
-    with recorded_run(engine(migrated=False), kind, triggered_by=CLI_ACTOR.email) as run:
-        yield run
+    """Run the scheduled job `key` (dashboard.jobs.SCHEDULE) under its lock (`exclusive_job`) and
+    record the run for the Sync page; a dry run takes the lock too but is not a run and is not recorded."""
+    job = scheduled(key)
+    with exclusive_job(job.lock_name, run_kinds=job.run_kinds):
+        if dry_run:
+            yield SyncRun(kind=job.run_kinds[0])
+            return
+        with recorded_run(engine(migrated=False), job.run_kinds[0], triggered_by=CLI_ACTOR.email) as run:
+            yield run

@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import Engine
 
 from dashboard.cli import corrections_app
-from dashboard.cli.common import CLI_ACTOR, engine, fail
+from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
 from dashboard.corrections.workflow import resolve_all
 from dashboard.db import session_scope
 from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
@@ -29,13 +29,14 @@ def resolve_command() -> None:
     except StripeGatewayError as error:
         fail(error.message, code=2)
     store = engine()
-    run_id = _start(store)
-    try:
-        report = resolve_all(store, gateway, CLI_ACTOR)
-    except Exception as crash:
-        _finish(store, run_id, error=f"{crash.__class__.__name__}: {crash}")
-        raise
-    _finish(store, run_id, message=report.line())
+    with exclusive_job("corrections resolve", run_kinds=(RUN_KIND,)):
+        run_id = _start(store)
+        try:
+            report = resolve_all(store, gateway, CLI_ACTOR)
+        except Exception as crash:
+            _finish(store, run_id, error=f"{crash.__class__.__name__}: {crash}")
+            raise
+        _finish(store, run_id, message=report.line())
     typer.echo(f"Corrections resolved: {report.line()}.")
 
 

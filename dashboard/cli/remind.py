@@ -7,9 +7,9 @@ from sqlmodel import Session
 
 from dashboard import clock
 from dashboard.cli import remind_app
-from dashboard.cli.common import engine
+from dashboard.cli.common import engine, exclusive_job
 from dashboard.mailer import MailError, SmtpSender
-from dashboard.privacy.reminders import send_digests
+from dashboard.privacy.reminders import JOB_KIND, send_digests
 from dashboard.settings import get_settings
 
 
@@ -33,7 +33,7 @@ def remind_privacy_command(
         sender, problem = SmtpSender(settings), None
     except MailError as error:
         sender, problem = None, str(error)
-    with Session(engine()) as session:
+    with exclusive_job("remind privacy", run_kinds=(JOB_KIND,)), Session(engine()) as session:
         report = send_digests(
             session,
             sender,

@@ -52,14 +52,16 @@ def purge_usage_command(
     settings = get_settings()
     days = settings.usage_retention_days if days is None else days
     mode_name = str(mode or settings.usage_retention_mode)
-    with job_run("usage_purge", dry_run=dry_run) as run, unit_of_work() as session:
-        retention_mode = validate_retention(days, mode_name)
-        now = clock.now()
-        typer.echo(
-            f"{_PLANS[retention_mode]} before {retention_cutoff(now, days):%Y-%m-%d} (keeping {days} days)."
-        )
-        result = purge_usage(session, actor=CLI_ACTOR, days=days, mode=mode_name, now=now, dry_run=dry_run)
-        files = purge_rejects(before=result.cutoff, dry_run=dry_run)
+    with job_run("usage_purge", dry_run=dry_run) as run:
+        with unit_of_work() as session:
+            retention_mode = validate_retention(days, mode_name)
+            now = clock.now()
+            cutoff = retention_cutoff(now, days)
+            typer.echo(f"{_PLANS[retention_mode]} before {cutoff:%Y-%m-%d} (keeping {days} days).")
+            result = purge_usage(
+                session, actor=CLI_ACTOR, days=days, mode=mode_name, now=now, dry_run=dry_run
+            )
+        files = purge_rejects(before=result.cutoff, dry_run=dry_run)  # files go once the rows are gone
         run.counts = {"events": result.events, "rejects_files": files}
     if result.dry_run:
         typer.echo(
