@@ -1,7 +1,7 @@
 """login failure window: when the last failed sign-in was, on users and login throttles
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 
 Consecutive failures lapse after LOGIN_FAILURE_WINDOW_MINUTES, so a throttle row past its window and its
 lock no longer changes any answer and `purge login-throttles` deletes it. Existing counters have no time
@@ -16,7 +16,7 @@ from alembic import op
 import models.types
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

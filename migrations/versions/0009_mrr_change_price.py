@@ -1,7 +1,7 @@
 """mrr_changes.price_id: the plan a subscription was on from each change
 
-Revision ID: 0011
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 
 Revenue by plan or billing interval follows the plan of the day, not the subscription's current one.
 Rows logged before this revision have no price and fall back to the subscription's current price.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
