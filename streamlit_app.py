@@ -2,21 +2,21 @@
 
 import streamlit as st
 
-from dashboard.identity import role_label
-from dashboard.navigation import PAGES, can_open, landing_page, sections_for
+from dashboard.access.identity import role_label
+from dashboard.access.navigation import PAGES, can_open, landing_page, sections_for
 from dashboard.ui.access import refusal_page
-from dashboard.ui.demo_systems import use_demo_systems
 from dashboard.ui.addresses import show_address_notice, unknown_address_pages
+from dashboard.ui.demo_systems import use_demo_systems
 from dashboard.ui.login import show_sign_in, sign_out, signed_in_actor
 from dashboard.ui.session_cookie import cookie_written, write_pending_cookie
 from dashboard.ui.store import get_engine
 
 st.set_page_config(page_title="Apps Console", page_icon=":material/dashboard:", layout="wide")
-get_engine()  # a non-demo store without its keys stops here with the reason (dashboard/keys.py)
+get_engine()  # a non-demo store without its keys stops here with the reason (dashboard/core/keys.py)
 use_demo_systems()  # the demo store's simulated Stripe and Zendesk, and the banner saying so
 
 actor = signed_in_actor()
-write_pending_cookie()  # keeps local sign-in across reloads and shared links (dashboard/sessions.py)
+write_pending_cookie()  # keeps local sign-in across reloads and shared links (dashboard/access/sessions.py)
 if actor is None:
     # Every page's address shows the sign-in form, so a shared link (filters included) opens after sign-in.
     home = st.Page(show_sign_in, title="Sign in", url_path="sign-in", default=True)

@@ -5,9 +5,9 @@ Opened as ?id=<account id> (from My accounts or any table); the picker keeps the
 
 import streamlit as st
 
-from dashboard import clock
 from dashboard.accounts.actions import ActionTarget, CorrectionLink
 from dashboard.accounts.screen import AccountInputs, Table, account_screen
+from dashboard.core import clock
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table

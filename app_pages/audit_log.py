@@ -6,8 +6,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import audit_query, clock
-from dashboard.audit_query import AUDIT_COLUMNS
+from dashboard.core import audit_query, clock
+from dashboard.core.audit_query import AUDIT_COLUMNS
 from dashboard.ui.access import require_page
 from dashboard.ui.audit import audit_filter_options, export_frame
 from dashboard.ui.store import db_session, get_engine

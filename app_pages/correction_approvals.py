@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard import clock
-from dashboard.corrections.kinds import KIND_LABELS
-from dashboard.corrections.kinds.credit_note import CREDIT_OUTCOMES
-from dashboard.corrections.rules import REASON_CATEGORIES
-from dashboard.corrections.screens import QUEUE_COLUMNS, approvals_screen
+from dashboard.billing.corrections.kinds import KIND_LABELS
+from dashboard.billing.corrections.kinds.credit_note import CREDIT_OUTCOMES
+from dashboard.billing.corrections.rules import REASON_CATEGORIES
+from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen
+from dashboard.core import clock
+from dashboard.core.settings import get_settings
 from dashboard.presentation.text import count, duration, moment, money
-from dashboard.settings import get_settings
 from dashboard.ui.access import require_page
 from dashboard.ui.corrections import approve_queued, outcome_banner, reject_queued, stripe_gateway
 from dashboard.ui.forms import FieldErrors

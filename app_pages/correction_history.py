@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.corrections.history import HistoryFilters, list_corrections
-from dashboard.corrections.kinds import KIND_LABELS
-from dashboard.corrections.rules import REASON_CATEGORIES, STATUS_LABELS
-from dashboard.ids import parse_id
-from dashboard.money import format_money
+from dashboard.billing.corrections.history import HistoryFilters, list_corrections
+from dashboard.billing.corrections.kinds import KIND_LABELS
+from dashboard.billing.corrections.rules import REASON_CATEGORIES, STATUS_LABELS
+from dashboard.core.ids import parse_id
+from dashboard.core.money import format_money
 from dashboard.ui.access import require_page
 from dashboard.ui.corrections import check_now_button, outcome_banner, retry, stripe_gateway
 from dashboard.ui.forms import FieldErrors

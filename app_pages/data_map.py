@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.csv_export import frame_to_csv
+from dashboard.core.csv_export import frame_to_csv
 from dashboard.privacy.data_map import DATA_MAP_COLUMNS, SYSTEM_LABELS, data_map_screen
 from dashboard.ui.access import require_page
 

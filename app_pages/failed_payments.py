@@ -5,10 +5,8 @@ not left past due (Zendesk's Marketplace set-up). Every row links to Account 360
 import pandas as pd
 import streamlit as st
 
-from dashboard import clock
-from dashboard.presentation.text import count, money
-from dashboard.revenue import MissingFxRate, charts, reporting_currency
-from dashboard.revenue.failed_payments import (
+from dashboard.billing.revenue import MissingFxRate, charts, reporting_currency
+from dashboard.billing.revenue.failed_payments import (
     BEHIND_COLUMNS,
     CARD_COLUMNS,
     FLAGGED_COLUMNS,
@@ -18,6 +16,8 @@ from dashboard.revenue.failed_payments import (
     flagged_rows,
     open_invoice_rows,
 )
+from dashboard.core import clock
+from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
 from dashboard.ui.stripe_data import failed_payments_view
 from dashboard.ui.tables import show_table

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import clock
-from dashboard.installations import STATES, InstallationFilters
+from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, words
 from dashboard.ui.access import require_page
 from dashboard.ui.installations_data import filter_options, installations_screen
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.zendesk import charts
+from dashboard.zendesk.installations import STATES, InstallationFilters
 from dashboard.zendesk.screens import INSTALLATION_COLUMNS
 
 TABLE_ROWS = 5_000

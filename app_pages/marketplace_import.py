@@ -5,12 +5,12 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard import marketplace_import as mi
-from dashboard.errors import ValidationError
+from dashboard.core.errors import ValidationError
 from dashboard.ui.access import require_page
 from dashboard.ui.installations_data import clear_installation_caches
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download
+from dashboard.zendesk import marketplace_import as mi
 
 actor = require_page("marketplace-import")
 st.title("Marketplace import")

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from dashboard import clock
 from dashboard.accounts.my_accounts import (
     SHOW_LABELS,
     MyAccountsInputs,
@@ -10,6 +9,7 @@ from dashboard.accounts.my_accounts import (
     account_owners,
     my_accounts_screen,
 )
+from dashboard.core import clock
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboard.revenue import MissingFxRate, reporting_currency
+from dashboard.billing.revenue import MissingFxRate, reporting_currency
 from dashboard.ui import usage_charts as charts
 from dashboard.ui import usage_data as data
 from dashboard.ui.access import require_page

@@ -7,14 +7,15 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard.deletions import plan as planning
-from dashboard.deletions import steps as deletion
-from dashboard.errors import ValidationError
-from dashboard.exports import service
-from dashboard.exports.parts import Progress
-from dashboard.exports.systems import SYSTEM_LABELS, Systems, systems_from_settings
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.billing.stripe_gateway import StripeGatewayError
+from dashboard.core.errors import ValidationError
 from dashboard.presentation.text import words
+from dashboard.privacy.deletions import plan as planning
+from dashboard.privacy.deletions import steps as deletion
+from dashboard.privacy.exports import service
+from dashboard.privacy.exports.parts import Progress
+from dashboard.privacy.exports.systems import SYSTEM_LABELS, Systems, systems_from_settings
 from dashboard.privacy.exports_screen import (
     EXPORT_COLUMNS,
     PLAN_COLUMNS,
@@ -25,12 +26,11 @@ from dashboard.privacy.exports_screen import (
     exports_screen,
     plan_rows,
 )
-from dashboard.stripe_gateway import StripeGatewayError
 from dashboard.ui.access import require_page
 from dashboard.ui.forms import action_button
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
-from dashboard.zendesk_gateway import ZendeskAccountError
+from dashboard.zendesk.gateway import ZendeskAccountError
 from models import PrivacyRequest
 
 OUTSIDE_ERRORS = (StripeGatewayError, ZendeskAccountError)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.errors import ValidationError
+from dashboard.core.errors import ValidationError
 from dashboard.privacy import requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.jurisdiction import jurisdiction_note

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.csv_export import frame_to_csv
+from dashboard.core.csv_export import frame_to_csv
 from dashboard.privacy import reports, subjects
 from dashboard.ui.access import require_page
 from dashboard.ui.privacy_cache import REPORT_CACHE_SECONDS, yearly_report_view

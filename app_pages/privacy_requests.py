@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import clock
-from dashboard.errors import ConflictError, ValidationError
-from dashboard.ids import parse_id
+from dashboard.core import clock
+from dashboard.core.errors import ConflictError, ValidationError
+from dashboard.core.ids import parse_id
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count
 from dashboard.privacy import calendar_feed, queue, requests

@@ -4,8 +4,8 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from dashboard import users
-from dashboard.errors import ValidationError
+from dashboard.access import users
+from dashboard.core.errors import ValidationError
 from dashboard.ui.access import require_page
 from dashboard.ui.session_cookie import session_token
 from dashboard.ui.store import db_session

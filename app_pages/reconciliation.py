@@ -2,9 +2,14 @@
 
 import streamlit as st
 
+from dashboard.billing.reconciliation import (
+    CATEGORIES,
+    DESCRIPTIONS,
+    reconciliation_columns,
+    reconciliation_screen,
+)
+from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.text import count, money
-from dashboard.reconciliation import CATEGORIES, DESCRIPTIONS, reconciliation_columns, reconciliation_screen
-from dashboard.revenue.fx import reporting_currency
 from dashboard.ui.access import require_page
 from dashboard.ui.stripe_data import reconciliation_rows
 from dashboard.ui.tables import show_table

@@ -5,13 +5,10 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import clock
-from dashboard.presentation import palette
-from dashboard.presentation.text import count, money, month, percent
-from dashboard.revenue import charts
-from dashboard.revenue.fx import reporting_currency
-from dashboard.revenue.metrics import month_start
-from dashboard.revenue.screen import (
+from dashboard.billing.revenue import charts
+from dashboard.billing.revenue.fx import reporting_currency
+from dashboard.billing.revenue.metrics import month_start
+from dashboard.billing.revenue.screen import (
     COHORT_COLUMNS,
     TRIAL_COLUMNS,
     RevenueInputs,
@@ -22,7 +19,10 @@ from dashboard.revenue.screen import (
     month_rows,
     trial_rows,
 )
-from dashboard.revenue.segments import Dimension, SegmentChoice
+from dashboard.billing.revenue.segments import Dimension, SegmentChoice
+from dashboard.core import clock
+from dashboard.presentation import palette
+from dashboard.presentation.text import count, money, month, percent
 from dashboard.ui.access import require_page
 from dashboard.ui.stripe_data import revenue_view, segment_options
 from dashboard.ui.tables import show_table

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard.billing.revenue.fx import reporting_currency
+from dashboard.billing.subscriptions import STATUSES, SubscriptionFilters, subscription_columns
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, money
-from dashboard.revenue.fx import reporting_currency
-from dashboard.subscriptions import STATUSES, SubscriptionFilters, subscription_columns
 from dashboard.ui.access import require_page
 from dashboard.ui.stripe_data import subscription_options, subscriptions_view
 from dashboard.ui.tables import csv_download, show_table

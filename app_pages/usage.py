@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import clock
-from dashboard.ids import parse_id
+from dashboard.core import clock
+from dashboard.core.ids import parse_id
 from dashboard.presentation.text import day
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import users
-from dashboard.identity import role_label
+from dashboard.access import users
+from dashboard.access.identity import role_label
 from dashboard.ui.access import require_page
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session

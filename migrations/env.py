@@ -4,8 +4,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
-from dashboard.db import make_engine
-from dashboard.settings import get_settings
+from dashboard.core.db import make_engine
+from dashboard.core.settings import get_settings
 
 target_metadata = SQLModel.metadata
 

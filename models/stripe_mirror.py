@@ -99,7 +99,7 @@ class StripeSubscription(SQLModel, table=True):
     ended_at: datetime | None = utc_field()
     # Stripe's cancellation_details.reason: cancellation_requested | payment_disputed | payment_failed
     cancellation_reason: str | None = Field(default=None, max_length=32)
-    # MRR in minor units of `currency`, recomputed on every upsert (see dashboard.revenue).
+    # MRR in minor units of `currency`, recomputed on every upsert (see dashboard.billing.revenue).
     mrr: int = 0
     stripe_metadata: dict[str, Any] = json_field()
     synced_at: datetime | None = utc_field()

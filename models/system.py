@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
-from dashboard import clock
+from dashboard.core import clock
 from models.types import BIGINT, big_id_field, json_field, personal, utc_field
 
 ROLES = ("account_manager", "privacy_officer", "executive", "admin")

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
-from dashboard import clock
+from dashboard.core import clock
 
 
 class UTCDateTime(TypeDecorator):
@@ -52,7 +52,7 @@ def external_id_field(*, unique: bool = False) -> Any:
 
 
 def utcnow() -> datetime:
-    """The console clock's instant (dashboard.clock is a leaf module, so the tables may use it)."""
+    """The console clock's instant (dashboard.core.clock is a leaf module, so the tables may use it)."""
     return clock.now()
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from dashboard import audit_query
-from dashboard.db import make_engine, migrate
-from dashboard.settings import get_settings
+from dashboard.core import audit_query
+from dashboard.core.db import make_engine, migrate
+from dashboard.core.settings import get_settings
 from models import AuditEvent
 
 ACTIONS = [

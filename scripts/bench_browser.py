@@ -30,9 +30,9 @@ from statistics import median
 
 from sqlalchemy import text
 
-from dashboard.db import make_engine
-from dashboard.navigation import sections_for
-from dashboard.settings import PROJECT_ROOT
+from dashboard.access.navigation import sections_for
+from dashboard.core.db import make_engine
+from dashboard.core.settings import PROJECT_ROOT
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, stop, wait_for_http
 
 DEMO_PASSWORD = "demo-password-123"
@@ -217,7 +217,8 @@ def prepared_store(store: str, work: Path) -> tuple[dict[str, str], str]:
     data_dir.mkdir()
     env.update({"DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     if store == "sqlite":
-        seed = "from dashboard.bootstrap import prepare_store; from dashboard.settings import get_settings; "
+        seed = "from dashboard.core.bootstrap import prepare_store; "
+        seed += "from dashboard.core.settings import get_settings; "
         seed += "prepare_store(get_settings())"
         subprocess.run([sys.executable, "-c", seed], cwd=PROJECT_ROOT, env=env, check=True)
         return env, "sqlite (small demo)"
@@ -236,7 +237,7 @@ def prepared_store(store: str, work: Path) -> tuple[dict[str, str], str]:
     env.update({"DATABASE_URL": url, **{k: secrets.token_urlsafe(48) for k in KEY_VARIABLES}})
     # Seeded in a child process with the console's own settings, so the audit chain and the stored
     # tokens are keyed as the console will check them.
-    seed = "from dashboard.db import make_engine, migrate; from dashboard.demo import seed_demo; "
+    seed = "from dashboard.core.db import make_engine, migrate; from dashboard.demo import seed_demo; "
     seed += f"e = make_engine({url!r}); migrate(e); seed_demo(e, size='small')"
     subprocess.run([sys.executable, "-c", seed], cwd=PROJECT_ROOT, env=env, check=True)
     env["BENCH_DROP_DATABASE"] = name

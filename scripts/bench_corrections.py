@@ -20,13 +20,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import Session  # noqa: E402
 
-from dashboard.corrections import workflow  # noqa: E402
-from dashboard.db import make_engine, migrate  # noqa: E402
+from dashboard.access.identity import Actor  # noqa: E402
+from dashboard.billing.corrections import workflow  # noqa: E402
+from dashboard.billing.stripe_gateway import StripeGateway  # noqa: E402
+from dashboard.core.db import make_engine, migrate  # noqa: E402
 from dashboard.demo import core, corrections, stripe  # noqa: E402
 from dashboard.demo.context import SIZES, DemoContext  # noqa: E402
-from dashboard.identity import Actor  # noqa: E402
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator  # noqa: E402
-from dashboard.stripe_gateway import StripeGateway  # noqa: E402
 from tests.corrections_helpers import form_for, seed_business  # noqa: E402
 
 

@@ -24,17 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from dashboard import audit
-from dashboard.db import make_engine, migrate
+from dashboard.access.identity import SYSTEM
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.billing.stripe_sync.runner import run_stripe_sync
+from dashboard.core import audit
+from dashboard.core.db import make_engine, migrate
 from dashboard.demo import _steps
 from dashboard.demo.context import SIZES, DemoContext
 from dashboard.demo.history import history_problems
-from dashboard.identity import SYSTEM
 from dashboard.simulators.demo import DEMO_STRIPE_KEY, stripe_from_store, zendesk_from_store
-from dashboard.stripe_gateway import StripeGateway
-from dashboard.stripe_sync.runner import run_stripe_sync
-from dashboard.zendesk_gateway import ZendeskGateway
-from dashboard.zendesk_sync import run_zendesk_sync
+from dashboard.zendesk.gateway import ZendeskGateway
+from dashboard.zendesk.sync import run_zendesk_sync
 from models import (
     Installation,
     StripeCustomer,

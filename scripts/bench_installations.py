@@ -18,15 +18,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session
 
-from dashboard.db import make_engine, migrate
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
+from dashboard.core.db import make_engine, migrate
 
 
 def bench_sync(accounts: int, per_account: int) -> None:
     from dashboard.simulators.zendesk import ZendeskSimulator, installation
-    from dashboard.zendesk_connections import add_connection
-    from dashboard.zendesk_gateway import ZendeskGateway
-    from dashboard.zendesk_sync import sync_installations
+    from dashboard.zendesk.connections import add_connection
+    from dashboard.zendesk.gateway import ZendeskGateway
+    from dashboard.zendesk.sync import sync_installations
     from models import App
 
     engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
@@ -65,11 +65,12 @@ def bench_sync(accounts: int, per_account: int) -> None:
 def bench_pages() -> None:
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import installations, reconciliation
+    from dashboard.access.identity import Actor
+    from dashboard.billing import reconciliation
+    from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
     from dashboard.demo import _steps
     from dashboard.demo.context import SIZES, DemoContext
-    from dashboard.identity import Actor
-    from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+    from dashboard.zendesk import installations
 
     folder = tempfile.mkdtemp()
     url = f"sqlite:///{folder}/large.sqlite3"

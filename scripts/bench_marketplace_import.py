@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session
 
-from dashboard import marketplace_import as mi
-from dashboard.db import make_engine, migrate
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
+from dashboard.core.db import make_engine, migrate
+from dashboard.zendesk import marketplace_import as mi
 from models import App
 
 HEADER = "subdomain,app_id,installation_id,installed_at,state,plan,paid,seats,stripe_subscription_id\n"

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session, func, select
 
-from dashboard.db import make_engine, migrate
+from dashboard.core.db import make_engine, migrate
 from dashboard.demo import core
 from dashboard.demo import privacy as privacy_demo
 from dashboard.demo.context import SIZES, DemoContext

@@ -26,21 +26,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import Session, select
 
-from dashboard.db import make_engine, migrate
-from dashboard.deletions import plan as planning
-from dashboard.deletions import steps as deletion
+from dashboard.access.identity import SYSTEM
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.core.db import make_engine, migrate
+from dashboard.core.settings import reset_settings_cache
 from dashboard.demo import seed_demo
-from dashboard.exports import service
-from dashboard.exports.systems import Systems, ZendeskTarget
-from dashboard.identity import SYSTEM
 from dashboard.privacy import requests
-from dashboard.settings import reset_settings_cache
+from dashboard.privacy.deletions import plan as planning
+from dashboard.privacy.deletions import steps as deletion
+from dashboard.privacy.exports import service
+from dashboard.privacy.exports.systems import Systems, ZendeskTarget
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from dashboard.simulators.zendesk import ZendeskSimulator
 from dashboard.simulators.zendesk_people import add_ticket, add_user
-from dashboard.stripe_gateway import StripeGateway
 from dashboard.usage.hashing import actor_hash_key, hash_actor
-from dashboard.zendesk_gateway import ZendeskGateway
+from dashboard.zendesk.gateway import ZendeskGateway
 from models import Account, Contact, Installation, UsageEvent
 from models.types import utcnow
 

@@ -19,11 +19,11 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.db import make_engine, migrate
+from dashboard.access.identity import Actor
+from dashboard.core.db import make_engine, migrate
+from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
 from dashboard.demo import _steps
 from dashboard.demo.context import SIZES, DemoContext
-from dashboard.identity import Actor
-from dashboard.settings import PROJECT_ROOT, reset_settings_cache
 from scripts.benchmark import load_average
 
 # A store the bench seeds is not the demo store: it needs the keys (fixed, bench-only values), and the

@@ -16,10 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.db import make_engine, migrate  # noqa: E402
+from dashboard.billing.stripe_gateway import StripeGateway  # noqa: E402
+from dashboard.billing.stripe_sync import run_stripe_sync  # noqa: E402
+from dashboard.core.db import make_engine, migrate  # noqa: E402
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator  # noqa: E402
-from dashboard.stripe_gateway import StripeGateway  # noqa: E402
-from dashboard.stripe_sync import run_stripe_sync  # noqa: E402
 
 
 def fill_fake(fake: StripeSimulator, subscriptions: int) -> None:
@@ -88,8 +88,8 @@ def bench_pages(url: str) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.identity import Actor
-    from dashboard.settings import reset_settings_cache
+    from dashboard.access.identity import Actor
+    from dashboard.core.settings import reset_settings_cache
 
     os.environ["DATABASE_URL"] = url
     reset_settings_cache()

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.exports.systems import ZendeskTarget
-from dashboard.exports.zendesk import collect_zendesk
+from dashboard.privacy.exports.systems import ZendeskTarget
+from dashboard.privacy.exports.zendesk import collect_zendesk
 from dashboard.simulators.zendesk import ZendeskSimulator
 from dashboard.simulators.zendesk_people import add_ticket, add_user
-from dashboard.zendesk_gateway import ZendeskGateway
+from dashboard.zendesk.gateway import ZendeskGateway
 
 EMAIL = "many.tickets@acme.example"
 

@@ -37,12 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
-from dashboard.db import make_engine, migrate
+from dashboard.access.identity import SYSTEM, Actor
+from dashboard.access.navigation import PAGES
+from dashboard.core.db import make_engine, migrate
+from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
 from dashboard.demo import _steps
 from dashboard.demo.context import SIZES, DemoContext
-from dashboard.identity import SYSTEM, Actor
-from dashboard.navigation import PAGES
-from dashboard.settings import PROJECT_ROOT, reset_settings_cache
 from dashboard.usage import rollup
 from dashboard.usage.bulk import EVENT_COLUMNS, insert_events
 from dashboard.usage.ingest import EventPreparer, ingest_events

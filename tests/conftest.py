@@ -18,13 +18,13 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401
-from dashboard import clock
-from dashboard import users as users_service
-from dashboard.db import make_engine, migrate
-from dashboard.identity import SYSTEM, Actor
-from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.access import users as users_service
+from dashboard.access.identity import SYSTEM, Actor
+from dashboard.core import clock
+from dashboard.core.db import make_engine, migrate
+from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
 
-# Test stores are not the demo store, so they need the three keys (dashboard/keys.py); fixed values keep
+# Test stores are not the demo store, so they need the three keys (dashboard/core/keys.py); fixed values keep
 # the demo data's hashes reproducible across runs and backends.
 TEST_KEYS = {
     "SECRET_KEY": "test-secret-key-not-for-production-0123456789",

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from dashboard.corrections.form import CorrectionForm
-from dashboard.corrections.validation import open_target
+from dashboard.billing.corrections.form import CorrectionForm
+from dashboard.billing.corrections.validation import open_target
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.billing.stripe_sync.apply import PageApplier, SyncCounts
 from dashboard.simulators.stripe import StripeSimulator
-from dashboard.stripe_gateway import StripeGateway
-from dashboard.stripe_sync.apply import PageApplier, SyncCounts
 from models import Account, BillingCorrection, FxRate, StripeCustomer, StripeSubscription
 from models.types import utcnow
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
 from dashboard.privacy import requests
 from models import Account, Contact, PrivacyRequest
 

@@ -9,15 +9,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dashboard.exports.systems import Systems, ZendeskTarget
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.billing.stripe_gateway import StripeGateway
 from dashboard.privacy import requests
+from dashboard.privacy.exports.systems import Systems, ZendeskTarget
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator
 from dashboard.simulators.zendesk_people import add_ticket, add_user, commenter_ip
-from dashboard.stripe_gateway import StripeGateway
 from dashboard.usage.hashing import actor_hash_key, hash_actor
-from dashboard.zendesk_gateway import MonotonicTimer, ZendeskGateway
+from dashboard.zendesk.gateway import MonotonicTimer, ZendeskGateway
 from models import Account, App, Contact, Installation, PrivacyRequest, UsageEvent
 
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

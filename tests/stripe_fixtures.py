@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from dashboard.billing.stripe_gateway import StripeGateway
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
-from dashboard.stripe_gateway import StripeGateway
 
 
 @pytest.fixture

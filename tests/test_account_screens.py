@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from dashboard.access.navigation import landing_page
 from dashboard.accounts.my_accounts import MyAccountsInputs, Show, my_accounts_screen
 from dashboard.accounts.screen import AccountInputs, account_screen
-from dashboard.navigation import landing_page
 from models import Account, BillingCorrection, Installation, StripePayment
 from tests.test_stripe_pages import NOW, billing  # noqa: F401  (the fixture: Acme past due, Globex active)
 

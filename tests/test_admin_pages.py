@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from dashboard import audit, clock, sync_runs
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.core import audit, clock, sync_runs
 from models import AuditEvent, SyncRun, User
 
 
@@ -97,7 +97,7 @@ def test_audit_page_filters_from_the_url(run_page, make_user, session) -> None:
 def _audit_page_in_zone(actor: Actor, zone: str, **query: object):
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.settings import PROJECT_ROOT
+    from dashboard.core.settings import PROJECT_ROOT
 
     at = AppTest.from_file(str(PROJECT_ROOT / "app_pages/audit_log.py"), default_timeout=30)
     at.session_state["actor"] = actor

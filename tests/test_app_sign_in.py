@@ -9,9 +9,9 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import sessions, users
-from dashboard.navigation import landing_page
-from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.access import sessions, users
+from dashboard.access.navigation import landing_page
+from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
 from models import AuditEvent
 from tests.conftest import TEST_PASSWORD
 
@@ -87,8 +87,8 @@ def test_sso_unknown_email_sees_no_access_and_is_audited_once(app_env, make_user
 
 
 def test_sso_deactivated_email_sees_no_access(app_env, make_user, session) -> None:
-    from dashboard import users
-    from dashboard.identity import SYSTEM
+    from dashboard.access import users
+    from dashboard.access.identity import SYSTEM
 
     make_user("admin")
     gone = make_user("account_manager", password=None)
@@ -99,7 +99,7 @@ def test_sso_deactivated_email_sees_no_access(app_env, make_user, session) -> No
 
 
 def test_the_profile_time_zone_applies_from_sign_in(app_env, make_user, session) -> None:
-    from dashboard import users
+    from dashboard.access import users
 
     actor = make_user("privacy_officer")
     users.set_timezone(session, actor, tz_name="Asia/Tokyo")
@@ -158,7 +158,7 @@ def test_only_the_demo_store_says_its_logins_are_in_the_readme(app_env, monkeypa
     assert not at.info  # the test store is not the demo store
     monkeypatch.delenv("DATABASE_URL")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "demo"))
-    monkeypatch.setattr("dashboard.bootstrap.is_empty", lambda _engine: False)  # no seeding needed here
+    monkeypatch.setattr("dashboard.core.bootstrap.is_empty", lambda _engine: False)  # no seeding needed here
     reset_settings_cache()
     st.cache_resource.clear()
     at = _app().run()

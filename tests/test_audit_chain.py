@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from dashboard import audit, audit_checkpoints
-from dashboard.errors import ValidationError
-from dashboard.identity import Actor
-from dashboard.settings import get_settings
+from dashboard.access.identity import Actor
+from dashboard.core import audit, audit_checkpoints
+from dashboard.core.errors import ValidationError
+from dashboard.core.settings import get_settings
 from models import AuditEvent
 
 ALICE = Actor(email="alice@example.com", role="admin", user_id=1)

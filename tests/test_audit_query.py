@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlmodel import Session
 
-from dashboard import audit, audit_query
-from dashboard.csv_export import frame_to_csv
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.core import audit, audit_query
+from dashboard.core.csv_export import frame_to_csv
 
 ALICE = Actor(email="alice@example.com", role="admin")
 BOB = Actor(email="bob_b@example.com", role="privacy_officer")

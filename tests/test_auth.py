@@ -9,9 +9,9 @@ from itertools import pairwise
 import pytest
 from sqlmodel import Session, func, select
 
-from dashboard import auth, users
-from dashboard.identity import SYSTEM
-from dashboard.settings import get_settings, reset_settings_cache
+from dashboard.access import auth, users
+from dashboard.access.identity import SYSTEM
+from dashboard.core.settings import get_settings, reset_settings_cache
 from models import AuditEvent, LoginThrottle, User
 from models.types import utcnow
 from tests.conftest import TEST_PASSWORD

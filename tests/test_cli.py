@@ -11,9 +11,10 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from dashboard import auth, clock, sessions
+from dashboard.access import auth, sessions
 from dashboard.cli import app
-from dashboard.settings import PROJECT_ROOT, get_settings, reset_settings_cache
+from dashboard.core import clock
+from dashboard.core.settings import PROJECT_ROOT, get_settings, reset_settings_cache
 from models import Account, AuditEvent, LoginSession, LoginThrottle, UsageEvent, User
 
 runner = CliRunner()
@@ -154,7 +155,7 @@ def _usage_events(session: Session) -> int:
 @pytest.fixture
 def old_usage(session: Session) -> int:
     """Five events, three of them older than 30 days before the frozen clock."""
-    from dashboard.identity import SYSTEM
+    from dashboard.access.identity import SYSTEM
     from dashboard.usage.ingest import ingest_events
     from tests.usage_store import NOW, add_installations, event
 
@@ -201,7 +202,7 @@ def test_purge_usage_dry_run_says_what_would_go_then_the_real_run_deletes_it(cli
 @pytest.fixture
 def demo_cli(monkeypatch, tmp_path):
     """The CLI on the demo store (the default SQLite file in DATA_DIR), and an engine on that file."""
-    from dashboard.db import make_engine, migrate
+    from dashboard.core.db import make_engine, migrate
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from dashboard import clock
-from dashboard.audit_query import day_bounds
+from dashboard.billing.revenue.metrics import month_start, months_between, next_month
+from dashboard.core import clock
+from dashboard.core.audit_query import day_bounds
+from dashboard.core.settings import PROJECT_ROOT
 from dashboard.privacy.deadlines import due_on
 from dashboard.privacy.queue import urgency
-from dashboard.revenue.metrics import month_start, months_between, next_month
-from dashboard.settings import PROJECT_ROOT
 from models.types import utcnow
 
 

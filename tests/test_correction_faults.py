@@ -19,15 +19,15 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from dashboard import clock
+from dashboard.access.identity import Actor
+from dashboard.billing.corrections import workflow
+from dashboard.billing.stripe_gateway import StripeGateway
 from dashboard.cli import app
-from dashboard.corrections import workflow
-from dashboard.db import make_engine
-from dashboard.errors import ValidationError
-from dashboard.identity import Actor
-from dashboard.settings import PROJECT_ROOT, reset_settings_cache
+from dashboard.core import clock
+from dashboard.core.db import make_engine
+from dashboard.core.errors import ValidationError
+from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
 from dashboard.simulators.stripe import TEST_KEY
-from dashboard.stripe_gateway import StripeGateway
 from models import StripePayment
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
 

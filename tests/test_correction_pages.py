@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from dashboard.corrections import workflow
-from dashboard.settings import reset_settings_cache
+from dashboard.billing.corrections import workflow
+from dashboard.core.settings import reset_settings_cache
 from dashboard.simulators.stripe import TEST_KEY
 from tests.corrections_helpers import corrections, form_for, posts, refunds_of, seed_business
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from dashboard.corrections.screens import QUEUE_COLUMNS, approvals_screen
+from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen
 from dashboard.presentation.columns import csv_frame, display_text
 from models import Account, BillingCorrection
 from models.billing import CorrectionStatus

@@ -13,11 +13,11 @@ from dataclasses import replace
 import pytest
 from sqlmodel import select
 
-from dashboard.corrections import workflow
-from dashboard.errors import ConflictError, PermissionDenied, ValidationError
-from dashboard.settings import reset_settings_cache
+from dashboard.billing.corrections import workflow
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.core.errors import ConflictError, PermissionDenied, ValidationError
+from dashboard.core.settings import reset_settings_cache
 from dashboard.simulators.stripe import TEST_KEY
-from dashboard.stripe_gateway import StripeGateway
 from models import (
     AuditEvent,
     StripeCreditNote,

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlmodel import Session, SQLModel, select
 
-from dashboard.exports.parts import no_progress
-from dashboard.exports.store import collect_store
 from dashboard.privacy import data_map as dm
+from dashboard.privacy.exports.parts import no_progress
+from dashboard.privacy.exports.store import collect_store
 from models import Contact, StripeCustomer
 from models.data_map import NOT_PERSONAL, TABLES
 from tests.privacy_helpers import add_account_with_contact
@@ -94,7 +94,7 @@ def test_the_store_export_carries_what_the_map_says(session: Session) -> None:
 
 
 def test_the_store_deletion_erases_what_the_map_says(session: Session, make_user) -> None:
-    from dashboard.deletions.steps import _anonymise_store
+    from dashboard.privacy.deletions.steps import _anonymise_store
 
     contact = add_account_with_contact(session)
     session.add(StripeCustomer(id="cus_1", email=contact.email, name="Maria Costa"))

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlmodel import SQLModel
 
-from dashboard.auth import password_matches
-from dashboard.db import make_engine, migrate
+from dashboard.access.auth import password_matches
+from dashboard.core.db import make_engine, migrate
 from dashboard.demo import seed_demo
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 

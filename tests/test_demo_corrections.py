@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from dashboard.core.settings import get_settings
 from dashboard.demo import seed_demo
-from dashboard.settings import get_settings
 from models import BillingCorrection, StripeCreditNote, StripeInvoice, StripePayment, StripeRefund
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, distinct, func
 from sqlmodel import Session, col, select
 
-from dashboard import audit
-from dashboard.corrections import targets
+from dashboard.billing.corrections import targets
+from dashboard.core import audit
 from dashboard.demo import seed_demo
 from dashboard.demo.history import history_problems
 from dashboard.simulators.demo import stripe_from_store

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, func, select
 
+from dashboard.billing.reconciliation import reconcile
 from dashboard.demo import core, installations
 from dashboard.demo.context import SIZES, DemoContext
-from dashboard.reconciliation import reconcile
 from models import Installation, StripeSubscription, StripeSubscriptionItem
 
 

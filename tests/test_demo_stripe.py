@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from dashboard.billing.revenue import current_mrr, monthly_revenue
 from dashboard.demo import seed_demo
-from dashboard.revenue import current_mrr, monthly_revenue
 from models import MrrChange, StripeCustomer, StripeInvoice, StripePayment, StripeSubscription
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from dashboard.access.identity import Actor
+from dashboard.core.settings import reset_settings_cache
 from dashboard.demo import seed_demo
-from dashboard.identity import Actor
-from dashboard.settings import reset_settings_cache
 from dashboard.simulators.demo import DEMO_STRIPE_KEY, stripe_from_store, zendesk_from_store
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.simulators.zendesk import ZendeskSimulator

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from dashboard import marketplace_import as mi
-from dashboard import zendesk_connections as connections
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
 from dashboard.simulators.zendesk import ZendeskSimulator, installation
-from dashboard.zendesk_gateway import ZendeskGateway, parse_installation
-from dashboard.zendesk_sync import sync_installations
+from dashboard.zendesk import connections as connections
+from dashboard.zendesk import marketplace_import as mi
+from dashboard.zendesk.gateway import ZendeskGateway, parse_installation
+from dashboard.zendesk.sync import sync_installations
 from models import App, Installation
 from models.types import MAX_BIGINT
 

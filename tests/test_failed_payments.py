@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dashboard.presentation.columns import csv_frame
-from dashboard.revenue.failed_payments import (
+from dashboard.billing.revenue.failed_payments import (
     BEHIND_COLUMNS,
     OPEN_INVOICE_COLUMNS,
     FlagReason,
@@ -19,6 +18,7 @@ from dashboard.revenue.failed_payments import (
     failed_payments_screen,
     open_invoice_rows,
 )
+from dashboard.presentation.columns import csv_frame
 from models import Account, FxRate, StripeCustomer, StripeInvoice, StripePayment, StripeSubscription
 
 TODAY = date(2025, 3, 20)

@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from dashboard import clock
-from dashboard import marketplace_import as mi
+from dashboard.access.identity import SYSTEM
 from dashboard.cli import app
-from dashboard.errors import ValidationError
-from dashboard.identity import SYSTEM
-from dashboard.settings import reset_settings_cache
+from dashboard.core import clock
+from dashboard.core.errors import ValidationError
+from dashboard.core.settings import reset_settings_cache
 from dashboard.usage.ingest import ingest_events, ingest_file, parse_timestamp
 from dashboard.usage.retention import MAX_RETENTION_DAYS
+from dashboard.zendesk import marketplace_import as mi
 from models import App, AuditEvent, Installation, UsageEvent
 from tests.usage_store import NOW, add_installations, event
 

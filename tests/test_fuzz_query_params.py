@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
-from dashboard.ids import MAX_ID, parse_id
+from dashboard.core.ids import MAX_ID, parse_id
 from models import AuditEvent
 
 HOSTILE = ["²", "٣", "9" * 20, "9" * 5000, str(MAX_ID + 1), "-1", "0x10", "1e3", " ", "36 OR 1=1", "\x00"]

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
-from dashboard.csv_export import frame_to_csv
-from dashboard.identity import SYSTEM
-from dashboard.settings import PROJECT_ROOT
-from dashboard.zendesk_connections import add_connection
+from dashboard.access.identity import SYSTEM
+from dashboard.core.csv_export import frame_to_csv
+from dashboard.core.settings import PROJECT_ROOT
+from dashboard.zendesk.connections import add_connection
 from models import Account, App, Installation, StripeSubscription, ZendeskConnection
 
 FORMULA = '=HYPERLINK("http://evil.test","click")'
@@ -165,7 +165,7 @@ def test_admin_adds_a_connection_and_a_bad_token_is_refused_next_to_the_field(
 def test_sync_now_reports_each_account(
     run_page, make_user, session: Session, fake_zendesk, monkeypatch
 ) -> None:
-    from dashboard.settings import reset_settings_cache
+    from dashboard.core.settings import reset_settings_cache
     from dashboard.simulators.zendesk import installation
 
     session.add(App(slug="tagger", name="Tagger", zendesk_app_id=900001))

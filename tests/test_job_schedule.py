@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 
 from dashboard.cli import app
-from dashboard.jobs import SCHEDULE, scheduled
-from dashboard.settings import PROJECT_ROOT
-from dashboard.sync_runs import job_schedule
+from dashboard.core.jobs import SCHEDULE, scheduled
+from dashboard.core.settings import PROJECT_ROOT
+from dashboard.core.sync_runs import job_schedule
 from models import SyncRun
 from tests.test_cli import cli, old_usage  # noqa: F401  (fixtures)
 

@@ -9,15 +9,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
-from dashboard import jobs
+from dashboard.access.identity import SYSTEM, Actor
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.billing.stripe_sync import run_stripe_sync
 from dashboard.cli import app
-from dashboard.identity import SYSTEM, Actor
-from dashboard.settings import reset_settings_cache
+from dashboard.core import jobs
+from dashboard.core.settings import reset_settings_cache
 from dashboard.simulators.stripe import TEST_KEY
-from dashboard.stripe_gateway import StripeGateway
-from dashboard.stripe_sync import run_stripe_sync
-from dashboard.zendesk_gateway import WaitBudget
-from dashboard.zendesk_sync import run_zendesk_sync
+from dashboard.zendesk.gateway import WaitBudget
+from dashboard.zendesk.sync import run_zendesk_sync
 from models import AuditEvent, JobLock, SyncRun
 
 OPERATOR = Actor(email="ops@example.com", role="admin")
@@ -201,7 +201,7 @@ class _ExplodingGateway:
 
 
 def test_an_unexpected_error_in_a_zendesk_sync_still_records_a_failed_run(engine: Engine, session) -> None:
-    from dashboard import zendesk_connections
+    from dashboard.zendesk import connections as zendesk_connections
 
     zendesk_connections.add_connection(session, SYSTEM, subdomain="acme", email="a@b.test", token="t" * 40)
     session.commit()

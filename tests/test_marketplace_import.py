@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from dashboard import marketplace_import as mi
-from dashboard.errors import PermissionDenied, ValidationError
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
+from dashboard.core.errors import PermissionDenied, ValidationError
+from dashboard.zendesk import marketplace_import as mi
 from models import Account, App, AuditEvent, Installation
 
 HEADER = "subdomain,app_id,installation_id,installed_at,state,plan,paid,seats,stripe_subscription_id\n"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
-from dashboard.account360 import account_360
+from dashboard.accounts.account360 import account_360
 from models import Account, BillingCorrection, Contact, PrivacyRequest, StripeCustomer, StripePayment, User
 
 SECRETS = {

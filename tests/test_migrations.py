@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401
-from dashboard.db import alembic_config, is_empty, make_engine, migrate
+from dashboard.core.db import alembic_config, is_empty, make_engine, migrate
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -203,11 +203,11 @@ def test_upgrade_from_0001_keeps_every_row_and_takes_64_bit_ids(empty_engine: En
 def test_a_store_the_sync_cannot_write_fails_that_account_only(empty_engine: Engine) -> None:
     """The bug 0004 fixes: on the 0001 schema PostgreSQL refuses a 14-digit installation id. The sync
     reports that account as `store` (its savepoint rolled back) and still syncs the other one."""
-    from dashboard import zendesk_connections
-    from dashboard.identity import SYSTEM
+    from dashboard.access.identity import SYSTEM
     from dashboard.simulators.zendesk import ZendeskSimulator, installation
-    from dashboard.zendesk_gateway import ZendeskGateway
-    from dashboard.zendesk_sync import sync_installations
+    from dashboard.zendesk import connections as zendesk_connections
+    from dashboard.zendesk.gateway import ZendeskGateway
+    from dashboard.zendesk.sync import sync_installations
     from models import App, Installation
 
     _upgrade(empty_engine, "0001")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.errors import ValidationError
-from dashboard.money import exponent, format_money, parse_amount
+from dashboard.core.errors import ValidationError
+from dashboard.core.money import exponent, format_money, parse_amount
 
 CURRENCIES = ("eur", "usd", "jpy", "bhd")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.core.settings import reset_settings_cache
 from dashboard.privacy import deadlines as d
-from dashboard.settings import reset_settings_cache
 
 US_45_DAY_STATES = (
     "vcdpa",

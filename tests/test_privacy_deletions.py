@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from dashboard.deletions import plan as planning
-from dashboard.deletions import steps as deletion
-from dashboard.errors import ValidationError
-from dashboard.exports.store import actor_hashes
+from dashboard.core.errors import ValidationError
 from dashboard.privacy import requests
+from dashboard.privacy.deletions import plan as planning
+from dashboard.privacy.deletions import steps as deletion
+from dashboard.privacy.exports.store import actor_hashes
 from models import AuditEvent, Contact, PrivacyRequestStep, UsageEvent
 from tests.privacy_world import build_world, open_request, systems_for
 from tests.virtual_time import VirtualTimer

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
-from dashboard.db import make_engine
+from dashboard.core.db import make_engine
 from dashboard.demo import seed_demo
 from dashboard.demo.privacy import DEMO_JURISDICTIONS
 from dashboard.privacy.queue import urgency

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from dashboard.errors import ValidationError
-from dashboard.exports import service
-from dashboard.exports.package import sha256
-from dashboard.settings import reset_settings_cache
+from dashboard.core.errors import ValidationError
+from dashboard.core.settings import reset_settings_cache
+from dashboard.privacy.exports import service
+from dashboard.privacy.exports.package import sha256
 from dashboard.simulators.zendesk_people import add_attachment, add_user, commenter_ip
 from models import AuditEvent, DataExport
 from models.types import utcnow

@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from dashboard import zendesk_connections
-from dashboard.identity import SYSTEM
-from dashboard.settings import reset_settings_cache
+from dashboard.access.identity import SYSTEM
+from dashboard.core.settings import reset_settings_cache
 from dashboard.simulators.stripe import TEST_KEY
+from dashboard.zendesk import connections as zendesk_connections
 from models import AuditEvent, DataExport, PrivacyRequestStep
 from tests.privacy_world import build_world, open_request
 

@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlmodel import Session
 
-from dashboard.deletions.plan import DeletionPlan, PlanLine
 from dashboard.privacy import requests
+from dashboard.privacy.deletions.plan import DeletionPlan, PlanLine
 from dashboard.privacy.exports_screen import confirm_blocked, exports_screen, plan_rows
 from models import DataExport
 

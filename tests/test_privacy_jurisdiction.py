@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from dashboard.errors import ValidationError
+from dashboard.core.errors import ValidationError
 from dashboard.privacy import jurisdiction as j
 from dashboard.privacy import requests
 from models import Account, AuditEvent, PrivacyRequestEvent

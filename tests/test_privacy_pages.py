@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from dashboard import clock
-from dashboard.navigation import PAGES
+from dashboard.access.navigation import PAGES
+from dashboard.core import clock
+from dashboard.core.settings import PROJECT_ROOT
 from dashboard.privacy import requests as svc
-from dashboard.settings import PROJECT_ROOT
 from models import PrivacyRequest, PrivacyRequestEvent
 from tests.privacy_helpers import add_account_with_contact, new_request
 

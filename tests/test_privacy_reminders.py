@@ -13,10 +13,10 @@ from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from dashboard.access.identity import Actor
 from dashboard.cli import app
-from dashboard.identity import Actor
+from dashboard.core.settings import reset_settings_cache
 from dashboard.privacy import requests as svc
-from dashboard.settings import reset_settings_cache
 from models import PrivacyReminder, PrivacyRequest, SyncRun, User
 from tests.privacy_helpers import new_request
 

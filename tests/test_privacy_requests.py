@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from dashboard.errors import ConflictError, ValidationError
+from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.privacy import requests as svc
 from dashboard.privacy.states import STATUS_LABELS, TRANSITIONS
 from models import Account, AuditEvent, PrivacyRequest, PrivacyRequestEvent

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from dashboard.errors import ValidationError
+from dashboard.core.errors import ValidationError
 from dashboard.privacy import queue, reports, requests, subjects
 from models import AuditEvent, Contact, PrivacyRequest
 from tests.privacy_helpers import TODAY, add_account_with_contact, new_request

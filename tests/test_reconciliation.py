@@ -6,8 +6,13 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from dashboard.billing.reconciliation import (
+    category_totals,
+    reconcile,
+    reconciliation_columns,
+    reconciliation_screen,
+)
 from dashboard.presentation.columns import csv_frame
-from dashboard.reconciliation import category_totals, reconcile, reconciliation_columns, reconciliation_screen
 from models import (
     Account,
     App,

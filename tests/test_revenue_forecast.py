@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from dashboard.revenue.forecast import mrr_forecast
-from dashboard.revenue.history import NEVER
-from dashboard.revenue.metrics import MonthRevenue, _month_row
+from dashboard.billing.revenue.forecast import mrr_forecast
+from dashboard.billing.revenue.history import NEVER
+from dashboard.billing.revenue.metrics import MonthRevenue, _month_row
 
 
 def _month(month: date, start: int, new: int = 0, churn: int = 0, provisional: bool = False) -> MonthRevenue:

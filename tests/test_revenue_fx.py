@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from dashboard.errors import ValidationError
-from dashboard.revenue import monthly_revenue, set_fx_rate
-from dashboard.revenue.fx import import_fx_csv, rate_book
+from dashboard.billing.revenue import monthly_revenue, set_fx_rate
+from dashboard.billing.revenue.fx import import_fx_csv, rate_book
+from dashboard.core.errors import ValidationError
 from models import AuditEvent, FxRate, MrrChange
 
 TODAY = date(2025, 4, 20)

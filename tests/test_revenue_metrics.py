@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from dashboard.errors import ValidationError
-from dashboard.revenue import (
+from dashboard.billing.revenue import (
     cohort_retention,
     current_mrr,
     lifetime_value,
@@ -18,8 +17,9 @@ from dashboard.revenue import (
     set_fx_rate,
     trial_conversion,
 )
-from dashboard.revenue.history import load_history
-from dashboard.revenue.mrr import CouponTerms, ItemTerms, subscription_mrr
+from dashboard.billing.revenue.history import load_history
+from dashboard.billing.revenue.mrr import CouponTerms, ItemTerms, subscription_mrr
+from dashboard.core.errors import ValidationError
 from models import AuditEvent, FxRate, MrrChange, StripeSubscription
 
 AT = datetime(2025, 3, 15, tzinfo=UTC)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from alembic import command
 from sqlalchemy import Engine, text
 
-from dashboard.db import alembic_config, migrate
+from dashboard.core.db import alembic_config, migrate
 from tests.test_migrations import _schema_diff, empty_engine  # noqa: F401  (the fixture)
 
 

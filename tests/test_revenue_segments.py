@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from dashboard.revenue.metrics import MonthRevenue
-from dashboard.revenue.screen import RevenueInputs, revenue_screen
-from dashboard.revenue.segments import Dimension, SegmentChoice
+from dashboard.billing.revenue.metrics import MonthRevenue
+from dashboard.billing.revenue.screen import RevenueInputs, revenue_screen
+from dashboard.billing.revenue.segments import Dimension, SegmentChoice
 from models import (
     Account,
     App,

@@ -1,6 +1,6 @@
 """Every role against every registered page: allowed pages render, forbidden ones are hidden and refused.
 
-Iterates `dashboard.navigation.PAGES`, so pages added later are covered without editing this file.
+Iterates `dashboard.access.navigation.PAGES`, so pages added later are covered without editing this file.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.navigation import ALL_ROLES, PAGES, can_open, landing_page, pages_for, sections_for
-from dashboard.settings import PROJECT_ROOT
+from dashboard.access.navigation import ALL_ROLES, PAGES, can_open, landing_page, pages_for, sections_for
+from dashboard.core.settings import PROJECT_ROOT
 
 ROLES = sorted(ALL_ROLES)
 
@@ -82,8 +82,8 @@ def test_page_without_sign_in_shows_only_a_prompt(run_page) -> None:
 
 @SQLITE_ONLY
 def test_a_user_deactivated_meanwhile_cannot_keep_a_page_open(run_page, make_user, session) -> None:
-    from dashboard import users
-    from dashboard.identity import SYSTEM
+    from dashboard.access import users
+    from dashboard.access.identity import SYSTEM
 
     make_user("admin")
     actor = make_user("account_manager")
@@ -97,8 +97,8 @@ def test_a_user_deactivated_meanwhile_cannot_keep_a_page_open(run_page, make_use
 
 @SQLITE_ONLY
 def test_a_role_changed_meanwhile_is_refused_the_old_roles_page(run_page, make_user, session) -> None:
-    from dashboard import users
-    from dashboard.identity import SYSTEM
+    from dashboard.access import users
+    from dashboard.access.identity import SYSTEM
 
     make_user("admin")
     actor = make_user("account_manager")

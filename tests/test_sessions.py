@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from dashboard import sessions, users
-from dashboard.errors import ValidationError
+from dashboard.access import sessions, users
+from dashboard.core.errors import ValidationError
 from models import LoginSession
 from models.types import utcnow
 from tests.conftest import TEST_PASSWORD

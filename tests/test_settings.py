@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from dashboard import keys
-from dashboard import settings as settings_module
-from dashboard.bootstrap import prepare_store
-from dashboard.settings import Settings
+from dashboard.core import keys
+from dashboard.core import settings as settings_module
+from dashboard.core.bootstrap import prepare_store
+from dashboard.core.settings import Settings
 
 SECRETS = {
     "STRIPE_API_KEY": "sk_test_51SuperSecretStripeKey",

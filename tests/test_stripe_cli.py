@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from dashboard.cli import app
-from dashboard.settings import reset_settings_cache
+from dashboard.core.settings import reset_settings_cache
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from models import StripeCustomer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.simulators.stripe import StripeSimulator
-from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
 
 
 def _business(fake: StripeSimulator, subscriptions: int) -> None:

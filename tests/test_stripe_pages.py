@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from dashboard import clock
+from dashboard.core import clock
 from models import (
     Account,
     App,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.billing.stripe_sync import run_stripe_sync
 from dashboard.simulators.stripe import StripeSimulator
-from dashboard.stripe_gateway import StripeGateway
-from dashboard.stripe_sync import run_stripe_sync
 
 
 def test_a_key_without_events_and_invoices_read_fails_naming_both(

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.billing.stripe_sync import run_stripe_sync, unlinked_customers
 from dashboard.simulators.stripe import StripeSimulator
-from dashboard.stripe_gateway import StripeGateway
-from dashboard.stripe_sync import run_stripe_sync, unlinked_customers
 from models import (
     Account,
     Contact,

@@ -14,11 +14,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from dashboard import clock
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.billing.stripe_sync import run_stripe_sync
+from dashboard.billing.webhook_app import create_app
+from dashboard.core import clock
 from dashboard.simulators.stripe import StripeSimulator
-from dashboard.stripe_gateway import StripeGateway
-from dashboard.stripe_sync import run_stripe_sync
-from dashboard.webhook_app import create_app
 from models import StripeSubscription, StripeSubscriptionItem, StripeWebhookEvent
 
 SECRET = "whsec_test_" + "k" * 24

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from dashboard.billing.subscriptions import SubscriptionFilters, subscription_columns, subscriptions_screen
 from dashboard.presentation.columns import csv_frame
-from dashboard.subscriptions import SubscriptionFilters, subscription_columns, subscriptions_screen
 
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
 

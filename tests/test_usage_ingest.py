@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, SQLModel, select
 
-from dashboard.identity import SYSTEM
-from dashboard.settings import reset_settings_cache
+from dashboard.access.identity import SYSTEM
+from dashboard.core.settings import reset_settings_cache
 from dashboard.usage.ingest import ingest_file
 from models import AuditEvent, UsageDailyRollup, UsageEvent
 from tests.usage_store import NOW, add_installations, event

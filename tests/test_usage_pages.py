@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dashboard.identity import SYSTEM
-from dashboard.settings import PROJECT_ROOT
+from dashboard.access.identity import SYSTEM
+from dashboard.core.settings import PROJECT_ROOT
 from dashboard.usage.ingest import ingest_events
 from models import Account, MrrChange, PrivacyRequest, StripeSubscription, UsageEvent
 from tests.usage_store import NOW, add_installations, event

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from dashboard.errors import ValidationError
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
+from dashboard.core.errors import ValidationError
 from dashboard.usage.ingest import ingest_events
 from dashboard.usage.retention import purge_usage, truncate_ip
 from dashboard.usage.rollup import rebuild_all

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
 from dashboard.usage.ingest import ingest_events
 from dashboard.usage.rollup import rebuild_all
 from models import AppDailyActives, UsageAccountMonth, UsageCohort, UsageDailyRollup, UsageFeatureDay

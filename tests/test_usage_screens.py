@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
 from dashboard.presentation.palette import MAX_SERIES, NEUTRAL, SERIES, series_colours, status_colour
 from dashboard.usage import charts
 from dashboard.usage.ingest import ingest_events

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, func, select
 
-from dashboard import users
-from dashboard.errors import PermissionDenied, ValidationError
+from dashboard.access import users
+from dashboard.core.errors import PermissionDenied, ValidationError
 from models import AuditEvent, User
 
 

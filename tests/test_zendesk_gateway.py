@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.simulators.zendesk import ZendeskSimulator, installation, old_installation
-from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway, parse_installation
+from dashboard.zendesk.gateway import ZendeskAccountError, ZendeskGateway, parse_installation
 
 
 def _client(fake: ZendeskSimulator, subdomain: str, *, token: str = "good-token", **gateway_options):

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from dashboard.exports.systems import ZendeskTarget
-from dashboard.exports.zendesk import CommentCheckpoint, collect_zendesk
+from dashboard.privacy.exports.systems import ZendeskTarget
+from dashboard.privacy.exports.zendesk import CommentCheckpoint, collect_zendesk
 from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator, installation
 from dashboard.simulators.zendesk_people import add_ticket, add_user
-from dashboard.zendesk_gateway import ZendeskAccountError, ZendeskGateway
+from dashboard.zendesk.gateway import ZendeskAccountError, ZendeskGateway
 from tests.virtual_time import VirtualTimer
 
 EMAIL = "many.tickets@acme.example"

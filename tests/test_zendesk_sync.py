@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from dashboard import zendesk_connections as connections
-from dashboard.errors import PermissionDenied, ValidationError
-from dashboard.identity import SYSTEM
+from dashboard.access.identity import SYSTEM
+from dashboard.core.errors import PermissionDenied, ValidationError
 from dashboard.simulators.zendesk import ZendeskSimulator, installation
-from dashboard.zendesk_gateway import ZendeskGateway
-from dashboard.zendesk_sync import sync_installations
+from dashboard.zendesk import connections as connections
+from dashboard.zendesk.gateway import ZendeskGateway
+from dashboard.zendesk.sync import sync_installations
 from models import App, AuditEvent, Installation, SyncRun, ZendeskConnection
 
 OURS, OTHER = 900001, 900002
@@ -183,7 +183,7 @@ def test_cli_sync_reports_each_account_and_exits_1_when_one_failed(
     from typer.testing import CliRunner
 
     from dashboard.cli import app
-    from dashboard.settings import reset_settings_cache
+    from dashboard.core.settings import reset_settings_cache
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))

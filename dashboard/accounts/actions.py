@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard.corrections.kinds import KIND_LABELS, KINDS
-from dashboard.corrections.kinds.base import ACTIVE_SUBSCRIPTION
-from dashboard.navigation import can_open, page
+from dashboard.access.navigation import can_open, page
+from dashboard.billing.corrections.kinds import KIND_LABELS, KINDS
+from dashboard.billing.corrections.kinds.base import ACTIVE_SUBSCRIPTION
 from dashboard.presentation.text import day, money, words
 
 STRIPE_CUSTOMER_URL = "https://dashboard.stripe.com/customers/{id}"

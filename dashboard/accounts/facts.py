@@ -1,12 +1,12 @@
 """The facts about an account that both Account 360's header and "My accounts" show, computed once.
 
-- MRR: the paying subscriptions' MRR (`dashboard.revenue.statuses.is_paying`) in the reporting
+- MRR: the paying subscriptions' MRR (`dashboard.billing.revenue.statuses.is_paying`) in the reporting
   currency; a subscription whose currency has no FX rate is left out and counted in `mrr_unconverted`.
 - Renewal: the earliest period end of a paying subscription that is not set to cancel at period end.
 - Seats: licensed quantity billed on paying subscriptions against the seats of enabled installations
   in Zendesk (the same comparison as reconciliation's seat mismatch).
 - Health and churn risk: `dashboard.usage.metrics.account_health` for the last complete month.
-- Reconciliation issues: rows of `dashboard.reconciliation.reconcile` for the account.
+- Reconciliation issues: rows of `dashboard.billing.reconciliation.reconcile` for the account.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dashboard.reconciliation import reconcile
-from dashboard.revenue.statuses import SubscriptionStatus, is_paying
-from dashboard.subscriptions import list_subscriptions
+from dashboard.billing.reconciliation import reconcile
+from dashboard.billing.revenue.statuses import SubscriptionStatus, is_paying
+from dashboard.billing.subscriptions import list_subscriptions
 from dashboard.usage.metrics import account_health, last_complete_month
 from models import Account, Installation, StripeCustomer, StripeInvoice, User
 

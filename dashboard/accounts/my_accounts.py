@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from dashboard.accounts.facts import RENEWAL_WINDOW_DAYS, AccountFacts, account_facts
 from dashboard.accounts.screen import Figure
+from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import count, money
-from dashboard.revenue.fx import reporting_currency
 from models import Account, User
 
 

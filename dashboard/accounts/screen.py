@@ -1,7 +1,7 @@
 """Account 360's screen: the header facts, the tabs' tables, the actions and the timeline.
 
 `account_screen(session, inputs, today=, role=)` computes everything the page shows; the page only
-draws it. Executives see personal data masked (`dashboard.masking.should_mask`).
+draws it. Executives see personal data masked (`dashboard.access.masking.should_mask`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from datetime import date
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from dashboard.account360 import Account360, AccountChoice, account_360, account_choice, find_accounts
+from dashboard.access.masking import should_mask
+from dashboard.accounts.account360 import (
+    Account360,
+    AccountChoice,
+    account_360,
+    account_choice,
+    find_accounts,
+)
 from dashboard.accounts.actions import (
     ActionTarget,
     contact_targets,
@@ -24,11 +31,10 @@ from dashboard.accounts.actions import (
 )
 from dashboard.accounts.facts import AccountFacts, account_facts
 from dashboard.accounts.timeline import account_timeline, timeline_rows
-from dashboard.ids import parse_id
-from dashboard.masking import should_mask
+from dashboard.billing.revenue.fx import reporting_currency
+from dashboard.core.ids import parse_id
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import count, day, money
-from dashboard.revenue.fx import reporting_currency
 from models import StripeDiscount
 
 

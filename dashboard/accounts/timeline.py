@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dashboard.account360 import Account360
+from dashboard.accounts.account360 import Account360
 from dashboard.presentation.text import money, words
 from models import StripeWebhookEvent
 

@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from dashboard import audit, audit_checkpoints, auth, clock, sessions, users
+from dashboard.access import auth, sessions, users
 from dashboard.cli import app, audit_app, purge_app, users_app
 from dashboard.cli.common import CLI_ACTOR, DryRun, engine, fail, job_run, unit_of_work
-from dashboard.db import is_empty
-from dashboard.settings import get_settings
+from dashboard.core import audit, audit_checkpoints, clock
+from dashboard.core.db import is_empty
+from dashboard.core.settings import get_settings
 from models.system import ROLES
 
 RoleName = StrEnum("RoleName", {role: role for role in ROLES})
@@ -70,7 +71,7 @@ def users_add(
 
 
 def _user_id(session: Session, email: str) -> int:
-    from dashboard.auth import find_user
+    from dashboard.access.auth import find_user
 
     user = find_user(session, email)
     if user is None:

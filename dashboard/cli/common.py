@@ -10,12 +10,12 @@ import typer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dashboard.db import make_engine, migrate, session_scope
-from dashboard.errors import PermissionDenied, ValidationError
-from dashboard.identity import Actor
-from dashboard.jobs import JobLocked, close_abandoned_runs, job_lock, recorded_run, scheduled
-from dashboard.keys import MissingKeyError
-from dashboard.settings import get_settings
+from dashboard.access.identity import Actor
+from dashboard.core.db import make_engine, migrate, session_scope
+from dashboard.core.errors import PermissionDenied, ValidationError
+from dashboard.core.jobs import JobLocked, close_abandoned_runs, job_lock, recorded_run, scheduled
+from dashboard.core.keys import MissingKeyError
+from dashboard.core.settings import get_settings
 from models import SyncRun
 
 CLI_ACTOR = Actor(email="cli", role="system")
@@ -24,7 +24,7 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would be dele
 
 
 def engine(*, migrated: bool = True) -> Engine:
-    """The configured store; exit 2 when it is not the demo store and a key is missing (dashboard/keys.py)."""
+    """The configured store; exit 2 when it is not the demo store and a key is missing (core/keys.py)."""
     settings = get_settings()
     try:
         settings.keys  # noqa: B018  (loading them is the check)
@@ -50,7 +50,7 @@ def exclusive_job(name: str | None = None, *, run_kinds: tuple[str, ...] = ()) -
     holder named, and exit code 3, before it reads or writes anything.
 
     `name` (the command, e.g. "purge usage"): the lock is taken here, and runs of `run_kinds` left
-    "running" by a copy that died are closed (`dashboard.jobs`). Without it the job's own runner takes
+    "running" by a copy that died are closed (`dashboard.core.jobs`). Without it the job's own runner takes
     the lock (the syncs, which the pages start too)."""
     try:
         if name is None:
@@ -77,7 +77,7 @@ def unit_of_work() -> Iterator[Session]:
 
 @contextmanager
 def job_run(key: str, *, dry_run: bool = False) -> Iterator[SyncRun]:
-    """Run the scheduled job `key` (dashboard.jobs.SCHEDULE) under its lock (`exclusive_job`) and
+    """Run the scheduled job `key` (dashboard.core.jobs.SCHEDULE) under its lock (`exclusive_job`) and
     record the run for the Sync page; a dry run takes the lock too but is not a run and is not recorded."""
     job = scheduled(key)
     with exclusive_job(job.lock_name, run_kinds=job.run_kinds):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import typer
 from sqlalchemy import Engine
 
+from dashboard.billing.corrections.workflow import resolve_all
+from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.cli import corrections_app
 from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
-from dashboard.corrections.workflow import resolve_all
-from dashboard.db import session_scope
-from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
+from dashboard.core.db import session_scope
 from models import SyncRun
 from models.types import utcnow
 

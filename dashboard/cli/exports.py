@@ -6,7 +6,7 @@ import typer
 
 from dashboard.cli import purge_app
 from dashboard.cli.common import CLI_ACTOR, DryRun, job_run, unit_of_work
-from dashboard.exports.service import purge_expired
+from dashboard.privacy.exports.service import purge_expired
 
 
 @purge_app.command("exports")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 from sqlmodel import Session
 
-from dashboard import clock
 from dashboard.cli import remind_app
 from dashboard.cli.common import engine, exclusive_job
-from dashboard.mailer import MailError, SmtpSender
+from dashboard.core import clock
+from dashboard.core.mailer import MailError, SmtpSender
+from dashboard.core.settings import get_settings
 from dashboard.privacy.reminders import JOB_KIND, send_digests
-from dashboard.settings import get_settings
 
 
 @remind_app.command("privacy")

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
+from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
+from dashboard.billing.stripe_sync import run_stripe_sync
 from dashboard.cli import app, sync_app
 from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
-from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
-from dashboard.stripe_sync import run_stripe_sync
 
 
 @sync_app.command("stripe")
@@ -46,8 +46,8 @@ def serve_webhooks(
     """Receive Stripe webhooks (POST /stripe/webhook), verified with STRIPE_WEBHOOK_SECRET."""
     import uvicorn
 
-    from dashboard.settings import get_settings
-    from dashboard.webhook_app import create_app
+    from dashboard.billing.webhook_app import create_app
+    from dashboard.core.settings import get_settings
 
     secret = get_settings().stripe_webhook_secret
     if secret is None or not secret.get_secret_value():

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from dashboard import clock
 from dashboard.cli import ingest_app, purge_app
 from dashboard.cli.common import CLI_ACTOR, DryRun, fail, job_run, unit_of_work
-from dashboard.settings import get_settings
+from dashboard.core import clock
+from dashboard.core.settings import get_settings
 from dashboard.usage.ingest import ingest_file, purge_rejects
 from dashboard.usage.retention import RetentionMode, purge_usage, retention_cutoff, validate_retention
 

@@ -6,7 +6,7 @@ import typer
 
 from dashboard.cli import sync_app
 from dashboard.cli.common import CLI_ACTOR, engine, exclusive_job, fail
-from dashboard.zendesk_sync import gateway_from_settings, run_zendesk_sync
+from dashboard.zendesk.sync import gateway_from_settings, run_zendesk_sync
 
 
 @sync_app.command("zendesk")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 from sqlmodel import SQLModel
 
-from dashboard import clock
+from dashboard.core import clock
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from dashboard.auth import hash_password
+from dashboard.access.auth import hash_password
 from dashboard.demo.context import DemoContext
 from models import Account, App, Contact, User
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
+from dashboard.core.money import convert
+from dashboard.core.settings import get_settings
 from dashboard.demo.context import DemoContext
-from dashboard.money import convert
-from dashboard.settings import get_settings
 from models import (
     BillingCorrection,
     FxRate,
@@ -239,7 +239,7 @@ def _full_discount(builder: _Builder, sub: StripeSubscription, discounts: list[s
         currency=sub.currency,
         target={"subscription": sub.id},
         params={
-            # the shape dashboard/corrections/kinds/discount.py stores: the coupon is made when it is sent
+            # the shape billing/corrections/kinds/discount.py stores: the coupon is made when it is sent
             "new_coupon": {
                 "id": f"corr_demo{len(builder.corrections) + 1:06d}",
                 "percent_off": "100",

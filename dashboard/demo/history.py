@@ -2,7 +2,7 @@
 
 What the other steps generated happened at instants in the past (a correction requested, approved and
 sent; a privacy request created, assigned, answered). Here each of those moments gets the audit row the
-console writes for it, in time order: `dashboard.audit.record_many` (the chain and hashes `record` makes,
+console writes for it, in time order: `dashboard.core.audit.record_many` (the chain and hashes `record` makes,
 in one statement, so `large`'s 40k rows take seconds). The Zendesk connections the demo's Zendesk
 simulator answers for are added through `zendesk_connections.add_connection` with the console clock
 frozen at their instant, as an admin would have added them.
@@ -19,11 +19,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from dashboard import audit, clock
+from dashboard.access.identity import Actor
+from dashboard.core import audit, clock
 from dashboard.demo.context import DemoContext
-from dashboard.identity import Actor
 from dashboard.simulators.demo import DEMO_ZENDESK_EMAIL, DEMO_ZENDESK_TOKEN
-from dashboard.zendesk_connections import add_connection
+from dashboard.zendesk.connections import add_connection
 from models import (
     Account,
     AuditEvent,
@@ -118,7 +118,7 @@ def _logged(at: datetime, order: int, actor: Actor, action: str, **fields: Any) 
 
 
 def _corrections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
-    """What `dashboard/corrections/workflow.py` logs as a correction is asked, decided, sent, answered."""
+    """What `billing/corrections/workflow.py` logs as a correction is asked, decided, sent, answered."""
     moments = []
     for c in session.exec(select(BillingCorrection).order_by(BillingCorrection.id)).scalars():
         where = {"target_type": "billing_correction", "target_id": c.id, "account_id": c.account_id}

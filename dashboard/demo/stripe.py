@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from dashboard.billing.revenue.mrr import CouponTerms, ItemTerms, subscription_mrr
 from dashboard.demo.context import DemoContext
-from dashboard.revenue.mrr import CouponTerms, ItemTerms, subscription_mrr
 from models import (
     FxRate,
     MrrChange,

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from dashboard.money import exponent, to_major
+from dashboard.core.money import exponent, to_major
 from dashboard.presentation.text import MISSING, duration, words
 
 

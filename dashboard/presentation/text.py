@@ -1,6 +1,6 @@
 """Every value as the console writes it: money, percentages, counts, durations, dates, times, words.
 
-Missing values are "—" everywhere. Money goes through `dashboard.money.format_money` (the currency's
+Missing values are "—" everywhere. Money goes through `dashboard.core.money.format_money` (the currency's
 own symbol and minor digits, thousands separators, a leading minus, never truncated).
 """
 
@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from dashboard.money import format_money
+from dashboard.core.money import format_money
 
 MISSING = "—"
 

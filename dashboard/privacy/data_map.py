@@ -29,7 +29,7 @@ PERSONAL_LOOKING = re.compile(
 
 @dataclass(frozen=True)
 class Exported:
-    where: str  # the export category (dashboard/exports) that carries it
+    where: str  # the export category (dashboard/privacy/exports) that carries it
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Excluded:
 
 @dataclass(frozen=True)
 class Erased:
-    how: str  # "anonymised" | "deleted" | "nulled", with where (dashboard/deletions/steps.py)
+    how: str  # "anonymised" | "deleted" | "nulled", with where (dashboard/privacy/deletions/steps.py)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import holidays
 
-from dashboard.settings import get_settings
+from dashboard.core.settings import get_settings
 
 RULES_FILE = Path(__file__).with_name("deadline_rules.toml")
 

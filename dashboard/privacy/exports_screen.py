@@ -9,14 +9,14 @@ from datetime import datetime
 import pandas as pd
 from sqlmodel import Session
 
-from dashboard.deletions import plan as planning
-from dashboard.deletions import steps as deletion
-from dashboard.errors import ValidationError
-from dashboard.exports import service
-from dashboard.exports.systems import SYSTEM_LABELS
-from dashboard.identity import Actor
-from dashboard.ids import parse_id
+from dashboard.access.identity import Actor
+from dashboard.core.errors import ValidationError
+from dashboard.core.ids import parse_id
 from dashboard.presentation.columns import Column, Columns, Kind
+from dashboard.privacy.deletions import plan as planning
+from dashboard.privacy.deletions import steps as deletion
+from dashboard.privacy.exports import service
+from dashboard.privacy.exports.systems import SYSTEM_LABELS
 from dashboard.privacy.requests import get_request
 from models import PrivacyRequest
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from dashboard.errors import ValidationError
+from dashboard.core.errors import ValidationError
 from dashboard.privacy.deadlines import RULES
 from models import Account, Contact
 

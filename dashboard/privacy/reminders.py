@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from dashboard.mailer import MailError, Sender
+from dashboard.core.mailer import MailError, Sender
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS

@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from dashboard import audit
-from dashboard.errors import ConflictError, ValidationError
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.access.users import normalise_email
+from dashboard.core import audit
+from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.privacy import deadlines
 from dashboard.privacy import jurisdiction as jurisdictions
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS, check_transition, is_open
-from dashboard.users import normalise_email
 from models import Account, Contact, PrivacyRequest, PrivacyRequestEvent, User
 from models.privacy import REQUEST_TYPES
 from models.types import utcnow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.errors import ValidationError
+from dashboard.core.errors import ValidationError
 
 STATUS_LABELS = {
     "new": "New",

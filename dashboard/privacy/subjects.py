@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, or_, select
 
-from dashboard.errors import ValidationError
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.access.users import normalise_email
+from dashboard.core.errors import ValidationError
 from dashboard.privacy.requests import load_for_change, require_open, save_change
-from dashboard.users import normalise_email
 from models import Contact, PrivacyRequest
 from models.types import utcnow
 

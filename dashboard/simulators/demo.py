@@ -24,8 +24,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from dashboard import clock
-from dashboard.settings import Settings
+from dashboard.core import clock
+from dashboard.core.settings import Settings
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator, installation
 from dashboard.simulators.zendesk_people import add_ticket, add_user

@@ -7,9 +7,9 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import auth
-from dashboard.identity import Actor, role_label
-from dashboard.navigation import PageSpec, can_open, page
+from dashboard.access import auth
+from dashboard.access.identity import Actor, role_label
+from dashboard.access.navigation import PageSpec, can_open, page
 from dashboard.ui.store import db_session
 
 ACTOR_KEY = "actor"

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import audit_query
-from dashboard.db import session_scope
+from dashboard.core import audit_query
+from dashboard.core.db import session_scope
 from dashboard.ui.store import db_session
 
 

@@ -14,19 +14,19 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import clock
-from dashboard.corrections import targets, workflow
-from dashboard.corrections.form import CorrectionForm
-from dashboard.corrections.kinds import KIND_LABELS, KINDS
-from dashboard.corrections.kinds.credit_note import CREDIT_OUTCOMES
-from dashboard.corrections.kinds.discount import DURATIONS
-from dashboard.corrections.rules import REASON_CATEGORIES, STATUS_LABELS
-from dashboard.corrections.targets import Target
-from dashboard.corrections.validation import check, open_target
-from dashboard.errors import ConflictError, ValidationError
-from dashboard.identity import Actor
-from dashboard.money import accepted_form, exponent, format_money, parse_amount
-from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
+from dashboard.access.identity import Actor
+from dashboard.billing.corrections import targets, workflow
+from dashboard.billing.corrections.form import CorrectionForm
+from dashboard.billing.corrections.kinds import KIND_LABELS, KINDS
+from dashboard.billing.corrections.kinds.credit_note import CREDIT_OUTCOMES
+from dashboard.billing.corrections.kinds.discount import DURATIONS
+from dashboard.billing.corrections.rules import REASON_CATEGORIES, STATUS_LABELS
+from dashboard.billing.corrections.targets import Target
+from dashboard.billing.corrections.validation import check, open_target
+from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
+from dashboard.core import clock
+from dashboard.core.errors import ConflictError, ValidationError
+from dashboard.core.money import accepted_form, exponent, format_money, parse_amount
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session, get_engine
 from dashboard.ui.stripe_data import account_choices, clear_stripe_caches

@@ -6,7 +6,7 @@ import atexit
 
 import streamlit as st
 
-from dashboard.settings import get_settings
+from dashboard.core.settings import get_settings
 from dashboard.simulators.demo import DemoSystems, point_at, start_demo_systems
 from dashboard.ui.store import get_engine
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.errors import PermissionDenied, ValidationError
+from dashboard.core.errors import PermissionDenied, ValidationError
 
 
 class FieldErrors:

@@ -8,11 +8,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import installations, reconciliation
-from dashboard.money import to_major
-from dashboard.revenue.fx import reporting_currency
+from dashboard.billing import reconciliation
+from dashboard.billing.revenue.fx import reporting_currency
+from dashboard.core.money import to_major
 from dashboard.ui.store import db_session
-from dashboard.zendesk import screens
+from dashboard.zendesk import installations, screens
 from dashboard.zendesk.screens import InstallationsScreen
 
 CACHE_SECONDS = 120

@@ -6,9 +6,9 @@ import time
 
 import streamlit as st
 
-from dashboard import auth, sessions, users
-from dashboard.identity import Actor
-from dashboard.settings import get_settings
+from dashboard.access import auth, sessions, users
+from dashboard.access.identity import Actor
+from dashboard.core.settings import get_settings
 from dashboard.ui import session_cookie
 from dashboard.ui.access import current_actor, set_actor, set_verified_actor
 from dashboard.ui.store import db_session

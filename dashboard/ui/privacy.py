@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import clock
-from dashboard.errors import ConflictError, ValidationError
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.core import clock
+from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
 from dashboard.privacy.states import STATUS_LABELS

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.csv_export import frame_to_csv
-from dashboard.errors import ValidationError
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.core.csv_export import frame_to_csv
+from dashboard.core.errors import ValidationError
 from dashboard.privacy import deadlines, requests, subjects
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.jurisdiction import jurisdiction_note

@@ -11,7 +11,7 @@ import json
 
 import streamlit as st
 
-from dashboard.sessions import COOKIE_NAME, lifetime_seconds
+from dashboard.access.sessions import COOKIE_NAME, lifetime_seconds
 
 TOKEN_KEY = "session_token"
 COOKIE_READ_KEY = "session_cookie_read"

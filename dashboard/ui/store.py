@@ -9,10 +9,10 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dashboard.bootstrap import prepare_store
-from dashboard.db import session_scope
-from dashboard.keys import MissingKeyError
-from dashboard.settings import get_settings
+from dashboard.core.bootstrap import prepare_store
+from dashboard.core.db import session_scope
+from dashboard.core.keys import MissingKeyError
+from dashboard.core.settings import get_settings
 
 
 @st.cache_resource(show_spinner="Preparing the store…")

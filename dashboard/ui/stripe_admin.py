@@ -9,19 +9,19 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import select
 
-from dashboard import clock, sync_runs
-from dashboard.identity import Actor
-from dashboard.jobs import JobLocked
-from dashboard.revenue.fx import (
+from dashboard.access.identity import Actor
+from dashboard.billing.revenue.fx import (
     import_fx_csv,
     list_fx_rates,
     month_rates_status,
     reporting_currency,
     set_fx_rate,
 )
-from dashboard.revenue.metrics import months_between
-from dashboard.stripe_gateway import StripeGateway, StripeGatewayError
-from dashboard.stripe_sync import run_stripe_sync, unlinked_customers
+from dashboard.billing.revenue.metrics import months_between
+from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
+from dashboard.billing.stripe_sync import run_stripe_sync, unlinked_customers
+from dashboard.core import clock, sync_runs
+from dashboard.core.jobs import JobLocked
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session, get_engine
 from dashboard.ui.stripe_data import clear_stripe_caches

@@ -7,13 +7,15 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import account360, clock, reconciliation, subscriptions
-from dashboard.money import to_major
-from dashboard.revenue.failed_payments import FailedPaymentsScreen, failed_payments_screen
-from dashboard.revenue.fx import RateBook, rate_book, reporting_currency
-from dashboard.revenue.history import MrrHistory, load_history
-from dashboard.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
-from dashboard.revenue.segments import Dimension, Segments, load_segments
+from dashboard.accounts import account360
+from dashboard.billing import reconciliation, subscriptions
+from dashboard.billing.revenue.failed_payments import FailedPaymentsScreen, failed_payments_screen
+from dashboard.billing.revenue.fx import RateBook, rate_book, reporting_currency
+from dashboard.billing.revenue.history import MrrHistory, load_history
+from dashboard.billing.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
+from dashboard.billing.revenue.segments import Dimension, Segments, load_segments
+from dashboard.core import clock
+from dashboard.core.money import to_major
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import clock, sync_runs
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.core import clock, sync_runs
 from dashboard.presentation.columns import Column, Kind
 from dashboard.presentation.text import words
 from dashboard.ui.store import db_session
@@ -44,7 +44,7 @@ def show_jobs(actor: Actor) -> None:
     late = int(frame["late"].sum())
     st.caption(
         f"{len(frame)} scheduled jobs · {late} late · times in {viewer_timezone()}. The schedule is "
-        "dashboard/jobs.py `SCHEDULE`; the README lists the matching crontab lines."
+        "dashboard/core/jobs.py `SCHEDULE`; the README lists the matching crontab lines."
     )
     show_table(frame, JOB_COLUMNS, key="jobs", file_name="jobs.csv")
 

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.csv_export import frame_to_csv
-from dashboard.money import exponent, symbol
+from dashboard.core.csv_export import frame_to_csv
+from dashboard.core.money import exponent, symbol
 from dashboard.presentation import text
 from dashboard.presentation.columns import Column, Columns, Kind, csv_frame, display_text
 from dashboard.presentation.text import MISSING, money

@@ -1,4 +1,4 @@
-"""Cached loaders and shared widgets for the Overview page (figures from dashboard.overview and usage)."""
+"""Cached loaders and shared widgets for the Overview page (figures from business.overview and usage)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import clock, overview
-from dashboard.money import exponent, format_money
-from dashboard.revenue import reporting_currency
+from dashboard.billing.revenue import reporting_currency
+from dashboard.business import overview
+from dashboard.core import clock
+from dashboard.core.money import exponent, format_money
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download
 from dashboard.usage import metrics

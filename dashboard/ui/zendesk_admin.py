@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import zendesk_connections as connections
-from dashboard.identity import Actor
-from dashboard.jobs import JobLocked
+from dashboard.access.identity import Actor
+from dashboard.core.jobs import JobLocked
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.installations_data import clear_installation_caches
 from dashboard.ui.store import db_session, get_engine
 from dashboard.ui.tables import csv_download
 from dashboard.ui.timezones import frame_to_viewer, to_viewer
-from dashboard.zendesk_sync import gateway_from_settings, latest_run, run_zendesk_sync
+from dashboard.zendesk import connections as connections
+from dashboard.zendesk.sync import gateway_from_settings, latest_run, run_zendesk_sync
 
 
 def show_zendesk(actor: Actor) -> None:

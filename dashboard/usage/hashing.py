@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from dashboard.settings import get_settings
+from dashboard.core.settings import get_settings
 
 
 def actor_hash_key() -> bytes:
-    """The secret HMAC key `USAGE_ACTOR_HASH_KEY` (dashboard/keys.py)."""
+    """The secret HMAC key `USAGE_ACTOR_HASH_KEY` (dashboard/core/keys.py)."""
     return get_settings().keys.usage_actor_hash_key
 
 

@@ -25,10 +25,10 @@ from typing import IO, Any
 from sqlmodel import Session, select
 from ua_parser import parse as parse_user_agent
 
-from dashboard import audit, clock
-from dashboard.identity import Actor
-from dashboard.ids import parse_id
-from dashboard.settings import get_settings
+from dashboard.access.identity import Actor
+from dashboard.core import audit, clock
+from dashboard.core.ids import parse_id
+from dashboard.core.settings import get_settings
 from dashboard.usage.bulk import EventRow, insert_events
 from dashboard.usage.hashing import actor_hash_key, hash_actor
 from dashboard.usage.rollup import refresh_rollups

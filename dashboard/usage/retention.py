@@ -13,9 +13,9 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Session
 
-from dashboard import audit, clock
-from dashboard.errors import ValidationError
-from dashboard.identity import Actor
+from dashboard.access.identity import Actor
+from dashboard.core import audit, clock
+from dashboard.core.errors import ValidationError
 from dashboard.usage.sqlparts import day_start, time_param
 
 

@@ -1,1 +1,1 @@
-"""Zendesk: what the console shows of the apps' installations (screens and charts)."""
+"""Zendesk: the gateway, connections and sync, installations and their screens, the Marketplace import."""

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlmodel import Session
 
-from dashboard import installations
-from dashboard.installations import STATES, InstallationFilters
 from dashboard.presentation.columns import Column, Columns, Kind
+from dashboard.zendesk import installations
+from dashboard.zendesk.installations import STATES, InstallationFilters
 
 TOTAL = "total"
 

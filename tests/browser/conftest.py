@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.settings import PROJECT_ROOT
+from dashboard.core.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -162,7 +162,7 @@ def choose_option(page, label: str, option: str) -> None:
 
 def wait_for_session_cookie(page) -> None:
     """The sign-in cookie is written by a script in a run after sign-in; a new page load needs it first."""
-    from dashboard.sessions import COOKIE_NAME
+    from dashboard.access.sessions import COOKIE_NAME
 
     page.wait_for_function(f"document.cookie.includes('{COOKIE_NAME}=')")
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from dashboard.bootstrap import prepare_store
+from dashboard.core.bootstrap import prepare_store
+from dashboard.core.money import format_money
+from dashboard.core.settings import Settings
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from dashboard.money import format_money
-from dashboard.settings import Settings
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from models import Account, BillingCorrection, StripeCustomer, StripePayment, StripeRefund
 from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
@@ -156,7 +156,7 @@ def test_partial_refund_whose_answer_is_lost_is_checked_not_repeated(console, pa
     page.get_by_role("heading", name="Billing corrections").wait_for()
     shot(page, "correction-account-after-refund")
 
-    from dashboard.db import make_engine
+    from dashboard.core.db import make_engine
 
     store = make_engine(f"sqlite:///{database}")
     with Session(store) as session:

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.access.navigation import pages_for
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from dashboard.navigation import pages_for
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]

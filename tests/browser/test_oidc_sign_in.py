@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import werkzeug.serving
 
+from dashboard.access.navigation import landing_page
 from dashboard.demo.core import DEMO_USERS
-from dashboard.navigation import landing_page
 from tests.browser.conftest import free_port, shot, start_streamlit, stop, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("oidc")]

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from dashboard import clock
+from dashboard.core import clock
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.access.sessions import COOKIE_NAME
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from dashboard.sessions import COOKIE_NAME
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.access.identity import role_label
+from dashboard.access.navigation import landing_page, pages_for
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from dashboard.identity import role_label
-from dashboard.navigation import landing_page, pages_for
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from dashboard.access.identity import role_label
+from dashboard.access.navigation import PAGES, landing_page
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from dashboard.identity import role_label
-from dashboard.navigation import PAGES, landing_page
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 # Typed as given; the browser resolves "/account/../x" to "/x" before asking.

@@ -1,0 +1,1 @@
+"""The executive's view across billing, Zendesk and usage (the Overview page)."""

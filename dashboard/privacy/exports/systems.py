@@ -1,0 +1,88 @@
+"""The outside systems an export or deletion reaches, as configured, and exact email matching."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from dashboard.billing.stripe_gateway import StripeGateway
+from dashboard.core.settings import get_settings
+from dashboard.zendesk.connections import enabled_credentials
+from dashboard.zendesk.gateway import ZendeskClient
+from dashboard.zendesk.sync import gateway_from_settings
+from models import Account, PrivacyRequest
+
+SYSTEM_LABELS = {"store": "The console's store", "stripe": "Stripe", "zendesk": "Zendesk"}
+
+
+@dataclass(frozen=True)
+class ZendeskTarget:
+    """One Zendesk account to search; `account_id` is the store's account with that subdomain, if any."""
+
+    subdomain: str
+    account_id: int | None
+    client: ZendeskClient
+
+
+@dataclass
+class Systems:
+    """What can be reached. `unavailable` says, per system, why it cannot (not configured, no token)."""
+
+    stripe: StripeGateway | None = None
+    zendesk: list[ZendeskTarget] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    def zendesk_client(self, subdomain: str) -> ZendeskClient | None:
+        return next((t.client for t in self.zendesk if t.subdomain == subdomain), None)
+
+
+def same_email(value: object, email: str) -> bool:
+    """Exact match, ignoring case and surrounding spaces: the only way a record counts as the subject's."""
+    return isinstance(value, str) and value.strip().lower() == email.strip().lower()
+
+
+def account_ids_by_subdomain(session: Session, subdomains: list[str]) -> dict[str, int]:
+    if not subdomains:
+        return {}
+    rows = session.exec(
+        select(Account.zendesk_subdomain, Account.id).where(Account.zendesk_subdomain.in_(subdomains))
+    ).all()
+    return dict(rows)
+
+
+def systems_from_settings(session: Session, request: PrivacyRequest) -> Systems:
+    """Stripe from STRIPE_API_KEY; Zendesk from the enabled connections (for a processor request only the
+    client's own Zendesk, since we act there on its behalf)."""
+    settings = get_settings()
+    systems = Systems()
+    if settings.stripe_api_key and settings.stripe_api_key.get_secret_value():
+        systems.stripe = StripeGateway.from_settings(settings)
+    else:
+        systems.unavailable["stripe"] = (
+            "Stripe is not configured (no STRIPE_API_KEY): Stripe was not searched."
+        )
+    credentials = enabled_credentials(session)
+    if request.is_processor:
+        client = session.get(Account, request.account_id) if request.account_id else None
+        credentials = [c for c in credentials if client and c.subdomain == client.zendesk_subdomain]
+    readable = [c for c in credentials if c.token]
+    if not readable:
+        systems.unavailable["zendesk"] = (
+            "No enabled Zendesk connection with a readable token"
+            + (" for the client" if request.is_processor else "")
+            + ": Zendesk was not searched."
+        )
+        return systems
+    gateway = gateway_from_settings()
+    accounts = account_ids_by_subdomain(session, [c.subdomain for c in readable])
+    run_budget = gateway.run_budget()  # one export or deletion run: every account's 429 waits add up
+    systems.zendesk = [
+        ZendeskTarget(
+            c.subdomain,
+            accounts.get(c.subdomain),
+            gateway.client(subdomain=c.subdomain, email=c.email, token=c.token or "", run_budget=run_budget),
+        )
+        for c in readable
+    ]
+    return systems
