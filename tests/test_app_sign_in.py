@@ -134,7 +134,8 @@ def test_sign_in_starts_a_session_and_sets_its_cookie(app_env, make_user, sessio
 
 def test_a_live_session_token_signs_the_tab_in_and_an_ended_one_does_not(app_env, make_user, session) -> None:
     """The path a reload takes (AppTest sends no cookies: the token is handed in as the cookie would be)."""
-    admin, actor = make_user("admin"), make_user("account_manager")
+    # An executive lands on the Overview, which reads no user (My accounts reads its owner's name).
+    admin, actor = make_user("admin"), make_user("executive")
     token = sessions.create_session(session, actor)
     session.commit()
     at = _app()
@@ -162,7 +163,7 @@ def test_only_the_demo_store_says_its_logins_are_in_the_readme(app_env, monkeypa
     reset_settings_cache()
     st.cache_resource.clear()
     at = _app().run()
-    assert [i.value for i in at.info] == ["Demo store — logins in the README."]
+    assert "Demo store — logins in the README." in [i.value for i in at.info]
 
 
 def test_a_non_demo_store_without_its_audit_key_shows_why_and_nothing_else(app_env, monkeypatch) -> None:
@@ -179,7 +180,8 @@ def test_a_rerun_reads_the_sign_in_once_and_a_deactivation_applies_on_the_next(
 ) -> None:
     """The shell's one store lookup per rerun (the session joined to its user); the page's role check
     takes that answer instead of reading the users table again, and the next rerun reads it afresh."""
-    admin, actor = make_user("admin"), make_user("account_manager")
+    # An executive lands on the Overview, which reads no user (My accounts reads its owner's name).
+    admin, actor = make_user("admin"), make_user("executive")
     token = sessions.create_session(session, actor)
     session.commit()
     at = _app()
@@ -197,7 +199,7 @@ def test_a_rerun_reads_the_sign_in_once_and_a_deactivation_applies_on_the_next(
     finally:
         event.remove(Engine, "before_cursor_execute", note)
     assert not at.exception
-    assert at.title[0].value == landing_page("account_manager").title
+    assert at.title[0].value == landing_page("executive").title
     assert len(sign_in_reads) == 1 and "JOIN users" in sign_in_reads[0]
 
     users.set_active(session, admin, user_id=actor.user_id, active=False)

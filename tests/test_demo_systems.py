@@ -240,6 +240,7 @@ def test_export_and_deletion_reach_all_three_demo_systems(session: Session, run_
     for box in at.checkbox:
         if box.key and box.key.startswith("confirm_"):
             box.check()
+    at.run()  # "Confirm the plan" is enabled once the open subscriptions' cancellation is confirmed
     next(b for b in at.button if b.label == "Confirm the plan").click()
     at.run()
     next(b for b in at.button if b.label == "Run the remaining steps").click()

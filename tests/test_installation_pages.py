@@ -111,7 +111,7 @@ def test_reconciliation_page_per_role(run_page, make_user, data, role: str) -> N
     assert not at.exception
     table = at.dataframe[0].value
     rows = {(r.category_label, r.company_name): r for r in table.itertuples()}
-    assert rows[("Paying for nothing", "Globex")].at_stake_minor == 49.0  # shown in major units
+    assert rows[("Paying for nothing", "Globex")].at_stake_minor == "$49.00"
     assert ("Revenue leakage", "Acme") in rows
     assert rows[("Revenue leakage", "Acme")].account_link == f"/account?id={data['acme']}"
 

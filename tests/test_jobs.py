@@ -89,7 +89,7 @@ SCHEDULED_JOBS = [
     (["ingest", "usage", "{tmp}/events.jsonl"], True),  # its bad line goes to a rejects file
     (["purge", "usage", "--days", "30"], True),  # audited even when nothing is old enough
     (["purge", "sessions"], True),
-    (["purge", "exports"], False),  # audits each export it deletes: none here
+    (["purge", "exports"], True),  # records its run (no export to delete here)
     (["purge", "login-throttles"], True),
     (["audit", "checkpoint", "--to", "{tmp}/checkpoints.jsonl"], True),
     (["remind", "privacy"], True),  # records its run

@@ -175,7 +175,7 @@ def test_revenue_page(run_page, make_user, billing, role: str) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["MRR now"] == "$95.00" and metrics["ARR now"] == "$1,140.00"
     months = next(d.value for d in at.dataframe if "paying_accounts" in d.value)
-    assert months["mrr"].iloc[-1] == 95.0
+    assert months["mrr"].iloc[-1] == "$95.00"
     assert len(at.get("plotly_chart")) >= 4
 
 

@@ -57,12 +57,20 @@ def _with_gaps_as_text(values: pd.Series, column: Column, zone: str) -> tuple[pd
     return shown, st.column_config.TextColumn(label=column.label, help=column.help)
 
 
+def _needs_text(values: pd.Series, kind: Kind) -> bool:
+    """Gaps must read "—", and Streamlit's number format would write a negative amount "$-73.44"
+    where the console writes "-$73.44": such columns are drawn as text."""
+    if values.isna().any():
+        return True
+    return kind is Kind.MONEY and bool(pd.to_numeric(values, errors="coerce").lt(0).any())
+
+
 def _display_column(frame: pd.DataFrame, name: str, column: Column, zone: str) -> tuple[pd.Series, Any]:
     """The column's shown values and its Streamlit column config."""
     values = frame[name]
     kind = column.kind
     common = {"label": column.label, "help": column.help}
-    if kind in _AS_TEXT and (kind is not Kind.MONEY or column.currency) and values.isna().any():
+    if kind in _AS_TEXT and (kind is not Kind.MONEY or column.currency) and _needs_text(values, kind):
         return _with_gaps_as_text(values, column, zone)
     if kind is Kind.MONEY and column.currency:
         digits = exponent(column.currency)

@@ -201,3 +201,12 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     wait_idle(page)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives Chromium: marked `browser` whether or not its module says so,
+    so `-m "not browser"` (CI's faketime run) never starts one."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)

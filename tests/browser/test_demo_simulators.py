@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.conftest import shot, sign_in, wait_idle
+from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
 BANNER = "Demo Stripe — simulated, no real money"
 
@@ -22,6 +22,7 @@ def test_the_demo_runs_simulated_stripe_and_zendesk_and_both_sync(console_url: s
     expect(main.get_by_text(BANNER)).to_be_visible()
     expect(main.get_by_text("Demo Zendesk — simulated, no real tickets")).to_be_visible()
 
+    wait_for_session_cookie(page)  # the typed address below is a new page load: it needs the cookie
     page.goto(f"{console_url}/sync")
     wait_idle(page)
     main.locator("[role='tab']").filter(has_text="Stripe").click()

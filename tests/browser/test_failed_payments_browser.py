@@ -32,5 +32,5 @@ def test_failed_payments_row_opens_account_360(console_url: str, page) -> None:
     link.click()
     page.wait_for_url(re.compile(r"/account\?id=\d+"))
     wait_idle(page)
-    page.get_by_role("heading", name="Invoices").wait_for()
+    expect(page.get_by_role("tab", name="Billing")).to_be_visible()  # Account 360's billing tab
     shot(page, "failed-payments-to-account-360")
