@@ -3,7 +3,7 @@ the MRR trend, net installs and usage. No personal data."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -126,7 +126,7 @@ TREND_FIELDS = (
 
 def mrr_trend_frame(months: list[MonthRevenue]) -> pd.DataFrame:
     """The monthly trend as a table: MRR, its movements (minor units), paying accounts and NRR."""
-    rows = [{name: asdict(row)[name] for name in TREND_FIELDS} for row in months]
+    rows = [{name: getattr(row, name) for name in TREND_FIELDS} for row in months]
     frame = pd.DataFrame(rows, columns=list(TREND_FIELDS))
     frame["net_revenue_retention"] = frame["net_revenue_retention"].map(
         lambda ratio: None if ratio is None or pd.isna(ratio) else float(ratio)
