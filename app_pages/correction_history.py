@@ -19,7 +19,7 @@ actor = require_page("correction-history")
 st.title("Corrections history")
 outcome_banner(actor)
 
-cols = st.columns([2, 2, 1, 2, 1, 1])
+cols = st.columns([2, 2, 1, 2, 1.5, 1.5])  # the dates need room for "YYYY/MM/DD"
 statuses = cols[0].multiselect(
     "Status",
     list(STATUS_LABELS),
