@@ -1,94 +1,93 @@
 """Overview: the business at a glance for executives. Figures only; no personal data."""
 
-from datetime import timedelta
+from datetime import date
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.billing.revenue import MissingFxRate, reporting_currency
-from dashboard.ui import usage_charts as charts
-from dashboard.ui import usage_data as data
+from dashboard.business import charts
+from dashboard.business.overview import (
+    INSTALL_COLUMNS,
+    PERIODS,
+    USAGE_COLUMNS,
+    OverviewInputs,
+    OverviewScreen,
+    overview_screen,
+)
+from dashboard.core import clock
 from dashboard.ui.access import require_page
-from dashboard.usage.rollup import ALL_APPS
+from dashboard.ui.store import db_session
+from dashboard.ui.tables import show_table
+
+CACHE_SECONDS = 300
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def load_screen(inputs: OverviewInputs, today: date) -> OverviewScreen:
+    with db_session() as session:
+        return overview_screen(session, inputs, today=today)
+
+
+@st.cache_resource(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+def figures(inputs: OverviewInputs, today: date) -> dict[str, go.Figure]:
+    """The page's charts, built once per period and shared read-only (no pickling copy)."""
+    screen = load_screen(inputs, today)
+    return {
+        "mrr": charts.mrr_trend(screen),
+        "installs": charts.net_installs(screen),
+        "usage": charts.usage_trend(screen),
+    }
+
 
 actor = require_page("overview")
 st.title("Overview")
 
-PERIODS = {"30": "Last 30 days", "90": "Last 90 days", "365": "Last 12 months"}
-chosen = st.query_params.get("period", "30")
+chosen = OverviewInputs.from_param(st.query_params.get("period"))
 period = (
     st.segmented_control(
         "Compare against the period before",
         list(PERIODS),
         format_func=PERIODS.get,
-        default=chosen if chosen in PERIODS else "30",
+        default=chosen.period_days,
     )
-    or "30"
+    or chosen.period_days
 )
-st.query_params["period"] = period
-days = int(period)
-today = data.today_utc()
+st.query_params["period"] = str(period)
+inputs = OverviewInputs(period)
+today = clock.today()
+screen = load_screen(inputs, today)
+drawn = figures(inputs, today)
 
-try:
-    revenue = data.revenue_overview(today, days)
-except MissingFxRate as error:
-    revenue = None
-    st.warning(f"Revenue figures are not shown: {error.message}")
-kpis = (revenue.kpis if revenue else []) + data.overview_kpis(today, days)
-for row_start in range(0, len(kpis), 4):
-    for column, kpi in zip(st.columns(4), kpis[row_start : row_start + 4], strict=False):
-        value, change = data.kpi_texts(kpi)
+for month in screen.missing_rates:
+    st.warning(
+        f"{month.month:%B %Y}: no exchange rate for {', '.join(c.upper() for c in month.missing_rates)}, "
+        "so its revenue figures are not shown. An admin can add or import rates on Sync and settings.",
+        icon=":material/currency_exchange:",
+    )
+for row_start in range(0, len(screen.tiles), 4):
+    for column, kpi in zip(st.columns(4), screen.tiles[row_start : row_start + 4], strict=False):
         column.metric(
             kpi.label,
-            value,
-            delta=change,
+            kpi.value_text,
+            delta=kpi.change_text,
             border=True,
-            delta_color="inverse" if "privacy" in kpi.label.lower() else "normal",
-            help=None if kpi.previous is None else f"Compared with {days} days earlier",
+            delta_color="inverse" if kpi.lower_is_better else "normal",
+            help=None if kpi.previous is None else screen.comparison,
         )
 
-start = today - timedelta(days=max(days, 365))
-if revenue is not None:
-    st.subheader("MRR trend")
-    st.plotly_chart(charts.mrr_trend(today, days), width="stretch")
-    money = st.column_config.NumberColumn(format="localized")
-    data.table_with_download(
-        data.mrr_trend_table(revenue.months),
-        name="MRR trend",
-        column_config={
-            "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
-            "mrr": st.column_config.NumberColumn(f"MRR ({reporting_currency().upper()})", format="localized"),
-            "new": money,
-            "expansion": money,
-            "reactivation": money,
-            "contraction": money,
-            "churn": money,
-            "paying_accounts": "Paying accounts",
-            "nrr": st.column_config.NumberColumn("NRR", format="percent"),
-        },
-    )
+st.subheader("MRR trend")
+st.plotly_chart(drawn["mrr"], width="stretch")
+show_table(screen.mrr_rows, screen.mrr_columns, key="mrr_trend", file_name="mrr-trend.csv", width="stretch")
 
 installs, usage = st.columns(2)
 with installs:
     st.subheader("Net installs")
-    st.plotly_chart(charts.net_installs(start, today), width="stretch")
-    data.table_with_download(
-        data.net_installs(start, today),
-        name="Net installs",
-        column_config={"month": st.column_config.DateColumn("Month", format="MMM YYYY")},
-    )
+    st.plotly_chart(drawn["installs"], width="stretch")
+    show_table(screen.installs, INSTALL_COLUMNS, key="net_installs", file_name="net-installs.csv")
 with usage:
     st.subheader("Usage trend")
-    actives = data.daily_actives(start, today, ALL_APPS)
-    if actives.empty:
+    if screen.usage.empty:
         st.info("No usage has been rolled up yet.")
     else:
-        st.plotly_chart(charts.usage_trend(start, today), width="stretch")
-    trend = actives[["day", "dau", "wau", "mau", "stickiness", "events"]]
-    data.table_with_download(
-        trend,
-        name="Usage trend",
-        column_config={
-            "day": st.column_config.DateColumn("Day"),
-            "stickiness": st.column_config.NumberColumn(format="percent"),
-        },
-    )
+        st.plotly_chart(drawn["usage"], width="stretch")
+        show_table(screen.usage, USAGE_COLUMNS, key="usage_trend", file_name="usage-trend.csv")

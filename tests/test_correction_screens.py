@@ -1,12 +1,15 @@
-"""The correction approvals screen without AppTest: the queue oldest first, how long each has waited."""
+"""The correction screens without AppTest: the approvals queue oldest first with how long each has waited;
+the history newest first, filtered, with what is still unsettled and what may be retried."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session
+import pandas as pd
+from sqlmodel import Session, select
 
-from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen
+from dashboard.billing.corrections.history import HistoryFilters
+from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen, correction_history_screen
 from dashboard.presentation.columns import csv_frame, display_text
 from models import Account, BillingCorrection
 from models.billing import CorrectionStatus
@@ -61,3 +64,110 @@ def test_the_queue_is_oldest_first_with_its_wait(session: Session) -> None:
 def test_an_empty_queue(session: Session) -> None:
     screen = approvals_screen(session, now=NOW)
     assert screen.queue == [] and screen.longest_wait is None and screen.rows.empty
+
+
+def _history_store(session: Session) -> dict[str, int]:
+    """Five corrections over a week of March 2026; returns their ids by idempotency key."""
+    session.add_all(
+        [
+            Account(id=1, company_name="Acme", zendesk_subdomain="acme"),
+            Account(id=2, company_name="Globex", zendesk_subdomain="globex"),
+        ]
+    )
+    day = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    facts = [
+        # key, kind, status, account, amount, currency, in USD, requested (days after Mar 1), by
+        ("k-refund", "refund", CorrectionStatus.EXECUTED, 1, 3000, "eur", 3240, 0, "am@example.com"),
+        ("k-credit", "credit_note", CorrectionStatus.FAILED, 2, 12_000, "usd", 12_000, 4, "am@example.com"),
+        ("k-discount", "apply_discount", CorrectionStatus.UNKNOWN, 1, None, None, None, 7, "am@example.com"),
+        ("k-sending", "refund", CorrectionStatus.SENDING, 2, 500, "gbp", 630, 8, "Other@Example.com"),
+        ("k-orphan", "refund", CorrectionStatus.REJECTED, None, 100, "usd", 100, 9, "am@example.com"),
+    ]
+    for key, kind, status, account, amount, currency, reporting, days, by in facts:
+        session.add(
+            BillingCorrection(
+                kind=kind,
+                status=status,
+                account_id=account,
+                amount=amount,
+                currency=currency,
+                amount_reporting=reporting,
+                reason_category="billing_error" if kind == "refund" else "goodwill",
+                reason_text="Charged twice",
+                idempotency_key=key,
+                requested_by=by.lower(),
+                requested_at=day + timedelta(days=days),
+                executed_at=day + timedelta(minutes=5) if status == CorrectionStatus.EXECUTED else None,
+                attempts=1 if status != CorrectionStatus.REJECTED else 0,
+                stripe_result_id="re_1" if status == CorrectionStatus.EXECUTED else None,
+                error_message="Your card was declined." if status == CorrectionStatus.FAILED else None,
+            )
+        )
+    session.commit()
+    return {c.idempotency_key: c.id for c in session.exec(select(BillingCorrection))}
+
+
+def test_history_newest_first_with_what_is_unsettled_and_what_may_be_retried(session: Session) -> None:
+    ids = _history_store(session)
+    screen = correction_history_screen(session, HistoryFilters(), reporting_currency="usd")
+
+    order = ["k-orphan", "k-sending", "k-discount", "k-credit", "k-refund"]
+    assert list(screen.rows["id"]) == [ids[key] for key in order]
+    assert [row["id"] for row in screen.unsettled] == [ids["k-sending"], ids["k-discount"]]
+    assert screen.failed == [ids["k-credit"]]
+
+    columns = screen.columns
+    assert [display_text(v, columns["kind"]) for v in screen.rows["kind"]] == [
+        "Refund a payment",
+        "Refund a payment",
+        "Apply a discount",
+        "Credit note on an invoice",
+        "Refund a payment",
+    ]
+    assert [display_text(v, columns["status"]) for v in screen.rows["status"]] == [
+        "Rejected",
+        "Sending to Stripe",
+        "Unknown: checking with Stripe",
+        "Failed",
+        "Executed",
+    ]
+    assert display_text(screen.rows["company"].iloc[0], columns["company"]) == "—"  # no account
+    links = list(screen.rows["account_link"])
+    assert pd.isna(links[0])  # no account, no link
+    assert links[1:] == ["/account?id=2", "/account?id=1", "/account?id=2", "/account?id=1"]
+
+    exported = csv_frame(screen.rows, columns)
+    assert list(exported["Kind"]) == ["refund", "refund", "apply_discount", "credit_note", "refund"]
+    assert list(exported["Amount"]) == ["1.00", "5.00", "", "120.00", "30.00"]  # each in its own currency
+    assert list(exported["Currency"].fillna("")) == ["usd", "gbp", "", "usd", "eur"]
+    assert list(exported["In reporting currency (USD)"]) == ["1.00", "6.30", "", "120.00", "32.40"]
+    assert list(exported["Reason"]) == [
+        "billing_error",
+        "billing_error",
+        "goodwill",
+        "goodwill",
+        "billing_error",
+    ]
+    assert exported["Executed (UTC)"].iloc[-1] == "2026-03-01T10:05:00Z"
+    assert list(exported["Account"].fillna("")) == ["", *links[1:]]  # as on Installations: the link
+
+
+def test_history_filters(session: Session) -> None:
+    ids = _history_store(session)
+
+    def keys(**given) -> list[int]:
+        screen = correction_history_screen(session, HistoryFilters(**given), reporting_currency="usd")
+        return list(screen.rows["id"])
+
+    assert keys(statuses=(CorrectionStatus.FAILED,)) == [ids["k-credit"]]
+    assert keys(kinds=("apply_discount", "credit_note")) == [ids["k-discount"], ids["k-credit"]]
+    assert keys(account_id=2) == [ids["k-sending"], ids["k-credit"]]
+    assert keys(requested_by=" OTHER@ ") == [ids["k-sending"]]
+    # requested on Mar 5 up to and including Mar 8 (UTC days)
+    assert keys(since=date(2026, 3, 5), until=date(2026, 3, 8)) == [ids["k-discount"], ids["k-credit"]]
+
+
+def test_an_empty_history(session: Session) -> None:
+    screen = correction_history_screen(session, HistoryFilters(), reporting_currency="usd")
+    assert screen.rows.empty and screen.unsettled == [] and screen.failed == []
+    assert csv_frame(screen.rows, screen.columns).empty

@@ -9,9 +9,12 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from dashboard.billing.corrections.history import approval_queue
+from dashboard.billing.corrections.history import HistoryFilters, approval_queue, list_corrections
 from dashboard.billing.corrections.kinds import KIND_LABELS
+from dashboard.billing.corrections.rules import OUTSTANDING, REASON_CATEGORIES, STATUS_LABELS
 from dashboard.presentation.columns import Column, Columns, Kind
+from dashboard.zendesk.installations import account_link
+from models.billing import CorrectionStatus
 
 QUEUE_COLUMNS: Columns = {
     "id": Column("#", Kind.COUNT),
@@ -43,3 +46,51 @@ def approvals_screen(session: Session, *, now: datetime) -> ApprovalsScreen:
         columns=[*QUEUE_COLUMNS, "currency"],
     )
     return ApprovalsScreen(queue=queue, rows=rows)
+
+
+def history_columns(reporting_currency: str) -> Columns:
+    """The history table: labels for kinds, statuses and reasons; the CSV keeps their machine names."""
+    return {
+        "id": Column("#", Kind.COUNT),
+        "requested_at": Column("Requested", Kind.DATETIME),
+        "kind": Column("Kind", Kind.ENUM, labels=KIND_LABELS),
+        "status": Column("Status", Kind.ENUM, labels=STATUS_LABELS),
+        "company": Column("Company"),
+        "account_link": Column("Account", Kind.LINK, link_text="Open", help="Open the account page"),
+        "amount": Column("Amount", Kind.MONEY, currency_column="currency"),
+        "currency": Column("Currency", Kind.TEXT),
+        "amount_reporting": Column("In reporting currency", Kind.MONEY, currency=reporting_currency),
+        "reason_category": Column("Reason", Kind.ENUM, labels=REASON_CATEGORIES),
+        "reason_text": Column("Details"),
+        "requested_by": Column("Requested by"),
+        "decided_by": Column("Decided by"),
+        "decision_reason": Column("Decision reason"),
+        "executed_at": Column("Executed", Kind.DATETIME),
+        "attempts": Column("Attempts", Kind.COUNT),
+        "stripe_result_id": Column("Stripe id"),
+        "error_message": Column("Error"),
+    }
+
+
+@dataclass(frozen=True)
+class CorrectionHistoryScreen:
+    rows: pd.DataFrame  # newest first, `columns`
+    columns: Columns
+    unsettled: list[dict[str, Any]]  # sending or unknown: still being looked for in Stripe
+    failed: list[int]  # ids that may be retried, newest first
+
+
+def correction_history_screen(
+    session: Session, filters: HistoryFilters, *, reporting_currency: str
+) -> CorrectionHistoryScreen:
+    """Every correction the filters match (newest first), those still unsettled, those to retry."""
+    found = list_corrections(session, filters=filters)
+    columns = history_columns(reporting_currency)
+    rows = pd.DataFrame(found, columns=[*(name for name in columns if name != "account_link"), "account_id"])
+    rows["account_link"] = rows["account_id"].map(account_link)
+    return CorrectionHistoryScreen(
+        rows=rows,
+        columns=columns,
+        unsettled=[row for row in found if row["status"] in OUTSTANDING],
+        failed=[row["id"] for row in found if row["status"] == CorrectionStatus.FAILED],
+    )
