@@ -136,7 +136,7 @@ def target_options(session: Session, *, kind: str, account_id: int) -> dict[str,
     if resource == "charges":
         return {
             p.id: f"{p.created:%Y-%m-%d} · {money(p.amount, p.currency)} · "
-            f"{p.card_brand or 'card'} {p.card_last4 or ''} · {p.id} · refunded "
+            f"{' '.join(filter(None, (p.card_brand or 'card', p.card_last4)))} · {p.id} · refunded "
             f"{money(p.amount_refunded, p.currency)}"
             for p in targets.payment_choices(session, account_id=account_id)
         }
