@@ -103,6 +103,7 @@ def test_the_url_is_read_and_written_back() -> None:
     assert inputs == CorrectionsInputs(account_id=100, kind="void_invoice", target_id="in_open")
     # junk in the URL is no choice at all
     assert CorrectionsInputs.from_query({"account": "abc", "kind": "steal"}) == CorrectionsInputs()
+    assert CorrectionsInputs.from_query({"account": "9" * 20}).account_id is None  # overflows the store
 
 
 def test_the_chosen_account_is_offered_even_outside_the_first_50(session, accounts) -> None:

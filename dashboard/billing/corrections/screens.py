@@ -22,6 +22,7 @@ from dashboard.billing.corrections.rules import CORRECTION_ROLES
 from dashboard.billing.corrections.targets import Target
 from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.core.errors import ConflictError, ValidationError
+from dashboard.core.ids import parse_id
 from dashboard.core.money import parse_amount
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import money, words
@@ -78,10 +79,9 @@ class CorrectionsInputs:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str], *, search: str = "") -> CorrectionsInputs:
-        account = params.get("account", "")
         kind = params.get("kind", "")
         return cls(
-            account_id=int(account) if account.isdigit() else None,
+            account_id=parse_id(params.get("account")),
             kind=kind if kind in KINDS else None,
             target_id=params.get("target") or None,
             search=search,
