@@ -48,12 +48,7 @@ def picker() -> None:
 
 
 def go_correct(link: CorrectionLink) -> None:
-    # The corrections form keeps the account in ?account=; the kind and object are preset in its fields.
-    if link.kind:
-        st.session_state["corr_kind"] = link.kind
-    if link.target_id:
-        st.session_state["corr_target"] = link.target_id
-    st.session_state["corr_search"] = screen.chosen.company_name if screen.chosen else ""
+    # The corrections page reads the account, the kind and the object from its URL.
     st.switch_page("app_pages/corrections.py", query_params=link.query_params())
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import streamlit as st
 from sqlmodel import Session
 
 from dashboard.access.navigation import landing_page
@@ -161,7 +162,9 @@ def _texts(at) -> str:
     )
 
 
-def test_account_page_for_account_manager(run_page, make_user, billing) -> None:
+def test_account_page_for_account_manager(run_page, make_user, billing, monkeypatch) -> None:
+    switched: list[tuple[str, dict]] = []
+    monkeypatch.setattr(st, "switch_page", lambda page, query_params: switched.append((page, query_params)))
     at = run_page("app_pages/account.py", make_user("account_manager"), query={"id": "1"})
     assert not at.exception
     assert at.title[0].value == "Acme Corp"
@@ -171,7 +174,9 @@ def test_account_page_for_account_manager(run_page, make_user, billing) -> None:
     at.selectbox(key="account_correct_target").select("ch_a").run()
     assert not at.button(key="correct_refund").disabled
     at.button(key="correct_refund").click().run()
-    assert at.session_state["corr_kind"] == "refund" and at.session_state["corr_target"] == "ch_a"
+    # the corrections page reads these from its URL; nothing of its form is preset
+    assert switched == [("app_pages/corrections.py", {"account": "1", "kind": "refund", "target": "ch_a"})]
+    assert "corr_kind" not in at.session_state and "corr_target" not in at.session_state
 
 
 def test_account_page_masks_for_executives_and_disables_actions(run_page, make_user, billing) -> None:

@@ -65,6 +65,21 @@ def test_roles_without_billing_rights_cannot_open_the_pages(run_page, make_user,
     assert not at.button and not at.text_input
 
 
+def test_the_form_opens_on_the_url_and_keeps_choices_in_it(run_page, fake_stripe, business, manager):
+    """What Account 360's "Correct billing" sends: account, kind and object, with nothing preset."""
+    query = {"account": str(business.account_id), "kind": "refund", "target": business.charge["id"]}
+    at = run_page("app_pages/corrections.py", manager, query=query)
+    assert not at.exception and not errors_of(at)
+    assert at.selectbox(key="corr_account").value == business.account_id
+    assert at.selectbox(key="corr_kind").value == "refund"
+    assert at.selectbox(key="corr_target").value == business.charge["id"]
+    assert "€120.00 refundable" in " ".join(c.value for c in at.caption)
+    at.selectbox(key="corr_kind").set_value("credit_note").run()
+    # a new action drops the object chosen for the old one
+    assert at.query_params == {"account": str(business.account_id), "kind": "credit_note"}
+    assert at.selectbox(key="corr_target").value is None
+
+
 @pytest.mark.parametrize(
     ("amount", "message"),
     [("500", "still refundable"), ("0", "more than zero"), ("12.345", "at most 2 decimals")],

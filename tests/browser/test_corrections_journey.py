@@ -152,6 +152,7 @@ def test_partial_refund_whose_answer_is_lost_is_checked_not_repeated(console, pa
     page.get_by_role("button", name="Open the updated account").click()
     page.wait_for_url(re.compile(rf"/account\?id={payment.account_id}$"))
     wait_idle(page)
+    page.get_by_role("tab", name="Billing").click()  # Account 360 keeps refunds and corrections there
     page.get_by_role("heading", name="Refunds").wait_for()
     page.get_by_role("heading", name="Billing corrections").wait_for()
     shot(page, "correction-account-after-refund")

@@ -15,6 +15,11 @@ from dashboard.core.money import format_money, parse_amount
 from models import BillingCorrection
 
 
+def refundable(charge: dict[str, Any]) -> int:
+    """What is left to refund of a charge as Stripe returned it: captured less refunded."""
+    return (charge.get("amount_captured") or 0) - (charge.get("amount_refunded") or 0)
+
+
 def check_locally(form: CorrectionForm) -> None:
     parse_amount(form.amount, form.currency)
 
@@ -28,7 +33,7 @@ def check(_session: Session, _gateway: StripeGateway, form: CorrectionForm, targ
             f"This payment is {charge.get('status')}; only successful payments can be refunded.",
             field="target",
         )
-    left = (charge.get("amount_captured") or 0) - (charge.get("amount_refunded") or 0)
+    left = refundable(charge)
     if amount > left:
         raise ValidationError(
             f"Stripe says only {format_money(left, currency)} of this payment is still refundable.",
