@@ -134,8 +134,7 @@ def test_sign_in_starts_a_session_and_sets_its_cookie(app_env, make_user, sessio
 
 def test_a_live_session_token_signs_the_tab_in_and_an_ended_one_does_not(app_env, make_user, session) -> None:
     """The path a reload takes (AppTest sends no cookies: the token is handed in as the cookie would be)."""
-    # An executive lands on the Overview, which reads no user (My accounts reads its owner's name).
-    admin, actor = make_user("admin"), make_user("executive")
+    admin, actor = make_user("admin"), make_user("account_manager")
     token = sessions.create_session(session, actor)
     session.commit()
     at = _app()
