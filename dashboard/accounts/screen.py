@@ -269,7 +269,7 @@ def _caption(view: Account360, facts: AccountFacts, masked: bool) -> str:
         f"{account['zendesk_subdomain']}.zendesk.com",
         account["country"] or "country unknown",
         f"owner {view.account['owner'] or 'nobody'}",
-        "plan " + (", ".join(facts.plans) if facts.plans else "none"),
+        f"plan {', '.join(facts.plans)}" if facts.plans else "no paid plan",
     ]
     if masked:
         parts.append("personal data masked")

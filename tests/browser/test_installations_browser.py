@@ -44,10 +44,10 @@ def test_installations_filters_chart_table_and_csv(page, console_url: str) -> No
     expect(_metric_value(page, "Total")).to_have_text(f"{uninstalled:,}")
     shot(page, "installations-uninstalled")
 
-    text = download(page, page.get_by_role("button", name="Download CSV")).read_text(encoding="utf-8")
+    text = download(page, page.get_by_role("button", name="Download CSV")).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == uninstalled
-    assert {row["state"] for row in rows} == {"uninstalled"}
+    assert {row["State"] for row in rows} == {"uninstalled"}  # human header, the stored value
 
     shared_link = page.url  # a colleague opening the link sees the same filter
     page.goto(shared_link)
