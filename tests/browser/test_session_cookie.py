@@ -39,7 +39,10 @@ def test_sign_in_survives_reload_and_shared_link_until_sign_out(page, console_ur
     assert cookie["sameSite"] == "Strict" and cookie["path"] == "/" and cookie["expires"] > 0
     assert len(cookie["value"]) >= 43  # 32 random bytes, base64url
 
+    wait_idle(page)
     page.get_by_role("link", name="Installations").click()
+    expect(page).to_have_url(re.compile(r"/installations$"))
+    page.get_by_role("heading", name="Installations", level=1).wait_for()
     wait_idle(page)
     page.reload()
     wait_idle(page)
