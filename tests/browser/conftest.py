@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 # Generous: the suite must pass on a machine kept busy by other work. Checks wait for what they check.
 WAIT_MS = 90_000
+# Typed after a page's address: parameters that some page reads, for pages that must ignore or refuse them.
+TYPED_PARAMETERS = "id=36&account=1&request=36&state=uninstalled"
 # The keys the test process sets for its own stores (tests/conftest.py); the README's quick start has none.
 KEY_VARIABLES = ("SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY")
 

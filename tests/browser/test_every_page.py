@@ -1,6 +1,7 @@
-"""Every page as every role in Chromium at 1400 px: it opens without an error, and no label shows a raw
-machine name ("job_title", "past_due", "Mrr") or "None". Each page's screenshot is kept in
-`test-artifacts/pages/` for a person to look at."""
+"""Every page as every role in Chromium at 1400 px, typed with parameters other pages read: it opens at its
+address without an error or a refusal, and no label shows a raw machine name ("job_title", "past_due",
+"Mrr") or "None". Each page's screenshot is kept in `test-artifacts/pages/` for a person to look at.
+Forbidden pages are tried in test_typed_urls.py."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.access.identity import role_label
 from dashboard.access.navigation import pages_for
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
-from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
+from tests.browser.conftest import TYPED_PARAMETERS, shot, sign_in, wait_for_session_cookie, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
 
@@ -48,9 +50,13 @@ def test_every_page_reads_as_words(page, console_url, role) -> None:
     wait_for_session_cookie(page)
     offending: dict[str, list[str]] = {}
     for spec in pages_for(role):
-        page.goto(f"{console_url}/{spec.key}")
+        page.goto(f"{console_url}/{spec.key}?{TYPED_PARAMETERS}")
         wait_idle(page)
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        where = f"{role} on /{spec.key}"
+        assert page.get_by_text("Page not found").count() == 0, where
+        refusal = f"Your role ({role_label(role)}) cannot open “{spec.title}”."
+        assert page.get_by_text(refusal).count() == 0, where
         expect(page.locator("[data-testid='stException']")).to_have_count(0)
         shot(page, f"pages/{role}-{spec.key}")
         bad = [label for label in _labels(page) if MACHINE_NAME.search(label)]
