@@ -35,7 +35,7 @@ def major(amount_minor: int | None, currency: str | None = None) -> float | None
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def subscription_options() -> subscriptions.FilterOptions:
+def _subscription_options() -> subscriptions.FilterOptions:
     with db_session() as session:
         return subscriptions.filter_options(session)
 
@@ -48,7 +48,13 @@ def _all_subscriptions() -> list[dict]:
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def subscriptions_view(filters: subscriptions.SubscriptionFilters) -> subscriptions.SubscriptionsScreen:
-    return subscriptions.subscriptions_screen(_all_subscriptions(), filters, now=clock.now())
+    return subscriptions.subscriptions_screen(
+        _all_subscriptions(),
+        filters,
+        options=_subscription_options(),
+        reporting=reporting_currency(),
+        now=clock.now(),
+    )
 
 
 # One MRR history for the Revenue page's metrics (it and its per-month sums are read, never changed).
@@ -107,7 +113,7 @@ def account_choices(search: str) -> list[account360.AccountChoice]:
 
 def clear_stripe_caches() -> None:
     for loader in (
-        subscription_options,
+        _subscription_options,
         _all_subscriptions,
         subscriptions_view,
         _history,

@@ -1,0 +1,88 @@
+"""Filters kept in the address with machine values (`?status=past_due`) while the widget shows words.
+
+Streamlit's `bind="query-params"` puts the *shown* text into the URL: a bound multiselect's serializer
+returns `format_func(value)` (`MultiSelectSerde.serialize`, streamlit/elements/widgets/multiselect.py)
+and the browser writes the options it displays (`proto.options` are the formatted options). So a
+`format_func` on a bound widget turns `?status=past_due` into `?status=Past+due`. These widgets are not
+bound: they start from the URL, show `labels[value]` and write the values back.
+
+`url_values`/`url_value` read a filter before its widget is drawn (a screen that also returns the
+widget's choices is computed first): the widget's value once it has run, else what the URL says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+T = TypeVar("T")
+
+
+def _written(key: str) -> str:
+    return f"_url_filter:{key}"
+
+
+def _parsed(texts: list[str], parse: Callable[[str], T]) -> list[T]:
+    values = []
+    for text in texts:
+        try:
+            values.append(parse(text))
+        except ValueError:
+            continue  # a hand-edited address: not one of the choices
+    return values
+
+
+def url_values(key: str, parse: Callable[[str], T] = str) -> list[T]:
+    """The values of a multi-choice filter: the widget's, or the URL's (each text through `parse`) when
+    the URL changed since the widget last wrote it (a shared link, the browser's back button)."""
+    address = st.query_params.get_all(key)
+    if key in st.session_state and st.session_state.get(_written(key)) == address:
+        return list(st.session_state[key])
+    return _parsed(address, parse)
+
+
+def url_value(key: str, default: str) -> str:
+    """The value of a single-choice filter (`default` when the URL has none)."""
+    address = st.query_params.get_all(key)
+    if key in st.session_state and st.session_state.get(_written(key)) == address:
+        return str(st.session_state[key])
+    return address[0] if address else default
+
+
+def _write(key: str, values: list[str]) -> None:
+    if st.query_params.get_all(key) != values:
+        if values:
+            st.query_params[key] = values
+        else:
+            del st.query_params[key]
+    st.session_state[_written(key)] = values
+
+
+def url_multiselect(
+    where: DeltaGenerator,
+    label: str,
+    labels: Mapping[T, str],
+    *,
+    key: str,
+    parse: Callable[[str], T] = str,
+    **widget: Any,
+) -> list[T]:
+    """A multiselect of `labels`' keys showing its values; the URL keeps the keys (none: no parameter)."""
+    st.session_state[key] = [value for value in url_values(key, parse) if value in labels]
+    chosen = where.multiselect(label, list(labels), format_func=labels.__getitem__, key=key, **widget)
+    _write(key, [str(value) for value in chosen])
+    return chosen
+
+
+def url_selectbox(
+    where: DeltaGenerator, label: str, labels: Mapping[str, str], *, key: str, default: str, **widget: Any
+) -> str:
+    """A selectbox of `labels`' keys showing its values; the URL keeps the key (`default`: no parameter)."""
+    value = url_value(key, default)
+    st.session_state[key] = value if value in labels else default
+    chosen = where.selectbox(label, list(labels), format_func=labels.__getitem__, key=key, **widget)
+    _write(key, [] if chosen == default else [chosen])
+    return chosen
