@@ -140,6 +140,16 @@ def test_segments_add_up_to_the_whole(session: Session, by: Dimension) -> None:
                 assert sum(getattr(p, name) for p in parts) == getattr(total, name), name
 
 
+def test_kept_values_not_among_the_options_are_ignored(session: Session) -> None:
+    """A hand-edited address (?country=XX) keeps nothing out, as the filter shows nothing chosen."""
+    _store(session)
+    tagger = _screen(session, app=("Tagger",))
+    odd = _screen(session, app=("Tagger",), country=("XX",))
+    assert [m.mrr for m in odd.months] == [m.mrr for m in tagger.months] == [7000, 4000]
+    assert _screen(session, country=("XX",)).months == _screen(session).months
+    assert odd.currency == "usd" and odd.options[Dimension.COUNTRY] == ["DE", "US"]
+
+
 def test_split_by_app_and_by_country_by_hand(session: Session) -> None:
     _store(session)
     by_app = _screen(session, Dimension.APP).by_segment
@@ -226,8 +236,31 @@ def test_the_page_takes_split_filters_and_range_from_the_url(
         query={"by": "app", "country": "DE", "from": "2025-01-01", "to": "2025-02-28"},
     )
     assert not at.exception
-    assert at.selectbox(key="by").value == "app"
-    assert at.multiselect(key="country").value == ["DE"]
+    split = at.selectbox(key="by")
+    assert split.value == "app" and at.multiselect(key="country").value == ["DE"]
+    assert split.options == [
+        "Whole business",
+        "App",
+        "Plan",
+        "Billing interval",
+        "Currency",
+        *split.options[5:],
+    ]
     table = next(frame.value for frame in at.dataframe if "segment" in frame.value)
     assert sorted(set(table["segment"])) == ["Radar", "Tagger"]
     assert list(table["mrr"][table["month"] == table["month"].max()]) in ([120.0, 40.0], [40.0, 120.0])
+
+
+def test_split_by_shows_words_while_the_url_keeps_the_dimension(
+    run_page, make_user, engine: Engine, freeze
+) -> None:
+    freeze(datetime(2025, 2, 28, 12, tzinfo=UTC))
+    with Session(engine) as session:
+        _store(session)
+    at = run_page(
+        "app_pages/revenue.py", make_user("executive"), query={"by": "currency", "from": "2025-01-01"}
+    )
+    assert at.selectbox(key="by").value == "currency" and at.query_params["by"] == "currency"
+    assert "Currency" in at.selectbox(key="by").options and "currency" not in at.selectbox(key="by").options
+    at.selectbox(key="by").set_value("none").run()
+    assert "by" not in at.query_params and at.query_params["from"] == "2025-01-01"

@@ -13,7 +13,7 @@ from dashboard.billing.revenue.failed_payments import FailedPaymentsScreen, fail
 from dashboard.billing.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.billing.revenue.history import MrrHistory, load_history
 from dashboard.billing.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
-from dashboard.billing.revenue.segments import Dimension, Segments, load_segments
+from dashboard.billing.revenue.segments import Segments, load_segments
 from dashboard.core import clock
 from dashboard.core.money import to_major
 from dashboard.ui.store import db_session
@@ -77,12 +77,6 @@ def _segments() -> Segments:
         return load_segments(session)
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def segment_options() -> dict[Dimension, list[str]]:
-    """Every value of every segment dimension, for the Revenue filters (without computing a screen)."""
-    return _segments().options()
-
-
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
 def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
     """The Revenue page's screen for a range and segment choice (shared loads, cached per choice)."""
@@ -119,7 +113,6 @@ def clear_stripe_caches() -> None:
         _history,
         _rate_book,
         _segments,
-        segment_options,
         revenue_view,
         failed_payments_view,
         reconciliation_rows,
