@@ -18,12 +18,6 @@ from dashboard.zendesk.screens import InstallationsScreen
 CACHE_SECONDS = 120
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def filter_options() -> installations.FilterOptions:
-    with db_session() as session:
-        return installations.filter_options(session)
-
-
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Loading installations…")
 def installations_screen(filters: installations.InstallationFilters, today: date) -> InstallationsScreen:
     with db_session() as session:
@@ -49,5 +43,5 @@ def reconciliation_frame() -> pd.DataFrame:
 
 
 def clear_installation_caches() -> None:
-    for loader in (filter_options, installations_screen, reconciliation_frame):
+    for loader in (installations_screen, reconciliation_frame):
         loader.clear()
