@@ -94,9 +94,17 @@ def failed_payments_view(today: date) -> FailedPaymentsScreen:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reconciling installations with Stripe…")
-def reconciliation_rows() -> list[reconciliation.ReconciliationRow]:
+def _reconciliation_rows() -> list[reconciliation.ReconciliationRow]:
     with db_session() as session:
         return reconciliation.reconcile(session)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def reconciliation_view(categories: tuple[str, ...]) -> reconciliation.ReconciliationScreen:
+    """The Reconciliation screen showing `categories` (all when empty), from one reconciliation."""
+    return reconciliation.reconciliation_screen(
+        _reconciliation_rows(), reporting=reporting_currency(), categories=categories
+    )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -115,7 +123,8 @@ def clear_stripe_caches() -> None:
         _segments,
         revenue_view,
         failed_payments_view,
-        reconciliation_rows,
+        _reconciliation_rows,
+        reconciliation_view,
     ):
         loader.clear()
 
