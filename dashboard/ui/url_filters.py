@@ -44,11 +44,11 @@ def url_values(key: str, parse: Callable[[str], T] = str) -> list[T]:
     return _parsed(address, parse)
 
 
-def url_value(key: str, default: str) -> str:
+def url_value(key: str, default: str | None) -> str | None:
     """The value of a single-choice filter (`default` when the URL has none)."""
     address = st.query_params.get_all(key)
     if key in st.session_state and st.session_state.get(_written(key)) == address:
-        return str(st.session_state[key])
+        return st.session_state[key]
     return address[0] if address else default
 
 
@@ -78,11 +78,20 @@ def url_multiselect(
 
 
 def url_selectbox(
-    where: DeltaGenerator, label: str, labels: Mapping[str, str], *, key: str, default: str, **widget: Any
-) -> str:
-    """A selectbox of `labels`' keys showing its values; the URL keeps the key (`default`: no parameter)."""
+    where: DeltaGenerator,
+    label: str,
+    labels: Mapping[str, str],
+    *,
+    key: str,
+    default: str | None,
+    **widget: Any,
+) -> str | None:
+    """A selectbox of `labels`' keys showing its values; the URL keeps the key (`default`: no parameter;
+    None: nothing chosen, the widget's placeholder shows)."""
     value = url_value(key, default)
     st.session_state[key] = value if value in labels else default
+    if default is None:
+        widget["index"] = None
     chosen = where.selectbox(label, list(labels), format_func=labels.__getitem__, key=key, **widget)
     _write(key, [] if chosen == default else [chosen])
     return chosen
