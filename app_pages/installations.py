@@ -29,9 +29,6 @@ with st.container(border=True):
     since = row2[1].date_input("Installed or uninstalled from", key="since", value=None, bind="query-params")
     until = row2[2].date_input("to", key="until", value=None, bind="query-params")
 
-if since and until and since > until:
-    st.error("The start date is after the end date.")
-    st.stop()
 # The App and Plan choices come with the screen, so their widgets are drawn after it.
 filters = InstallationFilters(
     app_ids=tuple(url_values("app", int)),
@@ -45,6 +42,9 @@ filters = InstallationFilters(
 screen = installations_screen(filters, clock.today())
 url_multiselect(row1[0], "App", screen.options.apps, key="app", parse=int)
 url_multiselect(row1[2], "Plan", {plan: plan for plan in screen.options.plans}, key="plan")
+if since and until and since > until:
+    st.error("The start date is after the end date.")
+    st.stop()
 for column, (state, number) in zip(st.columns(len(screen.counts)), screen.counts.items(), strict=True):
     column.metric(words(state), count(number))
 
