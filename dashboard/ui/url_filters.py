@@ -7,7 +7,7 @@ and the browser writes the options it displays (`proto.options` are the formatte
 bound: they start from the URL, show `labels[value]` and write the values back.
 
 `url_values`/`url_value` read a filter before its widget is drawn (a screen that also returns the
-widget's choices is computed first): the widget's value once it has run, else what the URL says.
+widget's choices is computed first).
 """
 
 from __future__ import annotations
@@ -25,31 +25,34 @@ def _written(key: str) -> str:
     return f"_url_filter:{key}"
 
 
-def _parsed(texts: list[str], parse: Callable[[str], T]) -> list[T]:
+def _chosen(key: str) -> list[Any]:
+    """The filter's values: the widget's while the URL still says what the widget last wrote, else the
+    URL's (a link opened in this session); back on the page with no parameter, the last choice (as a
+    bound widget keeps its value across pages)."""
+    address = st.query_params.get_all(key)
+    written = st.session_state.get(_written(key))
+    if key in st.session_state and written == address:
+        value = st.session_state[key]
+        return list(value) if isinstance(value, list) else [value]
+    return address or written or []
+
+
+def url_values(key: str, parse: Callable[[Any], T] = str) -> list[T]:
+    """The values of a multi-choice filter; `parse` turns the URL's text into a value (and keeps a value
+    as it is, as `int` and `str` do). Text it refuses (a hand-edited address) is left out."""
     values = []
-    for text in texts:
+    for value in _chosen(key):
         try:
-            values.append(parse(text))
+            values.append(parse(value))
         except ValueError:
-            continue  # a hand-edited address: not one of the choices
+            continue
     return values
 
 
-def url_values(key: str, parse: Callable[[str], T] = str) -> list[T]:
-    """The values of a multi-choice filter: the widget's, or the URL's (each text through `parse`) when
-    the URL changed since the widget last wrote it (a shared link, the browser's back button)."""
-    address = st.query_params.get_all(key)
-    if key in st.session_state and st.session_state.get(_written(key)) == address:
-        return list(st.session_state[key])
-    return _parsed(address, parse)
-
-
 def url_value(key: str, default: str | None) -> str | None:
-    """The value of a single-choice filter (`default` when the URL has none)."""
-    address = st.query_params.get_all(key)
-    if key in st.session_state and st.session_state.get(_written(key)) == address:
-        return st.session_state[key]
-    return address[0] if address else default
+    """The value of a single-choice filter (`default` when there is none)."""
+    chosen = _chosen(key)
+    return chosen[0] if chosen else default
 
 
 def _write(key: str, values: list[str]) -> None:
@@ -67,7 +70,7 @@ def url_multiselect(
     labels: Mapping[T, str],
     *,
     key: str,
-    parse: Callable[[str], T] = str,
+    parse: Callable[[Any], T] = str,
     **widget: Any,
 ) -> list[T]:
     """A multiselect of `labels`' keys showing its values; the URL keeps the keys (none: no parameter)."""
