@@ -5,14 +5,11 @@ import streamlit as st
 from dashboard.billing.corrections.history import HistoryFilters
 from dashboard.billing.corrections.kinds import KIND_LABELS
 from dashboard.billing.corrections.rules import STATUS_LABELS
-from dashboard.billing.corrections.screens import correction_history_screen
-from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.core.ids import parse_id
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.corrections import check_now_button, outcome_banner, retry, stripe_gateway
+from dashboard.ui.corrections import check_now_button, history_view, outcome_banner, retry
 from dashboard.ui.forms import FieldErrors
-from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
 
 actor = require_page("correction-history")
@@ -49,8 +46,7 @@ filters = HistoryFilters(
     since=since,
     until=until,
 )
-with db_session() as session:
-    screen = correction_history_screen(session, filters, reporting_currency=reporting_currency())
+screen = history_view(filters)
 st.caption(f"{count(len(screen.rows))} corrections.")
 show_table(
     screen.rows,
@@ -77,6 +73,7 @@ if screen.failed:
     errors = FieldErrors()
     chosen = st.selectbox("Failed correction", screen.failed, format_func=lambda i: f"#{i}", key="retry_id")
     errors.slot("retry")
-    gateway = stripe_gateway()
-    if st.button("Retry", icon=":material/replay:", disabled=gateway is None, key="retry_button"):
-        retry(actor, gateway, chosen, errors)
+    if screen.stripe_missing:
+        st.error(screen.stripe_missing, icon=":material/key_off:")
+    if st.button("Retry", icon=":material/replay:", disabled=bool(screen.stripe_missing), key="retry_button"):
+        retry(actor, chosen, errors)

@@ -6,27 +6,22 @@ from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, words
 from dashboard.ui.access import require_page
-from dashboard.ui.installations_data import filter_options, installations_screen
+from dashboard.ui.installations_data import installations_screen
 from dashboard.ui.tables import csv_download, show_table
+from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 from dashboard.zendesk import charts
-from dashboard.zendesk.installations import STATES, InstallationFilters
-from dashboard.zendesk.screens import INSTALLATION_COLUMNS
+from dashboard.zendesk.installations import InstallationFilters
+from dashboard.zendesk.screens import INSTALLATION_COLUMNS, PAID_CHOICES, PAID_FILTER, STATE_CHOICES
 
 TABLE_ROWS = 5_000
-PAID_CHOICES = {"any": None, "paid": True, "unpaid": False}
 
 actor = require_page("installations")
 st.title("Installations")
-options = filter_options()
 
 with st.container(border=True):
     row1 = st.columns([2, 2, 2, 1])
-    apps = row1[0].multiselect(
-        "App", list(options.apps), format_func=options.apps.get, key="app", bind="query-params"
-    )
-    states = row1[1].multiselect("State", STATES, key="state", bind="query-params")
-    plans = row1[2].multiselect("Plan", options.plans, key="plan", bind="query-params")
-    paid = row1[3].selectbox("Paid", list(PAID_CHOICES), key="paid", bind="query-params")
+    states = url_multiselect(row1[1], "State", STATE_CHOICES, key="state")
+    paid = url_selectbox(row1[3], "Paid", PAID_CHOICES, key="paid", default="any")
     row2 = st.columns([2, 1, 1])
     account = row2[0].text_input(
         "Account", key="account", placeholder="Company name or subdomain", max_chars=100, bind="query-params"
@@ -34,20 +29,22 @@ with st.container(border=True):
     since = row2[1].date_input("Installed or uninstalled from", key="since", value=None, bind="query-params")
     until = row2[2].date_input("to", key="until", value=None, bind="query-params")
 
-if since and until and since > until:
-    st.error("The start date is after the end date.")
-    st.stop()
+# The App and Plan choices come with the screen, so their widgets are drawn after it.
 filters = InstallationFilters(
-    app_ids=tuple(apps),
+    app_ids=tuple(url_values("app", int)),
     states=tuple(states),
-    plans=tuple(plans),
-    paid=PAID_CHOICES[paid],
+    plans=tuple(url_values("plan")),
+    paid=PAID_FILTER[paid],
     account=account.strip(),
     since=since,
     until=until,
 )
-
 screen = installations_screen(filters, clock.today())
+url_multiselect(row1[0], "App", screen.options.apps, key="app", parse=int)
+url_multiselect(row1[2], "Plan", {plan: plan for plan in screen.options.plans}, key="plan")
+if since and until and since > until:
+    st.error("The start date is after the end date.")
+    st.stop()
 for column, (state, number) in zip(st.columns(len(screen.counts)), screen.counts.items(), strict=True):
     column.metric(words(state), count(number))
 

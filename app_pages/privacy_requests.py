@@ -2,36 +2,30 @@
 
 import streamlit as st
 
-from dashboard.core import clock
 from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.core.ids import parse_id
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count
-from dashboard.privacy import calendar_feed, queue, requests
+from dashboard.privacy import queue, requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
-from dashboard.privacy.screens import QUEUE_COLUMNS, queue_screen
+from dashboard.privacy.screens import QUEUE_COLUMNS, QueueInputs
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
 from dashboard.ui.access import require_page
 from dashboard.ui.privacy import (
     URGENCY_COLOURS,
     jurisdiction_label,
     open_request,
+    queue_view,
     status_label,
     type_label,
-    viewer_today,
 )
 from dashboard.ui.privacy_detail import show_request
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download, table_frame
+from dashboard.ui.url_filters import url_selectbox, url_value
 
 actor = require_page("privacy")
-
-
-def _calendar(assignee_id: int | None) -> bytes:
-    with db_session() as session:
-        return calendar_feed.deadlines_ics(session, now=clock.now(), assignee_id=assignee_id)
-
 
 opened = st.query_params.get("id")
 if opened is not None:
@@ -43,9 +37,6 @@ if opened is not None:
     st.stop()
 
 st.title("Privacy requests")
-with db_session() as session:
-    officers = {u.email: u for u in requests.assignable_users(session)}
-
 filter_columns = st.columns([2, 3, 2, 2, 1])
 types = filter_columns[0].multiselect(
     "Type", list(TYPE_LABELS), format_func=type_label, key="type", bind="query-params"
@@ -65,27 +56,23 @@ jurisdictions = filter_columns[2].multiselect(
     key="jurisdiction",
     bind="query-params",
 )
-assignee = filter_columns[3].selectbox(
-    "Assignee",
-    ["unassigned", *officers],
-    index=None,
-    placeholder="Anyone",
-    key="assignee",
-    format_func=lambda e: "Unassigned" if e == "unassigned" else (officers[e].name or e),
-    bind="query-params",
-)
 mine = filter_columns[4].toggle("Mine", key="mine", bind="query-params")
 
-filters = queue.QueueFilters(
-    types=tuple(types),
-    statuses=tuple(statuses),
-    jurisdictions=tuple(jurisdictions),
-    assignee_id=officers[assignee].id if assignee in officers else None,
-    unassigned=assignee == "unassigned",
-    mine_user_id=actor.user_id if mine else None,
+# The officers to filter by come with the screen, so the Assignee filter is drawn after it; so is the
+# calendar toggle below the table (its last value is in the session).
+inputs = QueueInputs(
+    filters=queue.QueueFilters(
+        types=tuple(types), statuses=tuple(statuses), jurisdictions=tuple(jurisdictions)
+    ),
+    assignee=url_value("assignee", None),
+    mine=mine,
+    calendar_mine=st.session_state.get("ics_mine", False),
 )
-with db_session() as session:
-    screen = queue_screen(session, filters, today=viewer_today())
+page = queue_view(inputs, actor)
+url_selectbox(
+    filter_columns[3], "Assignee", page.assignees, key="assignee", default=None, placeholder="Anyone"
+)
+screen = page.queue
 frame = screen.rows
 metrics = st.columns(4)
 metrics[0].metric("Shown", count(screen.shown))
@@ -111,10 +98,10 @@ csv_download(
     key="queue_csv",
     label="Download queue (CSV)",
 )
-calendar_mine = st.toggle("Calendar: only requests assigned to me", key="ics_mine")
+st.toggle("Calendar: only requests assigned to me", key="ics_mine")
 st.download_button(
     "Deadlines for my calendar (ICS)",
-    lambda: _calendar(actor.user_id if calendar_mine else None),
+    page.calendar,
     file_name="privacy-deadlines.ics",
     mime="text/calendar",
     icon=":material/calendar_month:",
@@ -129,7 +116,7 @@ if selected:
     if left.button("Open request", icon=":material/open_in_new:", type="primary"):
         open_request(int(row["id"]))
     with right.form("queue_assign"):
-        names = {u.id: u.name or u.email for u in officers.values()}
+        names = page.officers
         to = st.selectbox("Assign to", [None, *names], format_func=lambda i: names.get(i, "Nobody"))
         if st.form_submit_button("Assign"):
             try:

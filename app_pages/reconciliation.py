@@ -2,25 +2,15 @@
 
 import streamlit as st
 
-from dashboard.billing.reconciliation import (
-    CATEGORIES,
-    DESCRIPTIONS,
-    reconciliation_columns,
-    reconciliation_screen,
-)
-from dashboard.billing.revenue.fx import reporting_currency
+from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import reconciliation_rows
+from dashboard.ui.stripe_data import reconciliation_view
 from dashboard.ui.tables import show_table
 
 actor = require_page("reconciliation")
-reporting = reporting_currency()
 st.title("Reconciliation")
-st.caption(
-    "Where Zendesk installations and Stripe subscriptions disagree. Disabling an app does not cancel "
-    f"its subscription; only uninstalling does. Amounts are monthly, in {reporting.upper()}."
-)
+caption = st.empty()  # it names the screen's reporting currency
 
 chosen = st.multiselect(
     "Categories",
@@ -30,7 +20,12 @@ chosen = st.multiselect(
     placeholder="All categories",
     bind="query-params",
 )
-screen = reconciliation_screen(reconciliation_rows(), categories=tuple(chosen))
+screen = reconciliation_view(tuple(chosen))
+reporting = screen.reporting
+caption.caption(
+    "Where Zendesk installations and Stripe subscriptions disagree. Disabling an app does not cancel "
+    f"its subscription; only uninstalling does. Amounts are monthly, in {reporting.upper()}."
+)
 columns = st.columns(len(CATEGORIES))
 for column, (key, label) in zip(columns, CATEGORIES.items(), strict=True):
     rows, at_stake = screen.totals[key]
@@ -45,7 +40,7 @@ for column, (key, label) in zip(columns, CATEGORIES.items(), strict=True):
     )
 show_table(
     screen.rows,
-    reconciliation_columns(reporting),
+    screen.columns,
     key="reconciliation_table",
     file_name="reconciliation.csv",
     empty="Nothing to reconcile.",

@@ -6,10 +6,11 @@ from datetime import date
 import streamlit as st
 
 from dashboard.billing.revenue import charts
-from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.billing.revenue.metrics import month_start
 from dashboard.billing.revenue.screen import (
     COHORT_COLUMNS,
+    NO_SPLIT,
+    SPLIT_CHOICES,
     TRIAL_COLUMNS,
     RevenueInputs,
     cohort_rows,
@@ -24,14 +25,14 @@ from dashboard.core import clock
 from dashboard.presentation import palette
 from dashboard.presentation.text import count, money, month, percent
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import revenue_view, segment_options
+from dashboard.ui.stripe_data import revenue_view
 from dashboard.ui.tables import show_table
+from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 
 actor = require_page("revenue")
 st.title("Revenue")
 
 today = clock.today()
-currency = reporting_currency()
 default_start = month_start(date(today.year - 1, today.month, 1))
 left, right, split = st.columns([1, 1, 2])
 first = left.date_input("From month", value=default_start, key="from", max_value=today, bind="query-params")
@@ -41,26 +42,17 @@ if first > last:
     st.stop()
 start, end = month_start(first), last
 
-options = segment_options()
-# Plain option values (no format_func): the URL keeps what the selectbox shows, e.g. ?by=app
-by_labels = {"none": "Whole business", **{d.value: d.label for d in Dimension}}
-by = split.selectbox(
-    "Split by",
-    list(by_labels),
-    key="by",
-    bind="query-params",
-    help="none, " + ", ".join(f"{d.value} ({d.label.lower()})" for d in Dimension),
-)
-with st.expander("Filter by segment", expanded=any(st.query_params.get(d.value) for d in Dimension)):
-    filter_columns = st.columns(3)
-    keep = []
-    for position, dimension in enumerate(Dimension):
-        chosen = filter_columns[position % 3].multiselect(
-            dimension.label, options[dimension], key=dimension.value, bind="query-params"
-        )
-        keep.append((dimension, tuple(chosen)))
-choice = SegmentChoice(by=Dimension(by) if by in by_labels and by != "none" else None, keep=tuple(keep))
+by = url_selectbox(split, "Split by", SPLIT_CHOICES, key="by", default=NO_SPLIT)
+# The segment filters' choices come with the screen, so their widgets are drawn after it.
+keep = tuple((dimension, tuple(url_values(dimension.value))) for dimension in Dimension)
+choice = SegmentChoice(by=None if by == NO_SPLIT else Dimension(by), keep=keep)
 screen = revenue_view(RevenueInputs(start, end, choice), today)
+with st.expander("Filter by segment", expanded=any(values for _, values in keep)):
+    filter_columns = st.columns(3)
+    for position, dimension in enumerate(Dimension):
+        values = {value: value for value in screen.options[dimension]}
+        url_multiselect(filter_columns[position % 3], dimension.label, values, key=dimension.value)
+currency = screen.currency
 
 for row in screen.missing_months:
     st.warning(
@@ -94,7 +86,7 @@ st.caption(
     "(shaded) at the latest rate; conventions in docs/revenue-metrics.md."
 )
 
-split_label = by_labels[by]
+split_label = SPLIT_CHOICES[by]
 shown_segments: list[str] | None = None
 if screen.by_segment:
     names = list(screen.by_segment)

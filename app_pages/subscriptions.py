@@ -3,54 +3,49 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.billing.revenue.fx import reporting_currency
-from dashboard.billing.subscriptions import STATUSES, SubscriptionFilters, subscription_columns
+from dashboard.billing.subscriptions import (
+    RENEWAL_CHOICES,
+    RENEWAL_WINDOWS,
+    STATUS_CHOICES,
+    SubscriptionFilters,
+)
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import subscription_options, subscriptions_view
+from dashboard.ui.stripe_data import subscriptions_view
 from dashboard.ui.tables import csv_download, show_table
+from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 
 TABLE_ROWS = 5_000
-RENEWAL_WINDOWS = {"any": None, "7": 7, "30": 30, "90": 90}
 
 actor = require_page("subscriptions")
 st.title("Subscriptions")
-options = subscription_options()
 
 with st.container(border=True):
     row1 = st.columns([2, 2, 2, 1])
-    statuses = row1[0].multiselect("Status", STATUSES, key="status", bind="query-params")
-    apps = row1[1].multiselect(
-        "App", list(options.apps), format_func=options.apps.get, key="app", bind="query-params"
-    )
-    plans = row1[2].multiselect("Plan", options.plans, key="plan", bind="query-params")
-    currencies = row1[3].multiselect(
-        "Currency", options.currencies, format_func=str.upper, key="currency", bind="query-params"
-    )
+    statuses = url_multiselect(row1[0], "Status", STATUS_CHOICES, key="status")
     row2 = st.columns([3, 1])
     search = row2[0].text_input(
         "Search", key="q", placeholder="Company, subdomain or email", max_chars=100, bind="query-params"
     )
-    renews = row2[1].selectbox(
-        "Renews within",
-        list(RENEWAL_WINDOWS),
-        key="renews",
-        bind="query-params",
-        format_func=lambda v: "any time" if v == "any" else f"{v} days",
-    )
+    renews = url_selectbox(row2[1], "Renews within", RENEWAL_CHOICES, key="renews", default="any")
 
+# The App, Plan and Currency choices come with the screen, so their widgets are drawn after it.
 filters = SubscriptionFilters(
     statuses=tuple(statuses),
-    app_ids=tuple(apps),
-    plans=tuple(plans),
-    currencies=tuple(currencies),
+    app_ids=tuple(url_values("app", int)),
+    plans=tuple(url_values("plan")),
+    currencies=tuple(url_values("currency")),
     renews_within_days=RENEWAL_WINDOWS[renews],
     search=search.strip(),
 )
-
 screen = subscriptions_view(filters)
-reporting = reporting_currency()
+options = screen.options
+url_multiselect(row1[1], "App", options.apps, key="app", parse=int)
+url_multiselect(row1[2], "Plan", {plan: plan for plan in options.plans}, key="plan")
+url_multiselect(row1[3], "Currency", {c: c.upper() for c in options.currencies}, key="currency")
+
+reporting = screen.reporting
 columns = st.columns(4)
 columns[0].metric("Subscriptions", count(screen.total), border=True)
 columns[1].metric("Paying", count(screen.paying), help="Active or past due", border=True)
@@ -60,7 +55,7 @@ columns[3].metric("Past due", count(screen.past_due), border=True)
 if screen.rows.empty:
     st.info("No subscriptions match these filters.")
     st.stop()
-spec = subscription_columns(reporting)
+spec = screen.columns
 shown = screen.rows.head(TABLE_ROWS)
 if screen.total > TABLE_ROWS:
     st.caption(f"Showing the newest {TABLE_ROWS:,} of {screen.total:,} subscriptions; the CSV has them all.")

@@ -264,3 +264,27 @@ def test_rejection_in_the_queue_is_recorded(session, run_page, fake_stripe, wait
     [correction] = corrections(session)
     assert correction.status == "rejected" and correction.decision_reason == "No ticket for this"
     assert posts(fake_stripe) == 0
+
+
+def test_history_retries_a_failed_correction_through_stripe(
+    session, run_page, fake_stripe, business, manager
+):
+    at = open_form(run_page, manager, business, "refund", business.charge["id"])
+    at.text_input(key="corr_amount").set_value("30.00")
+    fill_reason(at)
+    fake_stripe.fail_next(r"POST /v1/refunds", status=400)
+    submit(at)
+    [failed] = corrections(session)
+    assert failed.status == "failed" and refunds_of(fake_stripe, business.charge["id"]) == []
+
+    history = run_page("app_pages/correction_history.py", manager)
+    assert (
+        history.selectbox(key="retry_id").value == failed.id
+        and not history.button(key="retry_button").disabled
+    )
+    history = history.button(key="retry_button").click().run()
+
+    assert not history.exception and any("executed" in s.value for s in history.success)
+    assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
+    session.expire_all()
+    assert corrections(session)[0].status == "executed"

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from dashboard.billing.corrections.history import HistoryFilters
 from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen, correction_history_screen
+from dashboard.core.settings import reset_settings_cache
 from dashboard.presentation.columns import csv_frame, display_text
 from models import Account, BillingCorrection
 from models.billing import CorrectionStatus
@@ -171,3 +172,28 @@ def test_an_empty_history(session: Session) -> None:
     screen = correction_history_screen(session, HistoryFilters(), reporting_currency="usd")
     assert screen.rows.empty and screen.unsettled == [] and screen.failed == []
     assert csv_frame(screen.rows, screen.columns).empty
+
+
+def test_history_says_why_nothing_can_be_sent_again_without_a_stripe_key(
+    session: Session, monkeypatch
+) -> None:
+    _history_store(session)
+    monkeypatch.setenv("STRIPE_API_KEY", "")
+    reset_settings_cache()
+    try:
+        screen = correction_history_screen(session, HistoryFilters(), reporting_currency="usd")
+        assert screen.failed and screen.stripe_missing == "No Stripe API key is configured (STRIPE_API_KEY)."
+        nothing_failed = HistoryFilters(statuses=(CorrectionStatus.EXECUTED,))
+        assert (
+            correction_history_screen(session, nothing_failed, reporting_currency="usd").stripe_missing
+            is None
+        )
+        monkeypatch.setenv("STRIPE_API_KEY", "sk_test_history")
+        reset_settings_cache()
+        assert (
+            correction_history_screen(session, HistoryFilters(), reporting_currency="usd").stripe_missing
+            is None
+        )
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()

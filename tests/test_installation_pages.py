@@ -12,6 +12,8 @@ from dashboard.access.identity import SYSTEM
 from dashboard.core.csv_export import frame_to_csv
 from dashboard.core.settings import PROJECT_ROOT
 from dashboard.zendesk.connections import add_connection
+from dashboard.zendesk.installations import InstallationFilters
+from dashboard.zendesk.screens import installations_screen
 from models import Account, App, Installation, StripeSubscription, ZendeskConnection
 
 FORMULA = '=HYPERLINK("http://evil.test","click")'
@@ -93,6 +95,35 @@ def test_installations_filters_come_from_the_url(run_page, make_user, data) -> N
 
     at.multiselect(key="state").set_value([]).run()
     assert sorted(at.dataframe[0].value["company_name"]) == ["Acme", "Globex"]
+
+
+def test_installations_state_and_paid_show_words_while_the_url_keeps_values(
+    run_page, make_user, data
+) -> None:
+    at = run_page(
+        INSTALLATIONS, make_user("account_manager"), query={"state": "uninstalled", "paid": "unpaid"}
+    )
+    state, paid = at.multiselect(key="state"), at.selectbox(key="paid")
+    assert state.options == ["Enabled", "Disabled", "Uninstalled"] and paid.options == [
+        "Any",
+        "Paid",
+        "Unpaid",
+    ]
+    assert (state.value, paid.value) == (["uninstalled"], "unpaid")
+    assert list(at.dataframe[0].value["company_name"]) == ["Globex"]
+    paid.set_value("paid")
+    state.set_value(["enabled", "uninstalled"]).run()
+    assert at.query_params["state"] == ["enabled", "uninstalled"] and at.query_params["paid"] == "paid"
+    assert list(at.dataframe[0].value["company_name"]) == ["Acme"]
+
+
+def test_installations_screen_carries_the_choices_and_ignores_unknown_ones(session: Session, data) -> None:
+    today = datetime(2026, 3, 10, tzinfo=UTC).date()
+    screen = installations_screen(session, InstallationFilters(plans=("Nope",), app_ids=(999,)), today=today)
+    assert list(screen.options.apps.values()) == ["Radar", "Tagger"] and data["tagger"] in screen.options.apps
+    assert screen.options.plans == sorted([FORMULA, "Team"]) and screen.counts["total"] == 2
+    only_team = installations_screen(session, InstallationFilters(plans=("Team", "Nope")), today=today)
+    assert only_team.counts["total"] == 1 and list(only_team.rows["company_name"]) == ["Globex"]
 
 
 def test_installations_page_refuses_a_reversed_date_range(run_page, make_user, data) -> None:

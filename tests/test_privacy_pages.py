@@ -112,6 +112,22 @@ def test_queue_shows_overdue_first_and_filters_from_the_url(run_page, make_user,
     assert list(at.dataframe[0].value["id"]) == [overdue.id]
 
 
+def test_queue_assignee_filter_keeps_the_officer_id_in_the_url(run_page, make_user, session) -> None:
+    officer, other = make_user("privacy_officer"), make_user("admin")
+    theirs = new_request(session, officer, subject_email="b@example.com")
+    new_request(session, officer, subject_email="c@example.com")
+    svc.assign(session, officer, request_id=theirs.id, expected_version=1, assignee_id=other.user_id)
+    session.commit()
+    at = run_page(QUEUE, officer, query={"assignee": str(other.user_id)})
+    assert not at.exception and list(at.dataframe[0].value["id"]) == [theirs.id]
+    assignee = at.selectbox(key="assignee")
+    assert assignee.value == str(other.user_id) and assignee.options[0] == "Unassigned"
+    assert at.query_params["assignee"] == str(other.user_id)
+    assignee.set_value(None).run()
+    assert "assignee" not in at.query_params and len(at.dataframe[0].value) == 2
+    assert at.get("download_button")  # the calendar file is ready with the page
+
+
 def test_detail_view_assigns_and_refuses_a_stale_save_keeping_the_typed_note(
     run_page, make_user, session, engine
 ) -> None:

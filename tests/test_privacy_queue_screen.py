@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
 from dashboard.presentation.columns import display_text
+from dashboard.privacy import requests as svc
 from dashboard.privacy.queue import QueueFilters
-from dashboard.privacy.screens import QUEUE_COLUMNS, queue_screen
+from dashboard.privacy.screens import QUEUE_COLUMNS, UNASSIGNED, QueueInputs, queue_page, queue_screen
 from models import PrivacyRequest
+from tests.privacy_helpers import new_request
 
 TODAY = date(2026, 3, 16)
+NOW = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
 
 
 def test_queue_figures(session: Session) -> None:
@@ -40,3 +43,33 @@ def test_queue_figures(session: Session) -> None:
     assert screen.rows["due_on"].tolist()[:4] == [TODAY + timedelta(days=d) for d in (-1, 0, 3, 20)]
     assert display_text("eu_gdpr", QUEUE_COLUMNS["jurisdiction"]) == "EU GDPR"
     assert display_text("verifying_identity", QUEUE_COLUMNS["status"]) == "Verifying identity"
+
+
+def test_queue_page_resolves_the_assignee_and_builds_the_calendar(session: Session, make_user) -> None:
+    officer, other = make_user("privacy_officer"), make_user("admin")
+    mine = new_request(session, officer, subject_email="a@example.com")
+    theirs = new_request(session, officer, subject_email="b@example.com")
+    nobodys = new_request(session, officer, subject_email="c@example.com")
+    svc.assign(session, officer, request_id=mine.id, expected_version=1, assignee_id=officer.user_id)
+    svc.assign(session, officer, request_id=theirs.id, expected_version=1, assignee_id=other.user_id)
+    session.commit()
+
+    def shown(inputs: QueueInputs) -> list[int]:
+        page = queue_page(session, inputs, viewer_id=officer.user_id, today=NOW.date(), now=NOW)
+        return sorted(page.queue.rows["id"])
+
+    page = queue_page(session, QueueInputs(), viewer_id=officer.user_id, today=NOW.date(), now=NOW)
+    assert set(page.officers) == {officer.user_id, other.user_id}
+    assert next(iter(page.assignees)) == UNASSIGNED and str(other.user_id) in page.assignees
+    assert sorted(page.queue.rows["id"]) == sorted([mine.id, theirs.id, nobodys.id])
+    assert shown(QueueInputs(assignee=str(other.user_id))) == [theirs.id]
+    assert shown(QueueInputs(assignee=UNASSIGNED)) == [nobodys.id]
+    assert shown(QueueInputs(mine=True)) == [mine.id]
+    assert shown(QueueInputs(assignee="999999")) == sorted([mine.id, theirs.id, nobodys.id])  # not an officer
+
+    assert page.calendar.count(b"BEGIN:VEVENT") == 3 and b"DTSTAMP:20260316T093000Z" in page.calendar
+    only_mine = queue_page(
+        session, QueueInputs(calendar_mine=True), viewer_id=officer.user_id, today=NOW.date(), now=NOW
+    )
+    assert only_mine.calendar.count(b"BEGIN:VEVENT") == 1
+    assert f"privacy-request-{mine.id}-due".encode() in only_mine.calendar

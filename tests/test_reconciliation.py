@@ -125,11 +125,12 @@ def test_category_totals_and_names(session: Session) -> None:
 def test_the_screen_totals_every_category_whatever_is_shown(session: Session) -> None:
     _world(session)
     rows = reconcile(session)
-    screen = reconciliation_screen(rows, categories=("leakage",))
+    screen = reconciliation_screen(rows, reporting="usd", categories=("leakage",))
     assert screen.totals["paying_for_nothing"] == (2, 4200) and screen.totals["leakage"] == (2, 7000)
     assert set(screen.rows["category"]) == {"leakage"} and len(screen.rows) == 2
     assert int(screen.rows["at_stake_minor"].sum()) == 7000
-    exported = csv_frame(screen.rows, reconciliation_columns("usd"))
+    assert screen.reporting == "usd" and screen.columns == reconciliation_columns("usd")
+    exported = csv_frame(screen.rows, screen.columns)
     assert sorted(exported["At stake / month (USD)"]) == sorted(
         f"{r.at_stake_minor / 100:.2f}" for r in rows if r.category == "leakage"
     )

@@ -140,6 +140,16 @@ def test_segments_add_up_to_the_whole(session: Session, by: Dimension) -> None:
                 assert sum(getattr(p, name) for p in parts) == getattr(total, name), name
 
 
+def test_kept_values_not_among_the_options_are_ignored(session: Session) -> None:
+    """A hand-edited address (?country=XX) keeps nothing out, as the filter shows nothing chosen."""
+    _store(session)
+    tagger = _screen(session, app=("Tagger",))
+    odd = _screen(session, app=("Tagger",), country=("XX",))
+    assert [m.mrr for m in odd.months] == [m.mrr for m in tagger.months] == [7000, 4000]
+    assert _screen(session, country=("XX",)).months == _screen(session).months
+    assert odd.currency == "usd" and odd.options[Dimension.COUNTRY] == ["DE", "US"]
+
+
 def test_split_by_app_and_by_country_by_hand(session: Session) -> None:
     _store(session)
     by_app = _screen(session, Dimension.APP).by_segment
@@ -226,8 +236,15 @@ def test_the_page_takes_split_filters_and_range_from_the_url(
         query={"by": "app", "country": "DE", "from": "2025-01-01", "to": "2025-02-28"},
     )
     assert not at.exception
-    assert at.selectbox(key="by").value == "app"
-    assert at.multiselect(key="country").value == ["DE"]
+    split = at.selectbox(key="by")
+    assert split.value == "app" and at.multiselect(key="country").value == ["DE"]
     table = next(frame.value for frame in at.dataframe if "segment" in frame.value)
     assert sorted(set(table["segment"])) == ["Radar", "Tagger"]
     assert list(table["mrr"][table["month"] == table["month"].max()]) in ([120.0, 40.0], [40.0, 120.0])
+
+    # "Split by" shows words while ?by= keeps the dimension
+    assert split.options[:5] == ["Whole business", "App", "Plan", "Billing interval", "Currency"]
+    split.set_value("currency").run()
+    assert at.query_params["by"] == "currency" and at.query_params["country"] == "DE"
+    at.selectbox(key="by").set_value("none").run()
+    assert "by" not in at.query_params and at.query_params["from"] == "2025-01-01"

@@ -221,3 +221,24 @@ def test_stripe_tab_sync_now_without_key(run_page, make_user, billing, monkeypat
     at = run_page("app_pages/sync.py", make_user("admin"))
     at.button(key="stripe_sync_now").click().run()
     assert "No Stripe API key is configured" in _texts(at)
+
+
+def test_subscriptions_filters_show_words_while_the_url_keeps_machine_values(
+    run_page, make_user, billing
+) -> None:
+    at = run_page("app_pages/subscriptions.py", make_user("account_manager"), query={"status": "past_due"})
+    status = at.multiselect(key="status")
+    assert status.value == ["past_due"] and list(at.dataframe[0].value["id"]) == ["sub_a"]
+    assert "Past due" in status.options and "past_due" not in status.options
+    assert at.query_params["status"] == "past_due"
+    status.set_value(["past_due", "active"]).run()
+    at.selectbox(key="renews").set_value("30").run()
+    assert at.query_params["status"] == ["past_due", "active"] and at.query_params["renews"] == "30"
+    assert at.selectbox(key="renews").options[:2] == ["any time", "7 days"]
+    at.query_params.clear()  # back on the page from the menu: the choice is kept, as a bound widget's is
+    at.run()
+    assert at.multiselect(key="status").value == ["past_due", "active"]
+    assert at.query_params["status"] == ["past_due", "active"] and at.query_params["renews"] == "30"
+    at.multiselect(key="status").set_value([])
+    at.selectbox(key="renews").set_value("any").run()
+    assert not at.query_params and len(at.dataframe[0].value) > 1  # the defaults leave no parameter

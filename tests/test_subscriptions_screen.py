@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dashboard.billing.subscriptions import SubscriptionFilters, subscription_columns, subscriptions_screen
+from dashboard.billing.subscriptions import (
+    FilterOptions,
+    SubscriptionFilters,
+    subscription_columns,
+    subscriptions_screen,
+)
 from dashboard.presentation.columns import csv_frame
 
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
+OPTIONS = FilterOptions(apps={1: "Tagger"}, plans=["Team"], currencies=["eur", "usd"])
 
 
 def _row(sub_id: str, status: str, mrr: int, currency: str, reporting: int, account_id: int | None) -> dict:
@@ -43,7 +49,7 @@ ROWS = [
 
 
 def test_figures_by_hand() -> None:
-    screen = subscriptions_screen(ROWS, SubscriptionFilters(), now=NOW)
+    screen = subscriptions_screen(ROWS, SubscriptionFilters(), options=OPTIONS, reporting="usd", now=NOW)
     assert (screen.total, screen.paying, screen.past_due) == (4, 2, 1)
     assert screen.mrr_reporting == 15000  # 40.00 + 110.00: active and past due only
     assert list(screen.rows["account_link"].fillna("")) == [
@@ -58,5 +64,22 @@ def test_figures_by_hand() -> None:
 
 
 def test_a_status_filter() -> None:
-    screen = subscriptions_screen(ROWS, SubscriptionFilters(statuses=("past_due",)), now=NOW)
+    screen = subscriptions_screen(
+        ROWS, SubscriptionFilters(statuses=("past_due",)), options=OPTIONS, reporting="usd", now=NOW
+    )
     assert (screen.total, screen.paying, screen.mrr_reporting) == (1, 1, 11000)
+
+
+def test_the_screen_carries_the_choices_and_reporting_currency() -> None:
+    screen = subscriptions_screen(ROWS, SubscriptionFilters(), options=OPTIONS, reporting="eur", now=NOW)
+    assert screen.options == OPTIONS and screen.reporting == "eur"
+    assert screen.columns == subscription_columns("eur")
+
+
+def test_choices_not_among_the_options_are_ignored() -> None:
+    """A hand-edited address (?plan=Nope&app=9) filters nothing, as the widgets show nothing chosen."""
+    odd = SubscriptionFilters(plans=("Nope",), app_ids=(9,), currencies=("gbp",))
+    screen = subscriptions_screen(ROWS, odd, options=OPTIONS, reporting="usd", now=NOW)
+    assert screen.total == 4
+    kept = SubscriptionFilters(plans=("Team", "Nope"), currencies=("eur",))
+    assert subscriptions_screen(ROWS, kept, options=OPTIONS, reporting="usd", now=NOW).total == 1

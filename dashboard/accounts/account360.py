@@ -155,36 +155,24 @@ def account_360(session: Session, *, account_id: int, masked: bool, today: date)
         ).all()
     )
     view.usage = _usage(session, account_id, apps, today)
-    view.privacy_requests = _rows(
-        session.exec(
-            select(PrivacyRequest)
-            .where(PrivacyRequest.account_id == account_id)
-            .order_by(col(PrivacyRequest.received_on).desc())
-            .limit(SECTION_LIMIT)
-        ).all(),
-        {"notes"},
+    view.privacy_requests = _latest(
+        session, PrivacyRequest, PrivacyRequest.received_on, account_id, hidden={"notes"}
     )
-    view.billing_corrections = _rows(
-        session.exec(
-            select(BillingCorrection)
-            .where(BillingCorrection.account_id == account_id)
-            .order_by(col(BillingCorrection.requested_at).desc())
-            .limit(SECTION_LIMIT)
-        ).all(),
-        {"params", "result"},
+    view.billing_corrections = _latest(
+        session, BillingCorrection, BillingCorrection.requested_at, account_id, hidden={"params", "result"}
     )
-    view.audit = _rows(
-        session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.account_id == account_id)
-            .order_by(col(AuditEvent.id).desc())
-            .limit(SECTION_LIMIT)
-        ).all(),
-        {"prev_hash", "row_hash"},
-    )
+    view.audit = _latest(session, AuditEvent, AuditEvent.id, account_id, hidden={"prev_hash", "row_hash"})
     if masked:
         _mask(view)
     return view
+
+
+def _latest(
+    session: Session, model: Any, newest_first: Any, account_id: int, *, hidden: set[str]
+) -> list[dict[str, Any]]:
+    """The account's SECTION_LIMIT newest rows of `model` (by `newest_first`), without the `hidden` fields."""
+    statement = select(model).where(model.account_id == account_id).order_by(col(newest_first).desc())
+    return _rows(session.exec(statement.limit(SECTION_LIMIT)).all(), hidden)
 
 
 def _usage(session: Session, account_id: int, apps: dict[int, str], today: date) -> list[dict[str, Any]]:

@@ -159,10 +159,14 @@ INVOICES = _cols(
     paid_at=when("Paid at"),
     id="Invoice",
 )
+# A payment, refund or credit note: when, its status and how much, first
+_MONEY_MOVED: dict[str, Column] = {
+    "created": when("Date"),
+    "status": enum("Status"),
+    "amount": money_col("Amount"),
+}
 PAYMENTS = _cols(
-    created=when("Date"),
-    status=enum("Status"),
-    amount=money_col("Amount"),
+    **_MONEY_MOVED,
     amount_refunded=money_col("Refunded"),
     card_brand=enum("Card"),
     card_last4="Card ends",
@@ -170,18 +174,14 @@ PAYMENTS = _cols(
     id="Payment",
 )
 REFUNDS = _cols(
-    created=when("Date"),
-    status=enum("Status"),
-    amount=money_col("Amount"),
+    **_MONEY_MOVED,
     reason=enum("Reason"),
     charge_id="Payment",
     id="Refund",
 )
 CREDIT_NOTES = _cols(
     number="Number",
-    created=when("Date"),
-    status=enum("Status"),
-    amount=money_col("Amount"),
+    **_MONEY_MOVED,
     reason=enum("Reason"),
     memo="Memo",
     invoice_id="Invoice",

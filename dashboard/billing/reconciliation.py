@@ -295,14 +295,16 @@ def reconciliation_columns(reporting: str) -> Columns:
 @dataclass(frozen=True)
 class ReconciliationScreen:
     totals: dict[str, tuple[int, int]]  # every category: (rows, at stake), whatever is shown
-    rows: pd.DataFrame  # the chosen categories' rows, largest at stake first
+    rows: pd.DataFrame  # the chosen categories' rows, largest at stake first (`columns`)
+    columns: Columns
+    reporting: str  # the currency amounts at stake are in
 
 
 def reconciliation_screen(
-    rows: list[ReconciliationRow], *, categories: tuple[str, ...] = ()
+    rows: list[ReconciliationRow], *, reporting: str, categories: tuple[str, ...] = ()
 ) -> ReconciliationScreen:
     """The Reconciliation page from `reconcile`'s rows (the page caches them), showing `categories`
-    (all when empty)."""
+    (all when empty), amounts in `reporting`."""
     shown = [r for r in rows if not categories or r.category in categories]
     frame = pd.DataFrame(
         [{**asdict(r), "category_label": r.category_label} for r in shown],
@@ -311,4 +313,9 @@ def reconciliation_screen(
     frame["account_link"] = frame["account_id"].map(
         lambda v: f"/account?id={int(v)}" if pd.notna(v) else None
     )
-    return ReconciliationScreen(totals=category_totals(rows), rows=frame)
+    return ReconciliationScreen(
+        totals=category_totals(rows),
+        rows=frame,
+        columns=reconciliation_columns(reporting),
+        reporting=reporting,
+    )

@@ -6,7 +6,7 @@ page can keep them in the URL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,9 +16,15 @@ from sqlmodel import Session, col, select
 from dashboard.billing.revenue.fx import fx_rates, to_reporting
 from dashboard.billing.revenue.statuses import SubscriptionStatus, is_paying
 from dashboard.presentation.columns import Column, Columns, Kind
+from dashboard.presentation.text import words
 from models import Account, App, StripeCustomer, StripePrice, StripeSubscription, StripeSubscriptionItem
 
 STATUSES = tuple(status.value for status in SubscriptionStatus)
+STATUS_CHOICES = {status: words(status) for status in STATUSES}  # the URL keeps the key: ?status=past_due
+RENEWAL_WINDOWS = {"any": None, "7": 7, "30": 30, "90": 90}
+RENEWAL_CHOICES = {
+    window: "any time" if days is None else f"{days} days" for window, days in RENEWAL_WINDOWS.items()
+}
 
 
 @dataclass(frozen=True)
@@ -161,17 +167,32 @@ def subscription_columns(reporting: str) -> Columns:
 
 @dataclass(frozen=True)
 class SubscriptionsScreen:
-    rows: pd.DataFrame  # every matching subscription, newest first (subscription_columns)
+    rows: pd.DataFrame  # every matching subscription, newest first (`columns`)
+    columns: Columns
     total: int
     paying: int  # active or past due (`is_paying`)
     mrr_reporting: int  # the paying ones' MRR, reporting-currency minor units
     past_due: int
+    reporting: str  # the reporting currency
+    options: FilterOptions  # the App, Plan and Currency filters' choices
 
 
 def subscriptions_screen(
-    rows: list[dict[str, Any]], filters: SubscriptionFilters, *, now: datetime
+    rows: list[dict[str, Any]],
+    filters: SubscriptionFilters,
+    *,
+    options: FilterOptions,
+    reporting: str,
+    now: datetime,
 ) -> SubscriptionsScreen:
-    """The Subscriptions page for `filters`, from `list_subscriptions` rows (the page caches those)."""
+    """The Subscriptions page for `filters`, from `list_subscriptions` rows and `filter_options` (the
+    page caches those). A choice that is not among the options (a hand-edited address) is ignored."""
+    filters = replace(
+        filters,
+        app_ids=tuple(a for a in filters.app_ids if a in options.apps),
+        plans=tuple(p for p in filters.plans if p in options.plans),
+        currencies=tuple(c for c in filters.currencies if c in options.currencies),
+    )
     kept = [r for r in rows if matches(r, filters, now=now)]
     paying = [r for r in kept if is_paying(r["status"])]
     frame = pd.DataFrame(
@@ -184,8 +205,11 @@ def subscriptions_screen(
     )
     return SubscriptionsScreen(
         rows=frame,
+        columns=subscription_columns(reporting),
         total=len(kept),
         paying=len(paying),
         mrr_reporting=sum(r["mrr_reporting"] for r in paying),
         past_due=sum(1 for r in kept if r["status"] == SubscriptionStatus.PAST_DUE),
+        reporting=reporting,
+        options=options,
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 import pandas as pd
 from sqlmodel import Session
 
 from dashboard.presentation.columns import Column, Columns, Kind
-from dashboard.privacy import queue
+from dashboard.privacy import calendar_feed, queue, requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
@@ -70,4 +70,50 @@ def queue_screen(session: Session, filters: queue.QueueFilters, *, today: date) 
         due_today=int((open_rows["days_left"] == 0).sum()),
         under_five_days=int((open_rows["urgency"] == "red").sum()),
         rows=rows,
+    )
+
+
+UNASSIGNED = "unassigned"  # the Assignee filter's choice for requests nobody has
+
+
+@dataclass(frozen=True)
+class QueueInputs:
+    """What the queue page was asked for: the filters (the assignee as the URL keeps it: an officer's id
+    as text, `UNASSIGNED` or None for anyone), "Mine", and whether the calendar holds only the viewer's."""
+
+    filters: queue.QueueFilters = field(default_factory=queue.QueueFilters)
+    assignee: str | None = None
+    mine: bool = False
+    calendar_mine: bool = False
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    queue: QueueScreen
+    officers: dict[int, str]  # who a request may be assigned to: id -> name (or email)
+    assignees: dict[str, str]  # the Assignee filter's choices: UNASSIGNED and each officer's id as text
+    calendar: bytes  # the deadlines as an ICS file (every open request, or only the viewer's)
+
+
+def queue_page(
+    session: Session, inputs: QueueInputs, *, viewer_id: int | None, today: date, now: datetime
+) -> QueuePage:
+    """The privacy queue page: the queue for the inputs, the officers to filter by or assign to, and the
+    calendar file. An assignee that is not an officer (a hand-edited address) filters nothing."""
+    officers = {u.id: u.name or u.email for u in requests.assignable_users(session) if u.id is not None}
+    assignees = {UNASSIGNED: "Unassigned", **{str(user_id): name for user_id, name in officers.items()}}
+    chosen = next((user_id for user_id in officers if str(user_id) == inputs.assignee), None)
+    filters = replace(
+        inputs.filters,
+        assignee_id=chosen,
+        unassigned=inputs.assignee == UNASSIGNED,
+        mine_user_id=viewer_id if inputs.mine else None,
+    )
+    return QueuePage(
+        queue=queue_screen(session, filters, today=today),
+        officers=officers,
+        assignees=assignees,
+        calendar=calendar_feed.deadlines_ics(
+            session, now=now, assignee_id=viewer_id if inputs.calendar_mine else None
+        ),
     )

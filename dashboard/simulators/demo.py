@@ -386,41 +386,43 @@ def _invoices_and_payments(session: Session, make: _Maker) -> None:
         )
 
 
+def _money_back(row: StripeRefund | StripeCreditNote) -> dict[str, Any]:
+    """What a refund and a credit note say alike: which, how much, its status, why and when."""
+    return {
+        "id": row.id,
+        "amount": row.amount,
+        "currency": row.currency,
+        "status": row.status,
+        "reason": row.reason,
+        "created": _epoch(row.created),
+    }
+
+
 def _refunds_and_credit_notes(session: Session, make: _Maker) -> None:
     for refund in _rows(session, StripeRefund):
         make(
             "refunds",
             "refund",
-            id=refund.id,
+            **_money_back(refund),
             charge=refund.charge_id,
             payment_intent=refund.payment_intent_id,
-            amount=refund.amount,
-            currency=refund.currency,
-            status=refund.status,
-            reason=refund.reason,
-            created=_epoch(refund.created),
             metadata=refund.stripe_metadata or {},
         )
     for note in _rows(session, StripeCreditNote):
         make(
             "credit_notes",
             "credit_note",
-            id=note.id,
+            **_money_back(note),
             invoice=note.invoice_id,
             customer=note.customer_id,
             number=note.number,
-            amount=note.amount,
             total=note.amount,
             subtotal=note.amount,
-            currency=note.currency,
-            status=note.status,
             type=note.type,
-            reason=note.reason,
             memo=note.memo,
             out_of_band_amount=None,
             refunds=[{"refund": note.refund_id, "amount_refunded": note.amount}] if note.refund_id else [],
             lines=None,
-            created=_epoch(note.created),
             metadata={},
         )
 

@@ -1,5 +1,5 @@
 """What the three correction pages (form, approvals, history) share: the Stripe gateway, what became
-of a correction (banner, toast, "Check now"), and the approve / reject / retry actions."""
+of a correction (banner, toast, "Check now"), and the approve / reject / retry buttons' actions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 import streamlit as st
 
 from dashboard.access.identity import Actor
-from dashboard.billing.corrections import workflow
+from dashboard.billing.corrections import screens, workflow
+from dashboard.billing.corrections.history import HistoryFilters
 from dashboard.billing.corrections.rules import STATUS_LABELS
+from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.ui.forms import FieldErrors
@@ -31,6 +33,12 @@ def stripe_gateway() -> StripeGateway | None:
         return None
 
 
+def history_view(filters: HistoryFilters) -> screens.CorrectionHistoryScreen:
+    """The History page's screen, read fresh (an action on the page changes it)."""
+    with db_session() as session:
+        return screens.correction_history_screen(session, filters, reporting_currency=reporting_currency())
+
+
 def check_now_button(actor: Actor, correction_id: int, *, key: str) -> None:
     """Ask Stripe now what became of an unknown correction (the scheduled job does it too)."""
     st.button(
@@ -43,11 +51,11 @@ def check_now_button(actor: Actor, correction_id: int, *, key: str) -> None:
 
 
 def _check_now(actor: Actor, correction_id: int) -> None:
-    gateway = stripe_gateway()
-    if gateway is None:
-        return
     try:
-        correction = workflow.check_now(get_engine(), gateway, actor, correction_id=correction_id)
+        correction = screens.check_with_stripe(get_engine(), actor, correction_id)
+    except StripeGatewayError as error:
+        st.error(error.message, icon=":material/key_off:")
+        return
     except ConflictError as error:
         st.toast(str(error), icon=":material/error:")
         return
@@ -144,11 +152,11 @@ def reject_queued(actor: Actor, row: dict[str, Any], *, reason: str, errors: Fie
     _after(reject, errors, "decision_reason")
 
 
-def retry(actor: Actor, gateway: StripeGateway, correction_id: int, errors: FieldErrors) -> None:
+def retry(actor: Actor, correction_id: int, errors: FieldErrors) -> None:
     """Send a failed correction again (Stripe refused it, so nothing happened the first time)."""
 
     def run() -> BillingCorrection:
         with st.status("Sending it to Stripe again…"):
-            return workflow.send(get_engine(), gateway, actor, correction_id=correction_id)
+            return screens.send_again(get_engine(), actor, correction_id)
 
     _after(run, errors, "retry")

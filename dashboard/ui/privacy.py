@@ -13,6 +13,7 @@ from dashboard.core import clock
 from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
+from dashboard.privacy.screens import QueueInputs, QueuePage, queue_page
 from dashboard.privacy.states import STATUS_LABELS
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import viewer_timezone
@@ -110,3 +111,9 @@ def save_request_change(
     st.session_state.pop(draft_key(request_id), None)
     st.toast(done, icon=":material/check:")
     return True
+
+
+def queue_view(inputs: QueueInputs, viewer: Actor) -> QueuePage:
+    """The privacy queue page's screen, read fresh (an assignment on the page changes it)."""
+    with db_session() as session:
+        return queue_page(session, inputs, viewer_id=viewer.user_id, today=viewer_today(), now=clock.now())

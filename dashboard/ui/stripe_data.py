@@ -13,7 +13,7 @@ from dashboard.billing.revenue.failed_payments import FailedPaymentsScreen, fail
 from dashboard.billing.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.billing.revenue.history import MrrHistory, load_history
 from dashboard.billing.revenue.screen import RevenueInputs, RevenueScreen, revenue_screen
-from dashboard.billing.revenue.segments import Dimension, Segments, load_segments
+from dashboard.billing.revenue.segments import Segments, load_segments
 from dashboard.core import clock
 from dashboard.core.money import to_major
 from dashboard.ui.store import db_session
@@ -35,7 +35,7 @@ def major(amount_minor: int | None, currency: str | None = None) -> float | None
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def subscription_options() -> subscriptions.FilterOptions:
+def _subscription_options() -> subscriptions.FilterOptions:
     with db_session() as session:
         return subscriptions.filter_options(session)
 
@@ -48,7 +48,13 @@ def _all_subscriptions() -> list[dict]:
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def subscriptions_view(filters: subscriptions.SubscriptionFilters) -> subscriptions.SubscriptionsScreen:
-    return subscriptions.subscriptions_screen(_all_subscriptions(), filters, now=clock.now())
+    return subscriptions.subscriptions_screen(
+        _all_subscriptions(),
+        filters,
+        options=_subscription_options(),
+        reporting=reporting_currency(),
+        now=clock.now(),
+    )
 
 
 # One MRR history for the Revenue page's metrics (it and its per-month sums are read, never changed).
@@ -71,12 +77,6 @@ def _segments() -> Segments:
         return load_segments(session)
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def segment_options() -> dict[Dimension, list[str]]:
-    """Every value of every segment dimension, for the Revenue filters (without computing a screen)."""
-    return _segments().options()
-
-
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
 def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
     """The Revenue page's screen for a range and segment choice (shared loads, cached per choice)."""
@@ -94,9 +94,17 @@ def failed_payments_view(today: date) -> FailedPaymentsScreen:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reconciling installations with Stripe…")
-def reconciliation_rows() -> list[reconciliation.ReconciliationRow]:
+def _reconciliation_rows() -> list[reconciliation.ReconciliationRow]:
     with db_session() as session:
         return reconciliation.reconcile(session)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def reconciliation_view(categories: tuple[str, ...]) -> reconciliation.ReconciliationScreen:
+    """The Reconciliation screen showing `categories` (all when empty), from one reconciliation."""
+    return reconciliation.reconciliation_screen(
+        _reconciliation_rows(), reporting=reporting_currency(), categories=categories
+    )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -107,16 +115,16 @@ def account_choices(search: str) -> list[account360.AccountChoice]:
 
 def clear_stripe_caches() -> None:
     for loader in (
-        subscription_options,
+        _subscription_options,
         _all_subscriptions,
         subscriptions_view,
         _history,
         _rate_book,
         _segments,
-        segment_options,
         revenue_view,
         failed_payments_view,
-        reconciliation_rows,
+        _reconciliation_rows,
+        reconciliation_view,
     ):
         loader.clear()
 

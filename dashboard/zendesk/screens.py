@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
 from sqlmodel import Session
 
 from dashboard.presentation.columns import Column, Columns, Kind
+from dashboard.presentation.text import words
 from dashboard.zendesk import installations
-from dashboard.zendesk.installations import STATES, InstallationFilters
+from dashboard.zendesk.installations import STATES, FilterOptions, InstallationFilters
 
 TOTAL = "total"
+# The State and Paid filters: the URL keeps the key (?state=uninstalled&paid=unpaid), the widget the words.
+STATE_CHOICES = {state: words(state) for state in STATES}
+PAID_FILTER = {"any": None, "paid": True, "unpaid": False}
+PAID_CHOICES = {choice: words(choice) for choice in PAID_FILTER}
 
 INSTALLATION_COLUMNS: Columns = {
     "company_name": Column("Company"),
@@ -35,11 +40,20 @@ class InstallationsScreen:
     weekly: pd.DataFrame  # week (Monday), installs, uninstalls, net: every week in the span, apps summed
     partial_week: date | None  # the Monday of the week still running, when it is on the chart
     rows: pd.DataFrame  # newest installs first, `INSTALLATION_COLUMNS`
+    options: FilterOptions  # the App and Plan filters' choices
 
 
 def installations_screen(
     session: Session, filters: InstallationFilters, *, today: date
 ) -> InstallationsScreen:
+    """The page for `filters`; an app or plan that is not among the options (a hand-edited address) is
+    ignored, as its filter shows nothing chosen."""
+    options = installations.filter_options(session)
+    filters = replace(
+        filters,
+        app_ids=tuple(a for a in filters.app_ids if a in options.apps),
+        plans=tuple(p for p in filters.plans if p in options.plans),
+    )
     counts = installations.counts_by_state(session, filters)
     weekly = weekly_totals(installations.weekly_changes(session, filters))
     this_week = today - timedelta(days=today.weekday())
@@ -48,6 +62,7 @@ def installations_screen(
         weekly=weekly,
         partial_week=this_week if not weekly.empty and weekly["week"].iloc[-1] == this_week else None,
         rows=installations.installation_frame(session, filters),
+        options=options,
     )
 
 

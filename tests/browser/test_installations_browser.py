@@ -37,7 +37,7 @@ def test_installations_filters_chart_table_and_csv(page, console_url: str) -> No
     expect(page.locator("[data-testid='stDataFrame']")).to_have_count(1)
 
     page.get_by_role("combobox", name="State").first.click()  # open the State multiselect
-    page.get_by_role("option", name="uninstalled").click()
+    page.get_by_role("option", name="Uninstalled").click()  # words; the URL keeps ?state=uninstalled
     page.keyboard.press("Escape")
     wait_idle(page)
     expect(page).to_have_url(re.compile("state=uninstalled"))

@@ -25,7 +25,7 @@ def test_a_shared_revenue_link_opens_with_its_segment_and_range(console_url: str
     wait_idle(page)
     page.get_by_role("heading", name="Revenue").first.wait_for()
     # the split, the filter and the range from the link are what the widgets show
-    expect(page.get_by_role("combobox", name="Split by")).to_have_value("currency")
+    expect(page.get_by_role("combobox", name="Split by")).to_have_value("Currency")  # ?by=currency
     interval = page.locator("[data-testid='stMultiSelect']").filter(has_text="Billing interval")
     expect(interval).to_contain_text("month")
     year = page.get_by_role("spinbutton", name="year, From month")

@@ -97,6 +97,16 @@ class CorrectionHistoryScreen:
     columns: Columns
     unsettled: list[dict[str, Any]]  # sending or unknown: still being looked for in Stripe
     failed: list[int]  # ids that may be retried, newest first
+    stripe_missing: str | None = None  # why nothing can be sent again (no Stripe key), when some failed
+
+
+def stripe_missing() -> str | None:
+    """Why the console cannot call Stripe (no API key configured), or None when it can."""
+    try:
+        StripeGateway.from_settings()
+    except StripeGatewayError as error:
+        return error.message
+    return None
 
 
 def correction_history_screen(
@@ -107,12 +117,26 @@ def correction_history_screen(
     columns = history_columns(reporting_currency)
     rows = pd.DataFrame(found, columns=[*(name for name in columns if name != "account_link"), "account_id"])
     rows["account_link"] = rows["account_id"].map(account_link)
+    failed = [row["id"] for row in found if row["status"] == CorrectionStatus.FAILED]
     return CorrectionHistoryScreen(
         rows=rows,
         columns=columns,
         unsettled=[row for row in found if row["status"] in OUTSTANDING],
-        failed=[row["id"] for row in found if row["status"] == CorrectionStatus.FAILED],
+        failed=failed,
+        stripe_missing=stripe_missing() if failed else None,
     )
+
+
+def send_again(engine: Engine, actor: Actor, correction_id: int) -> BillingCorrection:
+    """Send a failed correction to Stripe again (Stripe refused it, so nothing happened the first time);
+    raises ConflictError when it is not failed any more."""
+    return workflow.send(engine, StripeGateway.from_settings(), actor, correction_id=correction_id)
+
+
+def check_with_stripe(engine: Engine, actor: Actor, correction_id: int) -> BillingCorrection:
+    """Ask Stripe now what became of an unknown correction (the scheduled job does it too); raises
+    StripeGatewayError without a key, ConflictError when it is settled or being looked for already."""
+    return workflow.check_now(engine, StripeGateway.from_settings(), actor, correction_id=correction_id)
 
 
 TARGET_LABELS = {"charges": "Payment", "invoices": "Invoice", "subscriptions": "Subscription"}

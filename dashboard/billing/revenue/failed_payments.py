@@ -16,9 +16,11 @@ one attempt (`attempt_count > 1`), their `amount_paid`.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -270,72 +272,60 @@ def _link_values(link: AccountLink) -> dict[str, object]:
     }
 
 
-def _frame(rows: list[dict], columns: Columns) -> pd.DataFrame:
+def _frame(
+    items: Sequence[Any], columns: Columns, values: Callable[[Any], dict[str, object]]
+) -> pd.DataFrame:
+    """One row per item: the account it is about (`item.link`), then `values(item)`."""
+    rows = [{**_link_values(item.link), **values(item)} for item in items]
     return pd.DataFrame(rows, columns=["account_id", *columns])
 
 
 def open_invoice_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                **_link_values(r.link),
-                "invoice": r.number or r.invoice_id,
-                "amount_remaining": r.amount_remaining,
-                "currency": r.currency.upper(),
-                "attempts": r.attempt_count,
-                "next_retry": r.next_payment_attempt,
-                "age_days": r.age_days,
-                "age": r.age_bucket,
-            }
-            for r in screen.open_invoices
-        ],
+        screen.open_invoices,
         OPEN_INVOICE_COLUMNS,
+        lambda r: {
+            "invoice": r.number or r.invoice_id,
+            "amount_remaining": r.amount_remaining,
+            "currency": r.currency.upper(),
+            "attempts": r.attempt_count,
+            "next_retry": r.next_payment_attempt,
+            "age_days": r.age_days,
+            "age": r.age_bucket,
+        },
     )
 
 
 def behind_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                **_link_values(b.link),
-                "subscription": b.subscription_id,
-                "status": b.status,
-                "mrr": b.mrr,
-                "currency": b.currency.upper(),
-                "period_end": b.current_period_end,
-            }
-            for b in screen.behind
-        ],
+        screen.behind,
         BEHIND_COLUMNS,
+        lambda b: {
+            "subscription": b.subscription_id,
+            "status": b.status,
+            "mrr": b.mrr,
+            "currency": b.currency.upper(),
+            "period_end": b.current_period_end,
+        },
     )
 
 
 def card_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                **_link_values(c.link),
-                "subscription": c.subscription_id,
-                "card": c.card,
-                "expires_on": c.expires_on,
-                "renews_on": c.renews_on,
-            }
-            for c in screen.expiring_cards
-        ],
+        screen.expiring_cards,
         CARD_COLUMNS,
+        lambda c: {
+            "subscription": c.subscription_id,
+            "card": c.card,
+            "expires_on": c.expires_on,
+            "renews_on": c.renews_on,
+        },
     )
 
 
 def flagged_rows(screen: FailedPaymentsScreen) -> pd.DataFrame:
     return _frame(
-        [
-            {
-                **_link_values(f.link),
-                "subscription": f.subscription_id,
-                "status": f.status,
-                "reason": str(f.reason),
-            }
-            for f in screen.flagged
-        ],
+        screen.flagged,
         FLAGGED_COLUMNS,
+        lambda f: {"subscription": f.subscription_id, "status": f.status, "reason": str(f.reason)},
     )

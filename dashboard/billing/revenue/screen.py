@@ -10,7 +10,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from dashboard.billing.revenue.forecast import Forecast, mrr_forecast
-from dashboard.billing.revenue.fx import RateBook, rate_book
+from dashboard.billing.revenue.fx import RateBook, rate_book, reporting_currency
 from dashboard.billing.revenue.history import MrrHistory, load_history
 from dashboard.billing.revenue.metrics import (
     CohortCell,
@@ -31,6 +31,9 @@ from dashboard.billing.revenue.segments import (
 )
 from dashboard.presentation.columns import Column, Columns, Kind
 
+NO_SPLIT = "none"
+SPLIT_CHOICES = {NO_SPLIT: "Whole business", **{d.value: d.label for d in Dimension}}  # ?by= keeps the key
+
 
 @dataclass(frozen=True)
 class RevenueInputs:
@@ -45,6 +48,7 @@ class RevenueScreen:
     months: list[MonthRevenue]  # the filtered whole, one row a month
     by_segment: dict[str, list[MonthRevenue]]  # per value of the split dimension (empty when not split)
     options: dict[Dimension, list[str]]  # every value of every dimension, for the filters
+    currency: str  # the reporting currency every amount is in
     mrr_now: int | None  # the open month's MRR (filtered), None without rates
     paying_now: int | None
     arpa: int | None
@@ -176,7 +180,8 @@ def revenue_screen(
     history = history if history is not None else load_history(session)
     rates = rates if rates is not None else rate_book(session)
     segments = segments if segments is not None else load_segments(session)
-    choice = inputs.choice
+    options = segments.options()
+    choice = inputs.choice.within(options)
     kept = filtered_history(history, segments, choice)
     window = {"start": inputs.start, "end": inputs.end, "today": today}
     months = months_from_history(kept, rates, **window)
@@ -189,7 +194,8 @@ def revenue_screen(
         inputs=inputs,
         months=months,
         by_segment=by_segment,
-        options=segments.options(),
+        options=options,
+        currency=reporting_currency(),
         mrr_now=last.mrr if last else None,
         paying_now=last.paying_accounts if last else None,
         arpa=last.arpa if last else None,

@@ -18,7 +18,7 @@ the net. Paying-account counts do not add up when an account pays in several seg
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -58,6 +58,11 @@ class SegmentChoice:
 
     def kept(self) -> dict[Dimension, tuple[str, ...]]:
         return {d: values for d, values in self.keep if values}
+
+    def within(self, options: dict[Dimension, list[str]]) -> SegmentChoice:
+        """Without the kept values that are not among `options` (a hand-edited address keeps nothing)."""
+        keep = tuple((d, tuple(v for v in values if v in options[d])) for d, values in self.keep)
+        return replace(self, keep=keep)
 
 
 # Dimensions that can change during a subscription's life: read per MRR change (the plan of the day).
