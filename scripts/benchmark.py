@@ -285,6 +285,7 @@ def measure_ingest(engine: Engine, run: Run) -> None:
         started = time.perf_counter()
         preparer = EventPreparer(session, now=now)
         rows = [preparer.prepare(record) for record in records]
+        session.commit()  # the user agents the rows refer to
         prepare_seconds = time.perf_counter() - started
     insert_seconds = baseline_seconds = 0.0
     half = len(rows) // 2
@@ -347,7 +348,7 @@ def raw_executemany(engine: Engine, rows: list[tuple]) -> float:
         f"VALUES ({', '.join(marker for _ in EVENT_COLUMNS)})"
     )
     if engine.dialect.name == "postgresql":
-        rows = [(*row[:6], row[6] + "+00", *row[7:11], row[11] + "+00") for row in rows]
+        rows = [(*row[:6], row[6] + "+00", *row[7:]) for row in rows]
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
