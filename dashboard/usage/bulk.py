@@ -25,7 +25,7 @@ EVENT_COLUMNS = (
     "ip_address",
     "agent_id",
 )
-# The actor hash as its 32 bytes (hashing.actor_digest); agent_id from agents.AgentDirectory.
+# The actor hash as its raw bytes (hashing.actor_digest); agent_id from agents.AgentDirectory.
 EventRow = tuple[str, int, int, int, str, bytes, str, str | None, int | None]
 
 _OCCURRED = EVENT_COLUMNS.index("occurred_at")
