@@ -65,6 +65,9 @@ def test_existing_events_take_the_agent_table_and_short_hashes(empty_engine: Eng
         events = {e.event_id: e for e in session.exec(select(UsageEvent)).all()}
         actor_days = set(session.exec(select(UsageActorDay.actor_hash)).all())
         stored = session.connection().execute(text("SELECT actor_hash FROM usage_events")).scalars().all()
+        # A deletion planned before 0010 holds whole digests: they still find the person's events.
+        planned = select(UsageEvent.event_id).where(UsageEvent.actor_hash.in_([_old_hash(7, "360001")]))
+        found_by_old_hash = sorted(session.exec(planned).all())
     assert sorted(agents.values()) == [(SAFARI, "Safari", "Mac OS X"), (FIREFOX, "Firefox", "Linux")]
     assert {e: agents.get(events[e].agent_id, (None,))[0] for e in events} == {
         "e1": FIREFOX,
@@ -77,6 +80,7 @@ def test_existing_events_take_the_agent_table_and_short_hashes(empty_engine: Eng
     assert actor_days == {events["e1"].actor_hash, "ab" * 16}
     assert events["e3"].actor_hash == hash_actor(key, account_id=7, actor="360002")
     assert {len(value) for value in stored} == {16}
+    assert found_by_old_hash == ["e1", "e2"]
 
     config = alembic_config()
     with empty_engine.begin() as connection:
