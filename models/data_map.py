@@ -184,6 +184,12 @@ TABLES: dict[str, TableInfo] = {
         "USAGE_RETENTION_DAYS (default 90), then deleted or IP truncated",
         "app backends",
     ),
+    "usage_agents": TableInfo(
+        "The user agents usage events refer to, with their browser and OS",
+        Basis.LEGITIMATE_INTERESTS,
+        "Until no usage event refers to it",
+        "app backends",
+    ),
     "usage_daily_rollups": TableInfo("Daily usage counts", Basis.NONE, _AGG, "the console"),
     "usage_actor_days": TableInfo(
         "Distinct active users over any window",

@@ -7,7 +7,19 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import big_id_field, personal, utc_field
+from models.types import ActorHash, big_id_field, personal, utc_field
+
+
+class UsageAgent(SQLModel, table=True):
+    """A user agent as apps send it, with the browser and OS parsed from it: apps send few distinct ones,
+    so each event refers to one by number instead of repeating ~120 bytes of text."""
+
+    __tablename__ = "usage_agents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_agent: str = Field(max_length=500, unique=True, sa_column_kwargs=personal("device_data"))
+    browser: str | None = Field(default=None, max_length=64, sa_column_kwargs=personal("device_data"))
+    os: str | None = Field(default=None, max_length=64, sa_column_kwargs=personal("device_data"))
 
 
 class UsageEvent(SQLModel, table=True):
@@ -23,13 +35,11 @@ class UsageEvent(SQLModel, table=True):
     account_id: int
     app_id: int
     feature: str = Field(max_length=64)
-    actor_hash: str = Field(max_length=64, index=True, sa_column_kwargs=personal("pseudonymous_id"))
+    actor_hash: str = Field(sa_type=ActorHash, index=True, sa_column_kwargs=personal("pseudonymous_id"))
     occurred_at: datetime = utc_field(index=True, nullable=False)
     ip_address: str | None = Field(default=None, max_length=45, sa_column_kwargs=personal("ip_address"))
-    user_agent: str | None = Field(default=None, max_length=500, sa_column_kwargs=personal("device_data"))
-    browser: str | None = Field(default=None, max_length=64, sa_column_kwargs=personal("device_data"))
-    os: str | None = Field(default=None, max_length=64, sa_column_kwargs=personal("device_data"))
-    ingested_at: datetime = utc_field(default_now=True, nullable=False)
+    # No foreign key: each agent deleted by retention would then scan the events (agent_id is not indexed).
+    agent_id: int | None = None  # usage_agents.id
 
 
 class UsageDailyRollup(SQLModel, table=True):
@@ -69,7 +79,7 @@ class UsageActorDay(SQLModel, table=True):
     day: date = Field(index=True)
     app_id: int
     account_id: int = Field(index=True)
-    actor_hash: str = Field(max_length=64, sa_column_kwargs=personal("pseudonymous_id"))
+    actor_hash: str = Field(sa_type=ActorHash, sa_column_kwargs=personal("pseudonymous_id"))
 
 
 class AppDailyActives(SQLModel, table=True):

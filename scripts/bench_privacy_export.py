@@ -39,6 +39,7 @@ from dashboard.privacy.exports.systems import Systems, ZendeskTarget
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 from dashboard.simulators.zendesk import ZendeskSimulator
 from dashboard.simulators.zendesk_people import add_ticket, add_user
+from dashboard.usage.agents import AgentDirectory
 from dashboard.usage.hashing import actor_hash_key, hash_actor
 from dashboard.zendesk.gateway import ZendeskGateway
 from models import Account, Contact, Installation, UsageEvent
@@ -75,6 +76,8 @@ def add_subject(session: Session, stripe: StripeSimulator, zendesk: ZendeskSimul
         )
     actor = hash_actor(actor_hash_key(), account_id=account.id, actor=str(user["id"]))
     start = utcnow() - timedelta(days=30)
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+    agent_id = AgentDirectory(session.connection()).id_for(firefox)
     session.bulk_insert_mappings(
         UsageEvent,
         [
@@ -87,10 +90,7 @@ def add_subject(session: Session, stripe: StripeSimulator, zendesk: ZendeskSimul
                 "actor_hash": actor,
                 "occurred_at": start + timedelta(minutes=4 * n),
                 "ip_address": f"203.0.113.{n % 200}",
-                "user_agent": "Mozilla/5.0 Firefox/132.0",
-                "browser": "Firefox",
-                "os": "Linux",
-                "ingested_at": utcnow(),
+                "agent_id": agent_id,
             }
             for n in range(EVENTS)
         ],

@@ -34,7 +34,7 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Engine, bindparam, func, text
 from sqlmodel import Session, select
 
 from dashboard.access.identity import SYSTEM, Actor
@@ -70,6 +70,7 @@ class Run:
     load_average: str = ""
     rollup_steps: dict[str, float] = field(default_factory=dict)  # the one-day refresh, per layer
     bytes_per_event: float = 0.0  # the whole store's size over its usage events, after the build
+    event_bytes_per_event: float = 0.0  # the events' own tables and indexes, after the ingest sample
     pages: dict[str, tuple[float, float] | str] = field(default_factory=dict)
 
 
@@ -131,6 +132,7 @@ def measure(backend: str, events: int, *, keep: Path | None, repeat: int) -> Run
         build_demo(engine, run)
         run.bytes_per_event = store_bytes(engine) / run.events
         measure_ingest(engine, run)
+        run.event_bytes_per_event = event_bytes_per_event(engine)
         if repeat:
             measure_pages(url, run, repeat=repeat)
         engine.dispose()
@@ -149,6 +151,7 @@ def measure_existing(url: str, *, repeat: int, ingest: bool = False) -> Run:
     if ingest:
         run.bytes_per_event = store_bytes(engine) / events
         measure_ingest(engine, run)
+        run.event_bytes_per_event = event_bytes_per_event(engine)
     engine.dispose()
     if repeat:
         measure_pages(url, run, repeat=repeat)
@@ -166,6 +169,32 @@ def store_bytes(engine: Engine) -> int:
             pages -= conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
             return pages * conn.exec_driver_sql("PRAGMA page_size").scalar_one()
         return conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+
+
+EVENT_TABLES = ("usage_events", "usage_agents")
+
+
+def event_bytes_per_event(engine: Engine) -> float:
+    """Bytes per usage event of the events' own tables with their indexes: SQLite's `dbstat` pages,
+    PostgreSQL's `pg_total_relation_size` (indexes and TOAST included)."""
+    with engine.connect() as conn:
+        events = conn.execute(text("SELECT COUNT(*) FROM usage_events")).scalar_one()
+        if engine.dialect.name == "sqlite":
+            size = conn.execute(
+                text(
+                    "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+                    "(SELECT name FROM sqlite_master WHERE tbl_name IN :tables)"
+                ).bindparams(bindparam("tables", expanding=True)),
+                {"tables": list(EVENT_TABLES)},
+            ).scalar_one()
+        else:
+            size = sum(
+                conn.execute(
+                    text("SELECT COALESCE(pg_total_relation_size(to_regclass(:t)), 0)"), {"t": table}
+                ).scalar_one()
+                for table in EVENT_TABLES
+            )
+    return size / events if events else 0.0
 
 
 def load_average() -> str:
@@ -285,6 +314,7 @@ def measure_ingest(engine: Engine, run: Run) -> None:
         started = time.perf_counter()
         preparer = EventPreparer(session, now=now)
         rows = [preparer.prepare(record) for record in records]
+        session.commit()  # the user agents the rows refer to
         prepare_seconds = time.perf_counter() - started
     insert_seconds = baseline_seconds = 0.0
     half = len(rows) // 2
@@ -347,7 +377,7 @@ def raw_executemany(engine: Engine, rows: list[tuple]) -> float:
         f"VALUES ({', '.join(marker for _ in EVENT_COLUMNS)})"
     )
     if engine.dialect.name == "postgresql":
-        rows = [(*row[:6], row[6] + "+00", *row[7:11], row[11] + "+00") for row in rows]
+        rows = [(*row[:6], row[6] + "+00", *row[7:]) for row in rows]
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -417,8 +447,8 @@ def markdown(runs: list[Run]) -> str:
     lines = [
         "| backend | events | seed (all steps) | usage load | rollup (full) | rollup (1 day) "
         "| ingest ev/s | ingest insert ev/s | raw executemany ev/s | ingest / raw | stand-in installs "
-        "| bytes / event | load average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| bytes / event | event tables bytes / event | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         lines.append(
@@ -427,7 +457,7 @@ def markdown(runs: list[Run]) -> str:
             f"{r.incremental_rollup_seconds:.2f} s | {r.ingest_per_second:,.0f} | "
             f"{r.insert_only_per_second:,.0f} | {r.baseline_per_second:,.0f} | "
             f"{r.ingest_per_second / r.baseline_per_second:.2f} | {r.standin_installations:,} | "
-            f"{r.bytes_per_event:,.0f} | {r.load_average} |"
+            f"{r.bytes_per_event:,.0f} | {r.event_bytes_per_event:,.1f} | {r.load_average} |"
         )
     steps = [
         f"- {r.backend} {r.events:,}: " + ", ".join(f"{k} {v:.2f} s" for k, v in r.rollup_steps.items())

@@ -18,7 +18,7 @@ from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator
 from dashboard.simulators.zendesk_people import add_ticket, add_user, commenter_ip
 from dashboard.usage.hashing import actor_hash_key, hash_actor
 from dashboard.zendesk.gateway import MonotonicTimer, ZendeskGateway
-from models import Account, App, Contact, Installation, PrivacyRequest, UsageEvent
+from models import Account, App, Contact, Installation, PrivacyRequest, UsageAgent, UsageEvent
 
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -116,6 +116,9 @@ def _add_events(
     session: Session, account_id: int, app_id: int, installation_id: int, person: Person, count: int
 ) -> None:
     actor_hash = hash_actor(actor_hash_key(), account_id=account_id, actor=str(person.zendesk_user["id"]))
+    agent = UsageAgent(user_agent=f"Mozilla/5.0 {person.marker}", browser="Firefox", os="Linux")
+    session.add(agent)
+    session.flush()
     session.add_all(
         [
             UsageEvent(
@@ -127,9 +130,7 @@ def _add_events(
                 actor_hash=actor_hash,
                 occurred_at=BASE_TIME + timedelta(minutes=n),
                 ip_address=f"198.51.100.{n % 250}",
-                user_agent=f"Mozilla/5.0 {person.marker}",
-                browser="Firefox",
-                os="Linux",
+                agent_id=agent.id,
             )
             for n in range(count)
         ]

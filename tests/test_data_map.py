@@ -67,7 +67,7 @@ def test_the_issue_categories_are_declared_where_expected() -> None:
     assert got["contacts.name"] == "name"
     assert got["contacts.phone"] == "phone"
     assert got["usage_events.ip_address"] == "ip_address"
-    assert got["usage_events.user_agent"] == "device_data"
+    assert got["usage_agents.user_agent"] == "device_data"
     assert got["stripe_payments.card_last4"] == "billing"
     assert got["privacy_requests.notes"] == "free_text"
 

@@ -175,7 +175,9 @@ def test_upgrade_from_0001_keeps_every_row_and_takes_64_bit_ids(empty_engine: En
     migrate(empty_engine)
 
     after = _every_row(empty_engine)
-    assert {table: after[table] for table in before} == before  # later revisions only add tables
+    # Later revisions only add tables, and 0010 keeps actor hashes as their first 16 bytes.
+    hashed = [(*row[:-1], repr(b"\xab" * 16)) for row in before["usage_actor_days"]]
+    assert {table: after[table] for table in before} == {**before, "usage_actor_days": hashed}
     assert _schema_diff(empty_engine) == []
     with empty_engine.begin() as conn:
         conn.execute(

@@ -112,7 +112,7 @@ def test_steps_delete_verify_and_leave_other_people_alone(session, make_user, fa
         ).one()
         == 0
     )
-    anonymised = session.exec(select(UsageEvent).where(UsageEvent.user_agent.is_(None))).all()
+    anonymised = session.exec(select(UsageEvent).where(UsageEvent.agent_id.is_(None))).all()
     assert len(anonymised) == 3 and {e.ip_address for e in anonymised} == {None}
     assert len({e.actor_hash for e in anonymised}) == 1  # still one (unlinkable) actor
     assert fake_stripe.store["customers"][ann.customer["id"]].get("deleted") is True

@@ -111,6 +111,7 @@ def test_an_export_never_contains_another_persons_identifiers(
     assert export.sources["stripe"]["counts"]["stripe_customers"] == 1
     assert export.sources["zendesk"]["counts"]["zendesk_users"] == 1
     assert subject.marker in text and subject.email.lower() in text
+    assert f"mozilla/5.0 {subject.marker}".lower() in text  # the user agent their events refer to
 
 
 # --- matching, escaping, manifest ----------------------------------------------------------------------

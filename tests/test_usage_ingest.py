@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, select
 from dashboard.access.identity import SYSTEM
 from dashboard.core.settings import reset_settings_cache
 from dashboard.usage.ingest import ingest_file
-from models import AuditEvent, UsageDailyRollup, UsageEvent
+from models import AuditEvent, UsageAgent, UsageDailyRollup, UsageEvent
 from tests.usage_store import NOW, add_installations, event
 
 RAW_ACTOR = "zd-user-99173025"
@@ -69,10 +69,12 @@ def test_bad_rows_go_to_the_rejects_file_with_reasons_and_good_rows_go_in(
 
     assert (result.received, result.inserted, result.rejected_count) == (12, 3, 9)
     stored = session.exec(select(UsageEvent).order_by(UsageEvent.event_id)).all()
-    assert [(e.event_id, e.installation_id, e.browser, e.os) for e in stored] == [
-        ("g1", 1, "Firefox", "Windows"),
-        ("g2", 2, "Firefox", "Windows"),
-        ("g3", 3, "Firefox", "Windows"),
+    agents = session.exec(select(UsageAgent)).all()  # the three events' one user agent, stored once
+    assert [(a.browser, a.os) for a in agents] == [("Firefox", "Windows")]
+    assert [(e.event_id, e.installation_id, e.agent_id) for e in stored] == [
+        ("g1", 1, agents[0].id),
+        ("g2", 2, agents[0].id),
+        ("g3", 3, agents[0].id),
     ]
     assert stored[1].occurred_at.isoformat() == "2026-11-21T08:00:00+00:00"
     assert result.rejects_path.parent == tmp_path / "data" / "usage-rejects"
@@ -112,6 +114,7 @@ def test_reingesting_the_same_file_adds_nothing(session: Session, tmp_path: Path
 
     assert (first.inserted, second.inserted, second.duplicates) == (3, 0, 3)
     assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 3
+    assert session.exec(select(func.count()).select_from(UsageAgent)).one() == 1  # found, not added again
     assert session.exec(select(func.sum(UsageDailyRollup.events))).one() == 3
     assert (
         session.exec(

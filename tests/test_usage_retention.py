@@ -10,7 +10,7 @@ from dashboard.core.errors import ValidationError
 from dashboard.usage.ingest import ingest_events
 from dashboard.usage.retention import purge_usage, truncate_ip
 from dashboard.usage.rollup import rebuild_all
-from models import AppDailyActives, AuditEvent, UsageDailyRollup, UsageEvent
+from models import AppDailyActives, AuditEvent, UsageAgent, UsageDailyRollup, UsageEvent
 from tests.usage_store import NOW, add_installations, event, rollup_rows
 
 LATER = NOW  # with 30 days of retention, the cutoff is the start of Oct 23 (UTC)
@@ -51,6 +51,26 @@ def test_delete_mode_removes_old_raw_events_and_keeps_rollups(session: Session) 
     assert result.events == 3
     assert sorted(e.event_id for e in session.exec(select(UsageEvent)).all()) == ["new-1", "new-2"]
     assert _rollups(session) == before
+
+
+def test_delete_mode_deletes_the_user_agents_only_old_events_had(session: Session) -> None:
+    add_installations(session)
+    old_only = "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0"
+    records = [
+        {**event("old-1", "2026-10-20T10:00:00Z", "u1", installation_id="1"), "user_agent": old_only},
+        event("old-2", "2026-10-21T10:00:00Z", "u2", installation_id="1"),
+        event("new-1", "2026-11-20T10:00:00Z", "u2", installation_id="1"),
+    ]
+    ingest_events(session, records, actor=SYSTEM, now=NOW)
+    session.commit()
+    assert len(session.exec(select(UsageAgent)).all()) == 2
+
+    purge_usage(session, actor=SYSTEM, days=30, mode="delete", now=LATER)
+    session.commit()
+
+    kept = session.exec(select(UsageAgent)).all()
+    assert [agent.user_agent for agent in kept] == [records[1]["user_agent"]]
+    assert {e.agent_id for e in session.exec(select(UsageEvent)).all()} == {kept[0].id}
 
 
 def test_a_full_rebuild_after_a_purge_keeps_the_rollups_of_purged_days(session: Session) -> None:

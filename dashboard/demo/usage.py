@@ -17,11 +17,10 @@ import numpy as np
 from sqlmodel import Session, select
 
 from dashboard.demo.context import DemoContext
+from dashboard.usage.agents import AgentDirectory
 from dashboard.usage.bulk import indexes_built_after_load, insert_events
-from dashboard.usage.hashing import actor_hash_key, hash_actor
-from dashboard.usage.ingest import browser_and_os
+from dashboard.usage.hashing import actor_digest, actor_hash_key
 from dashboard.usage.rollup import rebuild_all
-from dashboard.usage.sqlparts import utc_text
 from models import Installation
 
 log = logging.getLogger(__name__)
@@ -55,8 +54,9 @@ class Population:
     actor_offset: np.ndarray
     actor_count: np.ndarray
     weight: np.ndarray
-    actor_hashes: list[str]
+    actor_hashes: list[bytes]
     actor_ips: list[str]
+    agent_ids: list[int]  # the usage_agents id of each of USER_AGENTS
 
 
 def generate(ctx: DemoContext) -> None:
@@ -126,10 +126,13 @@ def _population(ctx: DemoContext, numbers: np.random.Generator, installs: list) 
     for (_, account_id, _, _, _), agents in zip(installs, actor_count.tolist(), strict=True):
         for agent in range(agents):
             zendesk_user_id = str(360000000 + account_id * 100 + agent)
-            hashes.append(hash_actor(key, account_id=account_id, actor=zendesk_user_id))
+            hashes.append(actor_digest(key, account_id=account_id, actor=zendesk_user_id))
             ips.append(f"198.51.{account_id % 256}.{agent + 1}")
     # Heavy-tailed usage: a few big customers, many small ones; busier with more agents.
     weight = numbers.lognormal(0.0, 1.0, size=count) * actor_count * span
+    with ctx.engine.begin() as connection:
+        agents = AgentDirectory(connection)
+        agent_ids = [agents.id_for(agent) for agent in USER_AGENTS]
     return Population(
         installation=np.array([row[0] for row in installs]),
         account=np.array([row[1] for row in installs]),
@@ -142,6 +145,7 @@ def _population(ctx: DemoContext, numbers: np.random.Generator, installs: list) 
         weight=weight / weight.sum(),
         actor_hashes=hashes,
         actor_ips=ips,
+        agent_ids=agent_ids,
     )
 
 
@@ -186,8 +190,6 @@ def _rows(
     horizon: date,
 ) -> list[tuple]:
     day_text = [f"{horizon + timedelta(days=offset):%Y-%m-%d} " for offset in range(HISTORY_DAYS + 1)]
-    parsed = [browser_and_os(agent) for agent in USER_AGENTS]
-    ingested = utc_text(ctx.now)
     hashes, ips = population.actor_hashes, population.actor_ips
     installation, account, app = (
         population.installation[who].tolist(),
@@ -204,10 +206,7 @@ def _rows(
             hashes[a],
             f"{day_text[d]}{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000000",
             ips[a],
-            USER_AGENTS[u],
-            parsed[u][0],
-            parsed[u][1],
-            ingested,
+            population.agent_ids[u],
         )
         for n, (d, s, a, f, u) in enumerate(
             zip(

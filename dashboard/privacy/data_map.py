@@ -54,6 +54,10 @@ _INTERNAL = Excluded("the officers' internal handling record; summarised in the 
 _AUDIT = Kept("the audit log is never updated or deleted: it is the keyed proof of who did what")
 _TAX = Kept("accounting and tax records are kept 6 years")
 _FROM_STRIPE = Excluded("exported from Stripe itself (the source), not from this mirror")
+_SHARED_AGENT = Kept(
+    "one row per distinct user agent, shared by everyone sending it: the subject's events stop "
+    "referring to it (agent_id nulled, store step); retention deletes it with the last event that does"
+)
 
 EXPORT: dict[str, Exported | Excluded] = {
     "contacts.name": Exported("contact"),
@@ -110,9 +114,9 @@ EXPORT: dict[str, Exported | Excluded] = {
     "stripe_credit_notes.memo": _FROM_STRIPE,
     "usage_events.actor_hash": Excluded("our keyed lookup value, meaningless outside the console"),
     "usage_events.ip_address": Exported("usage_events, technical_data"),
-    "usage_events.user_agent": Exported("usage_events"),
-    "usage_events.browser": Exported("usage_events, technical_data"),
-    "usage_events.os": Exported("usage_events, technical_data"),
+    "usage_agents.user_agent": Exported("usage_events"),
+    "usage_agents.browser": Exported("usage_events, technical_data"),
+    "usage_agents.os": Exported("usage_events, technical_data"),
     "usage_actor_days.actor_hash": Excluded("our keyed lookup value; the events are exported"),
 }
 
@@ -174,11 +178,9 @@ DELETION: dict[str, Erased | Kept] = {
     "stripe_credit_notes.memo": _TAX,
     "usage_events.actor_hash": Erased("replaced by a random unlinkable value (store step)"),
     "usage_events.ip_address": Erased("nulled (store step)"),
-    "usage_events.user_agent": Erased("nulled (store step)"),
-    "usage_events.browser": Kept(
-        "left on an event whose actor is unlinkable: a browser name identifies no one"
-    ),
-    "usage_events.os": Kept("left on an event whose actor is unlinkable: an OS name identifies no one"),
+    "usage_agents.user_agent": _SHARED_AGENT,
+    "usage_agents.browser": _SHARED_AGENT,
+    "usage_agents.os": _SHARED_AGENT,
     "usage_actor_days.actor_hash": Erased("replaced by the same unlinkable value (store step)"),
 }
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from models import UsageEvent
 
-# Times are naive UTC text ("YYYY-MM-DD HH:MM:SS.ffffff", see sqlparts.utc_text).
+# The time is naive UTC text ("YYYY-MM-DD HH:MM:SS.ffffff", see sqlparts.utc_text).
 EVENT_COLUMNS = (
     "event_id",
     "installation_id",
@@ -23,14 +23,12 @@ EVENT_COLUMNS = (
     "actor_hash",
     "occurred_at",
     "ip_address",
-    "user_agent",
-    "browser",
-    "os",
-    "ingested_at",
+    "agent_id",
 )
-EventRow = tuple[str, int, int, int, str, str, str, str | None, str | None, str | None, str | None, str]
+# The actor hash as its raw bytes (hashing.actor_digest); agent_id from agents.AgentDirectory.
+EventRow = tuple[str, int, int, int, str, bytes, str, str | None, int | None]
 
-_TIME_POSITIONS = (EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("ingested_at"))
+_OCCURRED = EVENT_COLUMNS.index("occurred_at")
 
 
 def insert_events(connection: Connection, rows: Sequence[EventRow]) -> int:
@@ -43,7 +41,7 @@ def insert_events(connection: Connection, rows: Sequence[EventRow]) -> int:
     return _postgres_copy(raw, rows)
 
 
-# SQLite's default 2 MB page cache makes every insert into the six indexes a disk read; 256 MB keeps
+# SQLite's default 2 MB page cache makes every insert into the indexes a disk read; 256 MB keeps
 # the index pages of a bulk load in memory (per connection, only allocated as used).
 SQLITE_BULK_CACHE_KIB = 262_144
 
@@ -69,7 +67,7 @@ def _postgres_copy(raw, rows: Sequence[EventRow]) -> int:
         cursor.execute("TRUNCATE usage_events_load")
         with cursor.copy(f"COPY usage_events_load ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(_with_utc_offsets(row))
+                copy.write_row(_with_utc_offset(row))
         cursor.execute(
             f"INSERT INTO usage_events ({columns}) SELECT {columns} FROM usage_events_load "
             "ORDER BY event_id ON CONFLICT (event_id) DO NOTHING"
@@ -79,10 +77,9 @@ def _postgres_copy(raw, rows: Sequence[EventRow]) -> int:
         return inserted
 
 
-def _with_utc_offsets(row: EventRow) -> list:
+def _with_utc_offset(row: EventRow) -> list:
     values = list(row)
-    for position in _TIME_POSITIONS:
-        values[position] = values[position] + "+00"
+    values[_OCCURRED] += "+00"
     return values
 
 

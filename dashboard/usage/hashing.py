@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from dashboard.core.settings import get_settings
+from models.types import ACTOR_HASH_BYTES
 
 
 def actor_hash_key() -> bytes:
@@ -13,6 +14,12 @@ def actor_hash_key() -> bytes:
     return get_settings().keys.usage_actor_hash_key
 
 
+def actor_digest(key: bytes, *, account_id: int, actor: str) -> bytes:
+    """The keyed hash of "account:actor" (Zendesk user ids are unique only inside one Zendesk account),
+    as the raw bytes the store keeps; bulk loads write them as they are."""
+    return hmac.digest(key, f"{account_id}:{actor}".encode(), hashlib.sha256)[:ACTOR_HASH_BYTES]
+
+
 def hash_actor(key: bytes, *, account_id: int, actor: str) -> str:
-    """HMAC-SHA256 of "account:actor"; Zendesk user ids are unique only inside one Zendesk account."""
-    return hmac.digest(key, f"{account_id}:{actor}".encode(), hashlib.sha256).hex()
+    """`actor_digest` as the hex text the models read and compare (`models.types.ActorHash`)."""
+    return actor_digest(key, account_id=account_id, actor=actor).hex()

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlmodel import Session, select
-from ua_parser import parse as parse_user_agent
 
 from dashboard.access.identity import Actor
 from dashboard.core import audit, clock
 from dashboard.core.ids import parse_id
 from dashboard.core.settings import get_settings
+from dashboard.usage.agents import AgentDirectory
 from dashboard.usage.bulk import EventRow, insert_events
-from dashboard.usage.hashing import actor_hash_key, hash_actor
+from dashboard.usage.hashing import actor_digest, actor_hash_key
 from dashboard.usage.rollup import refresh_rollups
 from dashboard.usage.sqlparts import utc_text
 from models import Account, App, Installation
@@ -164,18 +164,18 @@ class EventPreparer:
 
     def __init__(self, session: Session, *, now: datetime) -> None:
         self.directory = InstallationDirectory(session)
+        self.agents = AgentDirectory(session.connection())
         self.key = actor_hash_key()
         self.now = now
-        self.ingested_at = utc_text(now)
         settings = get_settings()
         self.oldest = (now - timedelta(days=settings.usage_retention_days)).date()
-        self._hashes: dict[tuple[int, str], str] = {}
+        self._hashes: dict[tuple[int, str], bytes] = {}
 
-    def actor_hash(self, account_id: int, actor: str) -> str:
+    def actor_hash(self, account_id: int, actor: str) -> bytes:
         """Agents send many events each, so each (account, actor) is hashed once per ingest."""
         known = self._hashes.get((account_id, actor))
         if known is None:
-            known = hash_actor(self.key, account_id=account_id, actor=actor)
+            known = actor_digest(self.key, account_id=account_id, actor=actor)
             self._hashes[(account_id, actor)] = known
         return known
 
@@ -208,8 +208,7 @@ class EventPreparer:
         ip = str(record.get("ip_address") or "").strip() or None
         if ip is not None and not valid_ip(ip):
             return "bad ip_address"
-        user_agent = str(record.get("user_agent") or "").strip() or None
-        browser, os_name = browser_and_os(user_agent[:500]) if user_agent else (None, None)
+        user_agent = str(record.get("user_agent") or "").strip()
         actor_hash = self.actor_hash(ref.account_id, str(record["actor"]).strip())
         return (
             event_id,
@@ -220,10 +219,7 @@ class EventPreparer:
             actor_hash,
             utc_text(occurred),
             ip,
-            user_agent[:500] if user_agent else None,
-            browser,
-            os_name,
-            self.ingested_at,
+            self.agents.id_for(user_agent) if user_agent else None,
         )
 
 
@@ -242,15 +238,6 @@ def valid_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-@lru_cache(maxsize=4096)
-def browser_and_os(user_agent: str) -> tuple[str | None, str | None]:
-    """Browser and OS family names (apps send few distinct user agents, so the parse is cached)."""
-    result = parse_user_agent(user_agent)
-    browser = result.user_agent.family if result.user_agent else None
-    os_name = result.os.family if result.os else None
-    return (browser[:64] if browser else None), (os_name[:64] if os_name else None)
 
 
 def ingest_events(

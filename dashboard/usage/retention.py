@@ -1,6 +1,7 @@
 """Retention of raw usage events: delete them, or cut their IP addresses to a network, after N days.
 
-Rollups are kept either way; they hold no IP addresses and only account-scoped actor hashes.
+Rollups are kept either way; they hold no IP addresses and only account-scoped actor hashes. A user
+agent goes with the last event that refers to it.
 """
 
 from __future__ import annotations
@@ -97,7 +98,14 @@ def _delete_events(session: Session, bound: dict, *, dry_run: bool) -> int:
     if dry_run:
         statement = text("SELECT COUNT(*) FROM usage_events WHERE occurred_at < :cutoff")
         return connection.execute(statement, bound).scalar_one()
-    return connection.execute(text("DELETE FROM usage_events WHERE occurred_at < :cutoff"), bound).rowcount
+    deleted = connection.execute(text("DELETE FROM usage_events WHERE occurred_at < :cutoff"), bound).rowcount
+    connection.execute(
+        text(
+            "DELETE FROM usage_agents WHERE id NOT IN "
+            "(SELECT DISTINCT agent_id FROM usage_events WHERE agent_id IS NOT NULL)"
+        )
+    )
+    return deleted
 
 
 def _truncate_ips(session: Session, bound: dict, *, dry_run: bool) -> int:

@@ -25,7 +25,7 @@ from dashboard.privacy.exports.systems import Systems
 from dashboard.privacy.requests import get_request
 from dashboard.zendesk.gateway import ZendeskAccountError, ZendeskClient
 from models import Contact, PrivacyRequest, PrivacyRequestStep, StripeCustomer, UsageActorDay, UsageEvent
-from models.types import utcnow
+from models.types import ACTOR_HASH_BYTES, utcnow
 
 SYSTEM_ORDER = ("store", "stripe", "zendesk")
 FINISHED = ("done", "skipped")
@@ -207,11 +207,12 @@ def _anonymise_store(
         session.add(contact)
         progress.setdefault("contacts", []).append(contact.id)
     for actor_hash in targets["actor_hashes"]:
-        unlinkable = secrets.token_hex(32)  # one per person, so distinct-actor counts stay right
+        # One per person, so distinct-actor counts stay right.
+        unlinkable = secrets.token_hex(ACTOR_HASH_BYTES)
         session.execute(
             update(UsageEvent)
             .where(UsageEvent.actor_hash == actor_hash)
-            .values(actor_hash=unlinkable, ip_address=None, user_agent=None)
+            .values(actor_hash=unlinkable, ip_address=None, agent_id=None)
         )
         session.execute(
             update(UsageActorDay).where(UsageActorDay.actor_hash == actor_hash).values(actor_hash=unlinkable)

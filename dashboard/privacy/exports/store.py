@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from dashboard.privacy.exports.parts import Progress, SourcePart, iso
 from dashboard.usage.hashing import actor_hash_key, hash_actor
-from models import Account, App, Contact, Installation, PrivacyRequest, UsageEvent
+from models import Account, App, Contact, Installation, PrivacyRequest, UsageAgent, UsageEvent
 
 
 def subject_contacts(session: Session, email: str) -> list[Contact]:
@@ -136,10 +136,11 @@ def _usage_events(session: Session, hashes: list[str]) -> list[dict[str, Any]]:
             UsageEvent.feature,
             UsageEvent.occurred_at,
             UsageEvent.ip_address,
-            UsageEvent.browser,
-            UsageEvent.os,
-            UsageEvent.user_agent,
+            UsageAgent.browser,
+            UsageAgent.os,
+            UsageAgent.user_agent,
         )
+        .outerjoin(UsageAgent, UsageAgent.id == UsageEvent.agent_id)
         .where(UsageEvent.actor_hash.in_(hashes))
         .order_by(UsageEvent.occurred_at, UsageEvent.id)
     ).all()
