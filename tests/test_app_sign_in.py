@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 import streamlit as st
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
