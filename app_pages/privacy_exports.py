@@ -25,6 +25,7 @@ from dashboard.privacy.exports_screen import (
     confirm_blocked,
     exports_screen,
     plan_rows,
+    systems_searched,
 )
 from dashboard.ui.access import require_page
 from dashboard.ui.forms import action_button
@@ -41,13 +42,8 @@ def _systems(request: PrivacyRequest) -> Systems:
         return systems_from_settings(session, request)
 
 
-def show_configuration(systems: Systems) -> None:
-    reached = (
-        ["The console's store"]
-        + (["Stripe"] if systems.stripe else [])
-        + [f"Zendesk ({t.subdomain})" for t in systems.zendesk]
-    )
-    st.caption("Systems searched: " + ", ".join(reached))
+def show_configuration(systems: Systems, screen: ExportsScreen) -> None:
+    st.caption(systems_searched(systems, screen.zendesk_reach))
     for system, reason in systems.unavailable.items():
         st.warning(f"{SYSTEM_LABELS[system]} is not configured here. {reason}", icon=":material/cloud_off:")
 
@@ -301,7 +297,7 @@ st.query_params["request"] = str(picked)
 if st.button(f"Open request #{picked}", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(picked)})
 systems = _systems(screen.request)
-show_configuration(systems)
+show_configuration(systems, screen)
 if screen.wants_export:
     show_exports(actor, screen, systems)
 elif screen.wants_deletion:
