@@ -62,7 +62,8 @@ def _progress_bars() -> Callable[[str], Progress]:
 # --- exports ---------------------------------------------------------------------------------------------
 
 
-def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
+def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> ExportsScreen:
+    """Draws the exports; returns the screen as it is after a build (else as it was)."""
     request = screen.request
     st.subheader("Export (access and portability)")
     if action_button(
@@ -73,7 +74,7 @@ def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
             screen = exports_screen(session, actor, str(request.id))
     if screen.exports.empty:
         st.info("No export yet for this request.")
-        return
+        return screen
     show_table(
         screen.exports,
         EXPORT_COLUMNS,
@@ -83,6 +84,7 @@ def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
     )
     for export in screen.downloadable:
         _export_actions(actor, request, export, systems)
+    return screen
 
 
 def _build(actor: Actor, request: PrivacyRequest, systems: Systems) -> None:
@@ -297,10 +299,12 @@ st.query_params["request"] = str(picked)
 if st.button(f"Open request #{picked}", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(picked)})
 systems = _systems(screen.request)
-show_configuration(systems, screen)
+configuration = st.container()  # drawn last: a build this run says where it found the subject
 if screen.wants_export:
-    show_exports(actor, screen, systems)
+    screen = show_exports(actor, screen, systems)
 elif screen.wants_deletion:
     show_deletion(actor, screen, systems)
 else:
     st.info("This request type needs no export or deletion.")
+with configuration:
+    show_configuration(systems, screen)

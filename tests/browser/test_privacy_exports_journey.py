@@ -96,7 +96,7 @@ def test_build_an_export_and_download_it(console, page, fake_stripe_world) -> No
     assert manifest["sources"]["zendesk"]["status"] == "done"
     assert EXPORT_EMAIL in customers and ".evil" not in customers  # the near match stays out
     page.get_by_text("1 near match(es) excluded: review").wait_for()
-    # after the download's rerun: named, only the Zendesk accounts the subject was found in
+    # named: only the Zendesk accounts the subject was found in
     searched = re.compile(
         r"^Systems searched: .* · Zendesk \((found in \d+ accounts?: .*; )?\d+ accounts? searched"
     )
