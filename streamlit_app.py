@@ -54,13 +54,15 @@ navigation[landing.section] += [
 navigation[landing.section] += unknown_address_pages(
     known=[p.url_path for pages in navigation.values() for p in pages], reserved=["home"], home=home
 )
+current = st.navigation(navigation, expanded=True)
+if current is home:
+    st.switch_page(landing.file, query_params={key: st.query_params.get_all(key) for key in st.query_params})
+# After the switch: the notice of an unknown address shows on the landing page, and "Signed in as" only
+# once the landing page runs (a click on a sidebar link while "/" switches would be overridden).
+show_address_notice()
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):
         sign_out(actor)
-current = st.navigation(navigation, expanded=True)
-if current is home:
-    st.switch_page(landing.file, query_params={key: st.query_params.get_all(key) for key in st.query_params})
-show_address_notice()  # after the switch, so an unknown address's notice shows on the landing page
 current.run()
 cookie_written()
