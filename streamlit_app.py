@@ -35,9 +35,9 @@ navigation = {
     for section, specs in sections_for(actor.role).items()
 }
 # Streamlit serves its default page only at "/", and "/<its key>" would be "Page not found". So "/" gets a
-# hidden copy of the landing page and the landing page keeps its own address like every other page: a
-# link to it (filters included) opens for every role. Registered last, so st.switch_page by file path
-# still finds the visible page first.
+# hidden stand-in that opens the landing page at its own address (below): a link to it (filters
+# included) opens for every role, and the sidebar marks the landing page, not the hidden stand-in.
+# Registered last, so st.switch_page by file path finds the visible page.
 landing = landing_page(actor.role)
 home = st.Page(
     landing.file, title=landing.title, icon=landing.icon, url_path="home", default=True, visibility="hidden"
@@ -54,10 +54,15 @@ navigation[landing.section] += [
 navigation[landing.section] += unknown_address_pages(
     known=[p.url_path for pages in navigation.values() for p in pages], reserved=["home"], home=home
 )
+current = st.navigation(navigation, expanded=True)
+if current is home:
+    st.switch_page(landing.file, query_params={key: st.query_params.get_all(key) for key in st.query_params})
+# After the switch: the notice of an unknown address shows on the landing page, and "Signed in as" only
+# once the landing page runs (a click on a sidebar link while "/" switches would be overridden).
 show_address_notice()
 with st.sidebar:
     st.caption(f"Signed in as **{actor.name or actor.email}** · {role_label(actor.role)}")
     if st.button("Sign out", icon=":material/logout:", use_container_width=True):
         sign_out(actor)
-st.navigation(navigation, expanded=True).run()
+current.run()
 cookie_written()

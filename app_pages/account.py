@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard.accounts.actions import ActionTarget, CorrectionLink
 from dashboard.accounts.screen import AccountInputs, Table, account_screen
 from dashboard.core import clock
+from dashboard.privacy.intake_link import intake_link
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
@@ -52,11 +53,9 @@ def go_correct(link: CorrectionLink) -> None:
     st.switch_page("app_pages/corrections.py", query_params=link.query_params())
 
 
-def go_privacy(contact: dict) -> None:
-    st.session_state["intake_name"] = contact["name"]
-    st.session_state["intake_email"] = contact["email"]
-    st.session_state["intake_account"] = screen.chosen.id if screen.chosen else None
-    st.switch_page("app_pages/privacy_intake.py")
+def go_privacy(email: str) -> None:
+    # The intake reads the account and the email from its URL and finds the contact's name itself.
+    st.switch_page("app_pages/privacy_intake.py", query_params=intake_link(screen.chosen.id, email))
 
 
 def action_buttons(target: ActionTarget, on_click, key: str) -> None:
@@ -158,7 +157,7 @@ for tab, (name, items) in zip(other_tabs, screen.tabs.items(), strict=True):
                 row = screen.tabs["Contacts"][0].rows.set_index("id").loc[int(picked)]
                 action_buttons(
                     contacts[picked],
-                    lambda _key, r=row: go_privacy({"name": r["name"], "email": r["email"]}),
+                    lambda _key, r=row: go_privacy(r["email"]),
                     "privacy",
                 )
         tables(items, name)

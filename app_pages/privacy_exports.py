@@ -25,6 +25,7 @@ from dashboard.privacy.exports_screen import (
     confirm_blocked,
     exports_screen,
     plan_rows,
+    systems_searched,
 )
 from dashboard.ui.access import require_page
 from dashboard.ui.forms import action_button
@@ -41,13 +42,8 @@ def _systems(request: PrivacyRequest) -> Systems:
         return systems_from_settings(session, request)
 
 
-def show_configuration(systems: Systems) -> None:
-    reached = (
-        ["The console's store"]
-        + (["Stripe"] if systems.stripe else [])
-        + [f"Zendesk ({t.subdomain})" for t in systems.zendesk]
-    )
-    st.caption("Systems searched: " + ", ".join(reached))
+def show_configuration(systems: Systems, screen: ExportsScreen) -> None:
+    st.caption(systems_searched(systems, screen.zendesk_reach))
     for system, reason in systems.unavailable.items():
         st.warning(f"{SYSTEM_LABELS[system]} is not configured here. {reason}", icon=":material/cloud_off:")
 
@@ -66,7 +62,8 @@ def _progress_bars() -> Callable[[str], Progress]:
 # --- exports ---------------------------------------------------------------------------------------------
 
 
-def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
+def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> ExportsScreen:
+    """Draws the exports; returns the screen as it is after a build (else as it was)."""
     request = screen.request
     st.subheader("Export (access and portability)")
     if action_button(
@@ -77,7 +74,7 @@ def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
             screen = exports_screen(session, actor, str(request.id))
     if screen.exports.empty:
         st.info("No export yet for this request.")
-        return
+        return screen
     show_table(
         screen.exports,
         EXPORT_COLUMNS,
@@ -87,6 +84,7 @@ def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
     )
     for export in screen.downloadable:
         _export_actions(actor, request, export, systems)
+    return screen
 
 
 def _build(actor: Actor, request: PrivacyRequest, systems: Systems) -> None:
@@ -301,10 +299,12 @@ st.query_params["request"] = str(picked)
 if st.button(f"Open request #{picked}", icon=":material/arrow_back:", type="tertiary"):
     st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(picked)})
 systems = _systems(screen.request)
-show_configuration(systems)
+configuration = st.container()  # drawn last: a build this run says where it found the subject
 if screen.wants_export:
-    show_exports(actor, screen, systems)
+    screen = show_exports(actor, screen, systems)
 elif screen.wants_deletion:
     show_deletion(actor, screen, systems)
 else:
     st.info("This request type needs no export or deletion.")
+with configuration:
+    show_configuration(systems, screen)

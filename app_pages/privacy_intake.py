@@ -1,10 +1,16 @@
-"""Log a new privacy request: who, what, under which law, received when. Deadlines are computed."""
+"""Log a new privacy request: who, what, under which law, received when. Deadlines are computed.
+
+A link may fill the form in (?account=&email=&kind=, dashboard/privacy/intake_link.py): Account 360 links
+here for a contact, and account managers, who may log a request they heard of, see only this form.
+"""
 
 import streamlit as st
 
+from dashboard.access.navigation import can_open
 from dashboard.core.errors import ValidationError
 from dashboard.privacy import requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
+from dashboard.privacy.intake_link import IntakePrefill, intake_prefill, link_parameters
 from dashboard.privacy.jurisdiction import jurisdiction_note
 from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS
 from dashboard.ui.access import require_page
@@ -28,6 +34,28 @@ if st.session_state.pop("intake_reset", False):  # after a logged request: an em
         st.session_state[key] = ""
     st.session_state["intake_account"] = None
 
+LINK_KEY = "intake_link"  # the link last filled in: a rerun keeps what was typed over it
+
+
+def fill_from(prefill: IntakePrefill) -> None:
+    """A new link is a new subject: its fields replace the form's (the type only when it names one)."""
+    st.session_state["intake_email"] = prefill.email
+    st.session_state["intake_name"] = prefill.name
+    st.session_state["intake_account"] = prefill.account_id
+    if prefill.type:
+        st.session_state["intake_type"] = prefill.type
+
+
+link = link_parameters(st.query_params)
+if link:
+    with db_session() as session:
+        prefill = intake_prefill(session, link)
+    if st.session_state.get(LINK_KEY) != link:
+        st.session_state[LINK_KEY] = link
+        fill_from(prefill)
+    for message in prefill.ignored:
+        st.warning(message, icon=":material/link_off:")
+
 logged = st.session_state.pop("intake_logged", None)
 if logged:
     st.success(f"Request #{logged['id']} logged. Due {logged['due_on']:%d %b %Y}.", icon=":material/check:")
@@ -41,7 +69,11 @@ if logged:
     st.session_state["intake_last_id"] = logged["id"]
 
 last_id = st.session_state.get("intake_last_id")
-if last_id and st.button(f"Open request #{last_id}", icon=":material/open_in_new:"):
+if (
+    last_id
+    and can_open(actor.role, "privacy")
+    and st.button(f"Open request #{last_id}", icon=":material/open_in_new:")
+):
     st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(last_id)})
 
 SUGGESTED = ""
@@ -135,5 +167,7 @@ if submitted:
             "jurisdiction_note": jurisdiction_note(request),
         }
         st.session_state["intake_reset"] = True
+        st.session_state.pop(LINK_KEY, None)
+        st.query_params.clear()  # the next request starts from an empty form, not from the link
         st.toast(f"Request #{request.id} logged.", icon=":material/check:")
         st.rerun()

@@ -177,6 +177,12 @@ def test_account_page_for_account_manager(run_page, make_user, billing, monkeypa
     # the corrections page reads these from its URL; nothing of its form is preset
     assert switched == [("app_pages/corrections.py", {"account": "1", "kind": "refund", "target": "ch_a"})]
     assert "corr_kind" not in at.session_state and "corr_target" not in at.session_state
+    at.selectbox(key="account_contact").select(at.selectbox(key="account_contact").options[0]).run()
+    at.button(key="privacy_privacy_request").click().run()
+    assert switched[-1] == (
+        "app_pages/privacy_intake.py",
+        {"account": "1", "email": "anna.smith@acme.example"},
+    )
 
 
 def test_account_page_masks_for_executives_and_disables_actions(run_page, make_user, billing) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import streamlit as st
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
@@ -206,3 +207,30 @@ def test_a_rerun_reads_the_sign_in_once_and_a_deactivation_applies_on_the_next(
     at.run()
     assert [b.label for b in at.button] == ["Sign in"]
     assert "actor" not in at.session_state
+
+
+def _current_url_path(at: AppTest) -> str:
+    """The address the browser shows for the page that ran (AppTest keeps the navigation's pages)."""
+    return at._registered_pages[at._finished_page_script_hash]["url_pathname"]
+
+
+@pytest.mark.parametrize("role", ["account_manager", "privacy_officer", "executive", "admin"])
+def test_the_root_address_opens_the_landing_page_at_its_own_address(app_env, make_user, role) -> None:
+    """The sidebar marks the page that runs; "/" runs the hidden stand-in only to switch to the role's
+    landing page, so the page marked is the one the user landed on."""
+    at = _app()
+    at.session_state["actor"] = make_user(role)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == landing_page(role).title
+    assert _current_url_path(at) == landing_page(role).key
+
+
+def test_the_root_address_keeps_its_parameters_for_the_landing_page(app_env, make_user) -> None:
+    at = _app()
+    at.session_state["actor"] = make_user("executive")
+    at.query_params["period"] = "90"
+    at.run()
+    assert not at.exception
+    assert _current_url_path(at) == "overview"
+    assert at.get("button_group")[0].value == 90

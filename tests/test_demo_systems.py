@@ -7,17 +7,31 @@ users: refund, credit note, discount, quantity, void, approval, both syncs, an e
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from dashboard.access.identity import Actor
-from dashboard.core.settings import reset_settings_cache
+from dashboard.core.settings import Settings, reset_settings_cache
 from dashboard.demo import seed_demo
-from dashboard.simulators.demo import DEMO_STRIPE_KEY, stripe_from_store, zendesk_from_store
+from dashboard.simulators.demo import (
+    DEMO_STRIPE_KEY,
+    DEMO_ZENDESK_EMAIL,
+    DEMO_ZENDESK_TOKEN,
+    DemoSystems,
+    start_demo_systems,
+    stripe_from_store,
+    zendesk_from_store,
+)
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.simulators.zendesk import ZendeskSimulator
 from models import (
@@ -255,3 +269,106 @@ def test_export_and_deletion_reach_all_three_demo_systems(session: Session, run_
     }
     customers = [c for c in demo.stripe.store["customers"].values() if c["email"] == person.email]
     assert customers and all(c.get("deleted") for c in customers)
+
+
+# -- what was done in the simulators survives a restart (dashboard/simulators/snapshots.py) ----------
+
+
+def _demo_settings(tmp_path: Path) -> Settings:
+    return Settings(database_url="", data_dir=tmp_path, stripe_api_key=None, zendesk_api_base=None)
+
+
+def _send(url: str, method: str, headers: dict[str, str], form: dict[str, str] | None = None) -> dict:
+    data = urlencode(form).encode() if form is not None else None
+    with urlopen(Request(url, data=data, headers=headers, method=method), timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def _refund(systems: DemoSystems, charge_id: str, amount: int) -> dict:
+    headers = {"Authorization": f"Bearer {DEMO_STRIPE_KEY}", "Idempotency-Key": f"refund-{charge_id}"}
+    form = {"charge": charge_id, "amount": str(amount)}
+    return _send(f"{systems.stripe.url}/v1/refunds", "POST", headers, form)
+
+
+def _zendesk_delete(systems: DemoSystems, subdomain: str, user_id: int) -> None:
+    token = base64.b64encode(f"{DEMO_ZENDESK_EMAIL}/token:{DEMO_ZENDESK_TOKEN}".encode()).decode()
+    url = f"{systems.zendesk.base_url}/_sub/{subdomain}/api/v2/users/{user_id}.json"
+    _send(url, "DELETE", {"Authorization": f"Basic {token}"})
+
+
+def _started(engine: Engine, settings: Settings) -> DemoSystems:
+    systems = start_demo_systems(engine, settings)
+    assert systems.stripe is not None and systems.zendesk is not None
+    systems.stripe.ready.wait(60)
+    return systems
+
+
+@pytest.fixture
+def demo_store(engine: Engine) -> Engine:
+    seed_demo(engine, "small")
+    return engine
+
+
+def test_a_restarted_demo_console_still_shows_what_was_done_in_its_simulators(
+    demo_store: Engine, session: Session, tmp_path: Path
+) -> None:
+    settings = _demo_settings(tmp_path)
+    _, payment = linked(session, StripePayment, StripePayment.amount_refunded == 0)
+    systems = _started(demo_store, settings)
+    refund = _refund(systems, payment.id, 100)
+    subdomain, zendesk = next(iter(systems.zendesk.accounts.items()))
+    user = zendesk.records["users"][-1]
+    _zendesk_delete(systems, subdomain, user["id"])
+    systems.stop()
+    assert (tmp_path / "simulators" / "stripe.json").stat().st_mode & 0o777 == 0o600
+
+    again = _started(demo_store, settings)
+    try:
+        assert again.stripe.store["refunds"][refund["id"]]["amount"] == 100
+        assert again.stripe.store["charges"][payment.id]["amount_refunded"] == 100
+        assert user["id"] not in [u["id"] for u in again.zendesk.accounts[subdomain].records["users"]]
+        assert [u["id"] for u in again.zendesk.accounts[subdomain].records["deleted_users"]] == [user["id"]]
+        # the same idempotency key is answered from what Stripe kept, not refunded twice
+        assert _refund(again, payment.id, 100)["id"] == refund["id"]
+        assert len([r for r in again.stripe.store["refunds"].values() if r["charge"] == payment.id]) == 1
+        new = again.stripe.make("refund")
+        assert new["id"] not in again.stripe.store["refunds"]  # new ids go on after the saved ones
+    finally:
+        again.stop()
+
+
+def test_a_corrupt_or_foreign_snapshot_is_refused_and_the_demo_store_refills(
+    demo_store: Engine, session: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _demo_settings(tmp_path)
+    _, payment = linked(session, StripePayment, StripePayment.amount_refunded == 0)
+    systems = _started(demo_store, settings)
+    refund = _refund(systems, payment.id, 100)
+    systems.stop()
+    snapshot = tmp_path / "simulators" / "stripe.json"
+    saved = json.loads(snapshot.read_text())
+
+    snapshot.write_text(snapshot.read_text()[:-40])  # cut short
+    with caplog.at_level(logging.WARNING, logger="dashboard.simulators.snapshots"):
+        again = _started(demo_store, settings)
+    again.stop()
+    assert refund["id"] not in again.stripe.store["refunds"]
+    assert again.stripe.store["charges"][payment.id]["amount_refunded"] == 0  # as the demo store has it
+    assert f"Demo stripe snapshot {snapshot} refused: it cannot be read" in caplog.text
+
+    caplog.clear()
+    snapshot.write_text(json.dumps({**saved, "store": "another seeding"}))
+    with caplog.at_level(logging.WARNING, logger="dashboard.simulators.snapshots"):
+        again = _started(demo_store, settings)
+    again.stop()
+    assert refund["id"] not in again.stripe.store["refunds"]
+    assert "refused: it was taken of another seeding of the demo store" in caplog.text
+
+    caplog.clear()
+    garbled = {**saved, "state": {**saved["state"], "objects": {"refunds": {"re_x": {"id": "other"}}}}}
+    snapshot.write_text(json.dumps(garbled))
+    with caplog.at_level(logging.WARNING, logger="dashboard.simulators.snapshots"):
+        again = _started(demo_store, settings)
+    again.stop()
+    assert "re_x" not in again.stripe.store["refunds"] and refund["id"] not in again.stripe.store["refunds"]
+    assert "refused: its state does not fit" in caplog.text

@@ -110,6 +110,10 @@ def test_an_export_never_contains_another_persons_identifiers(
     assert counts["usage_events"] == 3 and counts["contact"] == 1
     assert export.sources["stripe"]["counts"]["stripe_customers"] == 1
     assert export.sources["zendesk"]["counts"]["zendesk_users"] == 1
+    assert (export.sources["zendesk"]["accounts_searched"], export.sources["zendesk"]["found_in"]) == (
+        1,
+        [world.subdomain],
+    )
     assert subject.marker in text and subject.email.lower() in text
     assert f"mozilla/5.0 {subject.marker}".lower() in text  # the user agent their events refer to
 

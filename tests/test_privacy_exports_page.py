@@ -55,12 +55,17 @@ def test_export_built_from_the_page_against_the_fakes(
     request = open_request(session, actor, outside_systems.people[0])
     at = run_page(PAGE, actor, query={"request": str(request.id)})
     assert not at.exception and not at.warning  # every system configured
+    searched = "Systems searched: The console's store · Stripe · Zendesk"
+    assert f"{searched} (1 account)" in [c.value for c in at.caption]
     next(b for b in at.button if b.label == "Build export").click()
     at.run()
     assert not at.exception, at.exception
     session.expire_all()
     export = session.exec(select(DataExport)).one()
     assert export.status == "complete", export.incomplete_reason
+    # said in the run that built it: where the subject was found
+    found = f"{searched} (found in 1 account: {outside_systems.subdomain}; 1 account searched)"
+    assert found in [c.value for c in at.caption]
     assert export.sources["stripe"]["counts"]["stripe_customers"] == 1
     assert export.sources["zendesk"]["counts"]["zendesk_comments"] == 2
     assert any(b.label == f"Download export #{export.id}" for b in at.get("download_button"))

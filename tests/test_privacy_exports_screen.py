@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from dashboard.privacy import requests
 from dashboard.privacy.deletions.plan import DeletionPlan, PlanLine
-from dashboard.privacy.exports_screen import confirm_blocked, exports_screen, plan_rows
+from dashboard.privacy.exports.systems import Systems, ZendeskTarget
+from dashboard.privacy.exports_screen import confirm_blocked, exports_screen, plan_rows, systems_searched
 from models import DataExport
 
 
@@ -95,3 +96,43 @@ def test_confirming_a_plan_with_open_subscriptions_needs_the_tick() -> None:
     assert plan_rows(plan).to_dict("records") == [
         {"system": "Stripe", "action": "keep", "what": "2 paid invoices", "why": "Tax law"}
     ]
+
+
+def _systems(*subdomains: str) -> Systems:
+    return Systems(stripe=None, zendesk=[ZendeskTarget(s, None, None) for s in subdomains])
+
+
+def test_systems_searched_counts_the_zendesk_accounts_and_names_only_where_the_subject_was_found(
+    session: Session, make_user
+) -> None:
+    actor = make_user("privacy_officer")
+    access = _request(session, actor, type="access", email="una@acme.example", confirmed=True)
+    demo = _systems(*(f"client{n:03}" for n in range(113)))
+    before = exports_screen(session, actor, str(access.id))
+    assert before.zendesk_reach is None
+    assert systems_searched(demo, before.zendesk_reach) == (
+        "Systems searched: The console's store · Zendesk (113 accounts)"
+    )
+    for found_in in (["foo", "acme"], ["acme", "bar", "baz", "foo", "qux"]):
+        session.add(
+            DataExport(
+                request_id=access.id,
+                status="complete",
+                sources={"zendesk": {"status": "done", "accounts_searched": 113, "found_in": found_in}},
+            )
+        )
+        session.commit()
+        reach = exports_screen(session, actor, str(access.id)).zendesk_reach  # the newest export's
+        assert reach["found_in"] == found_in
+    assert systems_searched(demo, {"accounts_searched": 113, "found_in": ["foo", "acme"]}) == (
+        "Systems searched: The console's store · Zendesk "
+        "(found in 2 accounts: acme, foo; 113 accounts searched)"
+    )
+    assert systems_searched(demo, reach) == (
+        "Systems searched: The console's store · Zendesk "
+        "(found in 5 accounts: acme, bar, baz and 2 more; 113 accounts searched)"
+    )
+    assert systems_searched(_systems("acme"), {"accounts_searched": 1, "found_in": []}) == (
+        "Systems searched: The console's store · Zendesk (1 account searched, the subject found in none)"
+    )
+    assert systems_searched(_systems(), None) == "Systems searched: The console's store"

@@ -10,7 +10,7 @@ from dashboard.access.navigation import PAGES
 from dashboard.core import clock
 from dashboard.core.settings import PROJECT_ROOT
 from dashboard.privacy import requests as svc
-from models import PrivacyRequest, PrivacyRequestEvent
+from models import AuditEvent, PrivacyRequest, PrivacyRequestEvent
 from tests.privacy_helpers import add_account_with_contact, new_request
 
 PRIVACY_PAGES = {
@@ -26,16 +26,26 @@ def _request_count(engine: Engine) -> int:
         return s.exec(select(func.count()).select_from(PrivacyRequest)).one()
 
 
-def test_only_privacy_officers_and_admins_may_open_the_privacy_pages() -> None:
+def test_only_privacy_officers_and_admins_may_open_the_privacy_pages_but_account_managers_may_log() -> None:
     for spec in PAGES:
         if spec.key in PRIVACY_PAGES:
-            assert spec.roles == {"privacy_officer", "admin"}
+            expected = {"privacy_officer", "admin"} | (
+                {"account_manager"} if spec.key == "privacy_intake" else set()
+            )
+            assert spec.roles == expected, spec.key
     privacy_section = [s.key for s in PAGES if s.section == "Privacy"]
     assert privacy_section[0] == "privacy"
 
 
-@pytest.mark.parametrize("role", ["account_manager", "executive"])
-@pytest.mark.parametrize("page_file", sorted(PRIVACY_PAGES.values()))
+STOPPED = [
+    (role, page_file)
+    for role in ("account_manager", "executive")
+    for page_file in sorted(PRIVACY_PAGES.values())
+    if not (role == "account_manager" and page_file == INTAKE)
+]
+
+
+@pytest.mark.parametrize(("role", "page_file"), STOPPED)
 def test_other_roles_are_stopped(run_page, make_user, role, page_file) -> None:
     at = run_page(page_file, make_user(role))
     assert not at.exception
@@ -97,6 +107,65 @@ def test_intake_logs_a_request_and_shows_a_script_name_as_plain_text(run_page, m
     assert any(t.value == "Subject: <script>alert(1)</script>" for t in at.text)
     assert not any("<script>" in m.value for m in at.markdown)
     assert at.text_input("intake_name").value == ""  # the form is empty for the next request
+
+
+def _audit_rows(engine: Engine) -> list[AuditEvent]:
+    with Session(engine) as s:
+        return list(s.exec(select(AuditEvent).where(AuditEvent.action == "privacy_request_created")).all())
+
+
+def test_a_link_fills_the_intake_in_and_an_account_manager_logs_it(
+    run_page, make_user, session, engine
+) -> None:
+    contact = add_account_with_contact(session)
+    manager = make_user("account_manager")
+    link = {"account": str(contact.account_id), "email": "Maria.Costa@acme.example", "kind": "deletion"}
+    at = run_page(INTAKE, manager, query=link)
+    assert not at.exception and not at.warning
+    assert at.text_input("intake_name").value == "Maria Costa"  # the contact's name, not in the link
+    assert at.text_input("intake_email").value == "maria.costa@acme.example"
+    assert at.selectbox("intake_account").value == contact.account_id
+    assert at.selectbox("intake_type").value == "deletion"
+    assert _request_count(engine) == 0  # a link only fills the form in
+    at.text_input("intake_name").set_value("Maria C. Costa")  # what is typed wins over the link
+    at.button[0].click()
+    at = at.run()
+    assert not at.exception and not at.error
+    with Session(engine) as s:
+        logged = s.exec(select(PrivacyRequest)).one()
+    assert (logged.type, logged.subject_name, logged.created_by) == (
+        "deletion",
+        "Maria C. Costa",
+        manager.email,
+    )
+    assert logged.contact_id == contact.id
+    assert [(row.actor, row.actor_role, row.target_id) for row in _audit_rows(engine)] == [
+        (manager.email, "account_manager", str(logged.id))
+    ]
+    # logged, the form is empty for the next request, and the manager gets no way into the queue
+    assert at.text_input("intake_name").value == "" and at.text_input("intake_email").value == ""
+    assert not at.query_params.get("email")
+    assert [b.label for b in at.button] == ["Log request"]
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        ({"account": "1;drop"}, "account is not an account number"),
+        ({"account": "999"}, "account #999, which does not exist"),
+        ({"email": "<b>nobody</b>"}, "not a valid email address"),
+        ({"kind": "everything"}, "request type is not one of Access"),
+    ],
+)
+def test_a_garbled_link_is_ignored_with_a_message_and_writes_nothing(
+    run_page, make_user, engine, link, message
+) -> None:
+    at = run_page(INTAKE, make_user("privacy_officer"), query=link)
+    assert not at.exception
+    assert len(at.warning) == 1 and message in at.warning[0].value, [w.value for w in at.warning]
+    assert at.text_input("intake_email").value == "" and at.selectbox("intake_account").value is None
+    assert at.selectbox("intake_type").value == "access"  # the form's own first choice
+    assert _request_count(engine) == 0 and not _audit_rows(engine)
 
 
 def test_queue_shows_overdue_first_and_filters_from_the_url(run_page, make_user, session) -> None:

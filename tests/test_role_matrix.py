@@ -35,6 +35,9 @@ def test_issue_role_rules_hold() -> None:
         assert not can_open(role, "users") and not can_open(role, "sync")
     assert can_open("privacy_officer", "audit")
     assert not can_open("account_manager", "audit") and not can_open("executive", "audit")
+    # An account manager logs a privacy request a customer made, and sees nothing else of privacy.
+    privacy = {spec.key for spec in PAGES if spec.section == "Privacy"}
+    assert {key for key in privacy if can_open("account_manager", key)} == {"privacy_intake"}
 
 
 @pytest.mark.parametrize("role", ROLES)

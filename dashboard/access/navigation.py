@@ -56,7 +56,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Log a request",
         ":material/add_circle:",
         "Privacy",
-        _roles("privacy_officer"),
+        _roles("privacy_officer", "account_manager"),  # an AM logs what a customer asked; no more
     ),
     PageSpec(
         "privacy_reports",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session
@@ -16,7 +17,7 @@ from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.privacy.deletions import plan as planning
 from dashboard.privacy.deletions import steps as deletion
 from dashboard.privacy.exports import service
-from dashboard.privacy.exports.systems import SYSTEM_LABELS
+from dashboard.privacy.exports.systems import SYSTEM_LABELS, Systems, accounts_count, accounts_summary
 from dashboard.privacy.requests import get_request
 from models import PrivacyRequest
 
@@ -67,6 +68,7 @@ class ExportsScreen:
     steps: pd.DataFrame = field(default_factory=pd.DataFrame)
     waiting_step_ids: list[int] = field(default_factory=list)
     failed_steps: dict[int, str] = field(default_factory=dict)  # step id → system label
+    zendesk_reach: dict[str, Any] | None = None  # the newest export's Zendesk search (service._fetch)
 
     @property
     def wants_export(self) -> bool:
@@ -132,12 +134,14 @@ def _with_exports(
         for e in exports
         if e.deleted_at is None and e.file_name
     ]
+    searched = [e.sources["zendesk"] for e in exports if "found_in" in e.sources.get("zendesk", {})]
     return ExportsScreen(
         choices,
         request,
         build_blocked=blocked_by(service.check_exportable, request),
         exports=rows,
         downloadable=downloadable,
+        zendesk_reach=searched[0] if searched else None,
     )
 
 
@@ -166,6 +170,24 @@ def _with_deletion(session: Session, choices: dict[int, str], request: PrivacyRe
         waiting_step_ids=[s.id for s in steps if s.status not in deletion.FINISHED],
         failed_steps={s.id: SYSTEM_LABELS[s.system] for s in steps if s.status == "failed"},
     )
+
+
+def systems_searched(systems: Systems, zendesk_reach: dict[str, Any] | None) -> str:
+    """The systems an export or deletion reaches. Of Zendesk (one account per client, often a hundred and
+    more) only how many accounts, and, once an export searched them, the ones the subject was found in."""
+    reached = [SYSTEM_LABELS["store"]] + ([SYSTEM_LABELS["stripe"]] if systems.stripe else [])
+    if systems.zendesk:
+        reached.append(f"{SYSTEM_LABELS['zendesk']} ({_zendesk_reach(len(systems.zendesk), zendesk_reach)})")
+    return "Systems searched: " + " · ".join(reached)
+
+
+def _zendesk_reach(configured: int, reach: dict[str, Any] | None) -> str:
+    if reach is None:
+        return accounts_count(configured)
+    searched = f"{accounts_count(reach['accounts_searched'])} searched"
+    if not reach["found_in"]:
+        return f"{searched}, the subject found in none"
+    return f"found in {accounts_summary(reach['found_in'])}; {searched}"
 
 
 def plan_rows(plan: planning.DeletionPlan) -> pd.DataFrame:

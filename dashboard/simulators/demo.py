@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 
 from dashboard.core import clock
 from dashboard.core.settings import Settings
+from dashboard.simulators.snapshots import Snapshots, persist, store_fingerprint
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.simulators.zendesk import SimulatedAccount, ZendeskSimulator, installation
 from dashboard.simulators.zendesk_people import add_ticket, add_user
@@ -52,6 +53,7 @@ DEMO_STRIPE_KEY = "sk_test_demo_console_simulated"
 # The demo's Zendesk connections all use this address and token; the simulator accepts only them.
 DEMO_ZENDESK_EMAIL = "console-api@demo.example"
 DEMO_ZENDESK_TOKEN = "demo-zendesk-simulated-token"
+SNAPSHOTS_DIR = "simulators"  # under DATA_DIR
 DEMO_AGENT_ID_BASE = 36_000_000_000_000
 DEMO_USER_ID_BASE = 26_000_000_000_000
 TICKET_SUBJECTS = (
@@ -93,14 +95,22 @@ def wants_zendesk_simulator(settings: Settings) -> bool:
 def start_demo_systems(engine: Engine, settings: Settings) -> DemoSystems:
     """Start the simulators the demo store needs (none elsewhere). The Stripe one answers at once and is
     filled from the store in a thread (its requests wait until then), so `large` does not hold up the
-    first page."""
+    first page. What was done in them before a restart is put back over the fill, and what is done now
+    is saved under DATA_DIR (dashboard/simulators/snapshots.py)."""
+    snapshots = Snapshots(settings.data_dir / SNAPSHOTS_DIR, store_fingerprint(engine))
     stripe = None
     if wants_stripe_simulator(settings):
         stripe = StripeSimulator(api_key=DEMO_STRIPE_KEY, follow_clock=clock.epoch_seconds)
         stripe.ready.clear()
-        threading.Thread(target=fill_stripe, args=(stripe, engine), daemon=True, name="demo-stripe").start()
+        threading.Thread(
+            target=fill_stripe, args=(stripe, engine, snapshots), daemon=True, name="demo-stripe"
+        ).start()
         stripe.start()
-    zendesk = zendesk_from_store(engine).start() if wants_zendesk_simulator(settings) else None
+    zendesk = None
+    if wants_zendesk_simulator(settings):
+        zendesk = zendesk_from_store(engine)
+        persist(zendesk, "zendesk", snapshots)
+        zendesk.start()
     return DemoSystems(stripe, zendesk)
 
 
@@ -139,8 +149,9 @@ def stripe_from_store(engine: Engine) -> StripeSimulator:
     return sim
 
 
-def fill_stripe(sim: StripeSimulator, engine: Engine) -> None:
-    """Put the store's Stripe mirror into `sim`, then let its requests through (`sim.ready`)."""
+def fill_stripe(sim: StripeSimulator, engine: Engine, snapshots: Snapshots | None = None) -> None:
+    """Put the store's Stripe mirror into `sim` (and the saved changes over it), then let its requests
+    through (`sim.ready`)."""
     make = _Maker(sim)
     try:
         with Session(engine) as session:
@@ -149,6 +160,8 @@ def fill_stripe(sim: StripeSimulator, engine: Engine) -> None:
             _subscriptions(session, sim, make)
             _invoices_and_payments(session, make)
             _refunds_and_credit_notes(session, make)
+        if snapshots is not None:
+            persist(sim, "stripe", snapshots)
     finally:
         sim.ready.set()
 

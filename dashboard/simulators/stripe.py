@@ -39,7 +39,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,9 @@ class StripeSimulator:
         self._faults: list[_Fault] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
+        # What add/update/delete changed (not the demo's fill): the part a snapshot keeps (snapshots.py).
+        self.changed: dict[str, set[str]] = {name: set() for name in RESOURCES}
+        self.on_change: Callable[[], None] | None = None  # after each POST or DELETE, under the lock
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -199,6 +202,7 @@ class StripeSimulator:
     def add(self, resource: str, obj: dict) -> dict:
         with self._lock:
             self.store[resource][obj["id"]] = obj
+            self.changed[resource].add(obj["id"])
         return obj
 
     def get(self, resource: str, object_id: str) -> dict | None:
@@ -430,6 +434,7 @@ class StripeSimulator:
         obj = self.store[resource][object_id]
         previous = {key: obj.get(key) for key in changes}
         obj.update(changes)
+        self.changed[resource].add(object_id)
         self.emit(event_type, obj, previous=previous)
         return obj
 
@@ -437,10 +442,44 @@ class StripeSimulator:
         """Delete an object as Stripe does (it 404s/shows deleted) and emit `<kind>.deleted`."""
         obj = self.store[resource][object_id]
         obj["deleted"] = True
+        self.changed[resource].add(object_id)
         self.emit(
             f"{RESOURCES[resource]}.deleted",
             {"id": object_id, "object": RESOURCES[resource], "deleted": True},
         )
+
+    # -- snapshots (the demo's, dashboard/simulators/snapshots.py) -----------------------------------
+
+    def saved_state(self) -> dict[str, Any]:
+        """What changed since the fill, the idempotency keys Stripe still keeps, and where ids go on."""
+        with self._lock:
+            return copy.deepcopy(
+                {
+                    "objects": {
+                        resource: {object_id: self.store[resource][object_id] for object_id in ids}
+                        for resource, ids in self.changed.items()
+                        if ids
+                    },
+                    "idempotent": {key: asdict(kept) for key, kept in self._idempotent.items()},
+                    "next_id": next(self._ids),
+                }
+            )
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put a `saved_state()` back over the fill. A state of another shape raises before any change."""
+        objects: dict[str, dict[str, dict]] = {}
+        for resource, kept in state["objects"].items():
+            if resource not in RESOURCES:
+                raise ValueError(f"Stripe has no {resource!r}")
+            objects[resource] = {_checked_id(obj, object_id): obj for object_id, obj in kept.items()}
+        idempotent = {str(key): _Remembered(**kept) for key, kept in state["idempotent"].items()}
+        next_id = int(state["next_id"])
+        with self._lock:
+            for resource, kept in objects.items():
+                self.store[resource].update(kept)
+                self.changed[resource].update(kept)
+            self._idempotent.update(idempotent)
+            self._ids = itertools.count(next_id)
 
     # -- faults and counts -------------------------------------------------------------------------
 
@@ -500,6 +539,9 @@ class StripeSimulator:
             status, body = stripe_error(fault.status, f"Injected fault {fault.status}", error_type)
             return status, body, {}
         status, body, extra = self._idempotently(request)
+        if request.method != "GET" and self.on_change is not None:
+            with self._lock:  # one save at a time, each of the state as it is then
+                self.on_change()
         if fault is not None and fault.lose_response:
             raise ResponseLost(signature)
         return status, body, extra
@@ -567,6 +609,12 @@ class StripeSimulator:
             "has_more": len(ordered) > limit,
             "data": [self.expanded(resource, o, expand) for o in page],
         }
+
+
+def _checked_id(obj: Any, object_id: str) -> str:
+    if not isinstance(obj, dict) or obj.get("id") != object_id:
+        raise ValueError(f"object {object_id!r} is not a Stripe object with that id")
+    return object_id
 
 
 def _created_filter(request: Request) -> Callable[[dict], bool]:

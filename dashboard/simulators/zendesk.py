@@ -47,6 +47,7 @@ share; `request.paged(key, items)` slices by `?page=` with `fake.page_size` item
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import re
@@ -271,6 +272,10 @@ class ZendeskSimulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Accounts a write request reached: the part a snapshot keeps (dashboard/simulators/snapshots.py).
+        self.changed: set[str] = set()
+        self.on_change: Callable[[], None] | None = None  # after each write request, one at a time
+        self._saving = threading.Lock()
 
     # -- routes -----------------------------------------------------------------------------------
     @classmethod
@@ -393,7 +398,43 @@ class ZendeskSimulator:
             self, account, method, path, parse_qs(query), params, json.loads(raw) if raw else None
         )
         reply = route_handler(request)
+        if method != "GET":
+            self._changed(subdomain)
         self._send(handler, Reply(reply.status, reply.body, {**limit_headers, **reply.headers}))
+
+    def _changed(self, subdomain: str) -> None:
+        with self._saving:  # one save at a time, each of the state as it is then
+            self.changed.add(subdomain)
+            if self.on_change is not None:
+                self.on_change()
+
+    # -- snapshots (the demo's) -------------------------------------------------------------------
+    def saved_state(self) -> dict[str, Any]:
+        """The records of every account a write request reached."""
+        return copy.deepcopy(
+            {
+                "accounts": {
+                    subdomain: {
+                        "records": self.accounts[subdomain].records,
+                        "installations": self.accounts[subdomain].installations,
+                    }
+                    for subdomain in sorted(self.changed)
+                }
+            }
+        )
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put a `saved_state()` back over the fill. A state of another shape raises before any change;
+        an account no longer simulated is left out."""
+        kept = {
+            str(subdomain): (_record_lists(saved["records"]), list(saved["installations"]))
+            for subdomain, saved in state["accounts"].items()
+        }
+        for subdomain, (records, installations) in kept.items():
+            account = self.accounts.get(subdomain)
+            if account is not None:
+                account.records, account.installations = records, installations
+                self.changed.add(subdomain)
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
@@ -408,6 +449,12 @@ class ZendeskSimulator:
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test)
+
+
+def _record_lists(records: Any) -> dict[str, list[dict[str, Any]]]:
+    if not isinstance(records, dict) or not all(isinstance(items, list) for items in records.values()):
+        raise ValueError("an account's records are not lists by kind")
+    return {str(kind): list(items) for kind, items in records.items()}
 
 
 @ZendeskSimulator.route("GET", r"/api/v2/apps/installations\.json")

@@ -6,6 +6,7 @@ Screenshots go to `test-artifacts/` at the project root.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -202,6 +203,11 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # Signed in, "/" switches to the role's landing page, whose run draws "Signed in as": a click on a
+    # sidebar link before that switch would be overridden by it (streamlit_app.py).
+    signed_in = page.get_by_text("Signed in as")
+    refused = page.get_by_text(re.compile(r"^(Wrong email or password\.|Too many failed attempts)"))
+    signed_in.or_(refused).first.wait_for(timeout=WAIT_MS)
     wait_idle(page)
 
 

@@ -59,7 +59,9 @@ def test_every_forbidden_page_url_with_parameters_is_refused(page, console_url, 
     page.get_by_role("heading", name=landing_page(role).title, level=1).wait_for()
 
 
-def _assert_lands_home(page, console_url: str, typed: str, shown: str, home_heading: str, where: str) -> None:
+def _assert_lands_home(
+    page, console_url: str, typed: str, shown: str, home_heading: str, home_path: str, where: str
+) -> None:
     _open(page, f"{console_url}{typed}")
     from playwright.sync_api import expect
 
@@ -67,7 +69,7 @@ def _assert_lands_home(page, console_url: str, typed: str, shown: str, home_head
     expect(page.get_by_role("heading", name=home_heading, level=1)).to_be_visible()
     landed = urlsplit(page.url)
     kept = set(parse_qs(urlsplit(typed).query)) & set(parse_qs(landed.query))
-    assert (landed.path, kept) == ("/", set()), (
+    assert (landed.path, kept) == (home_path, set()), (
         f"{where}: landed at {page.url}"
     )  # the page's own filters may show
     assert page.locator("[data-testid='stException']").count() == 0, where
@@ -80,8 +82,11 @@ def test_an_address_that_is_no_page_lands_home_without_its_parameters(page, cons
     wait_for_session_cookie(page)
     # Every address for one role; one for each other role, which checks that role's own landing page.
     addresses = list(UNKNOWN_ADDRESSES.items())
+    landing = landing_page(role)
     for typed, shown in addresses if role == ALL_ADDRESSES_ROLE else addresses[:1]:
-        _assert_lands_home(page, console_url, typed, shown, landing_page(role).title, f"{role} on {typed}")
+        _assert_lands_home(
+            page, console_url, typed, shown, landing.title, f"/{landing.key}", f"{role} on {typed}"
+        )
         if shown not in STREAMLIT_NOTICE_LEFT:
             assert page.get_by_text("Page not found").count() == 0, f"{role} on {typed}"
     if role == "privacy_officer":
@@ -94,7 +99,7 @@ def test_an_address_that_is_no_page_lands_home_without_its_parameters(page, cons
 
 def test_an_address_that_is_no_page_lands_on_sign_in_when_signed_out(page, console_url) -> None:
     for typed, shown in {**UNKNOWN_ADDRESSES, "/sign-in?id=36": "/sign-in"}.items():
-        _assert_lands_home(page, console_url, typed, shown, "Apps Console", f"signed out on {typed}")
+        _assert_lands_home(page, console_url, typed, shown, "Apps Console", "/", f"signed out on {typed}")
     # A real page's address still keeps its parameters for after sign-in (shared links).
     _open(page, f"{console_url}/account?id=36")
     assert page.url == f"{console_url}/account?id=36"

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from dashboard.privacy.exports.store import actor_hashes, subject_contacts
 from dashboard.privacy.exports.stripe import find_customers
-from dashboard.privacy.exports.systems import Systems
+from dashboard.privacy.exports.systems import Systems, accounts_summary
 from models import PrivacyRequest, StripeCustomer, UsageEvent
 
 OPEN_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
@@ -66,7 +66,7 @@ def _plan_zendesk(
         ]
     plan.targets["zendesk_users"] = users
     if users:
-        where = ", ".join(sorted({u["subdomain"] for u in users}))
+        where = accounts_summary(list({u["subdomain"] for u in users}))
         rule = (
             " Processor request: only after the client's recorded instruction."
             if request.is_processor
@@ -76,7 +76,7 @@ def _plan_zendesk(
             PlanLine(
                 "zendesk",
                 "delete",
-                f"{len(users)} Zendesk user(s) in {where}: soft delete, then permanent "
+                f"{len(users)} Zendesk user(s) ({where}): soft delete, then permanent "
                 f"deletion (their tickets lose the link to the person).{rule}",
             )
         )

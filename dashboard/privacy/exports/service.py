@@ -235,6 +235,15 @@ def _fetch(
         "counts": part.counts(),
         "near_matches": part.near_matches,
         "fetched_at": utcnow().isoformat(),
+        **(_zendesk_reach(systems, part) if source == "zendesk" else {}),
+    }
+
+
+def _zendesk_reach(systems: Systems, part: SourcePart) -> dict[str, Any]:
+    """How many Zendesk accounts were searched and the ones the subject was found in (for the page)."""
+    return {
+        "accounts_searched": len(systems.zendesk),
+        "found_in": sorted({identity["subdomain"] for identity in part.identities}),
     }
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from dashboard.billing.stripe_gateway import StripeGateway
 from dashboard.core.settings import get_settings
+from dashboard.presentation.text import count
 from dashboard.zendesk.connections import enabled_credentials
 from dashboard.zendesk.gateway import ZendeskClient
 from dashboard.zendesk.sync import gateway_from_settings
@@ -35,6 +36,17 @@ class Systems:
 
     def zendesk_client(self, subdomain: str) -> ZendeskClient | None:
         return next((t.client for t in self.zendesk if t.subdomain == subdomain), None)
+
+
+def accounts_count(number: int) -> str:
+    return f"{count(number)} account{'' if number == 1 else 's'}"
+
+
+def accounts_summary(subdomains: list[str], *, named: int = 3) -> str:
+    """ "2 accounts: acme, foo", or beyond `named` "113 accounts: acme, bar, foo and 110 more"."""
+    names = sorted(subdomains)
+    more = f" and {count(len(names) - named)} more" if len(names) > named else ""
+    return f"{accounts_count(len(names))}: " + ", ".join(names[:named]) + more
 
 
 def same_email(value: object, email: str) -> bool:
