@@ -293,18 +293,38 @@ def _delete(session: Session, world: _World, officer: Actor, request: PrivacyReq
 
 
 def _unaudited(
-    model: type[SQLModel], target_type: str, action: str, target: Any = None, at: Any = None
+    model: type[SQLModel],
+    target_type: str,
+    action: str | None = None,
+    *,
+    target: Any = None,
+    at: Any = None,
 ) -> Select[Any]:
-    """How many rows of `model` have no `action` audit row on them (at their instant, when `at` is given)."""
+    """How many rows of `model` have no audit row on them (`target`, else their id): with `action` if
+    given, at their instant `at` if given."""
     target = target if target is not None else model.id  # type: ignore[attr-defined]
     audited = select(AuditEvent.id).where(
-        AuditEvent.target_type == target_type,
-        AuditEvent.target_id == cast(target, String),
-        AuditEvent.action == action,
+        AuditEvent.target_type == target_type, AuditEvent.target_id == cast(target, String)
     )
+    if action is not None:
+        audited = audited.where(AuditEvent.action == action)
     if at is not None:
         audited = audited.where(AuditEvent.at == at)
     return select(func.count()).select_from(model).where(~audited.exists())
+
+
+def _before(when: Any, parent_when: Any, *, on: Any) -> Select[Any]:
+    """How many rows are dated `when` earlier than the row they refer to (joined `on`) is `parent_when`."""
+    return (
+        select(func.count())
+        .select_from(when.class_)
+        .join(parent_when.class_, on)
+        .where(col(when) < col(parent_when))
+    )
+
+
+def _after(when: Any, now: datetime) -> Select[Any]:
+    return select(func.count()).select_from(when.class_).where(when > now)
 
 
 def history_problems(session: Session, *, now: datetime) -> list[str]:
@@ -322,16 +342,11 @@ def history_problems(session: Session, *, now: datetime) -> list[str]:
         "privacy requests without their creation in the audit log": _unaudited(
             PrivacyRequest, "privacy_request", "privacy_request_created"
         ),
-        "privacy request changes without their audit row": select(func.count())
-        .select_from(PrivacyRequestEvent)
-        .where(
-            ~select(AuditEvent.id)
-            .where(
-                AuditEvent.target_type == "privacy_request",
-                AuditEvent.target_id == cast(PrivacyRequestEvent.request_id, String),
-                AuditEvent.at == PrivacyRequestEvent.at,
-            )
-            .exists()
+        "privacy request changes without their audit row": _unaudited(
+            PrivacyRequestEvent,
+            "privacy_request",
+            target=PrivacyRequestEvent.request_id,
+            at=PrivacyRequestEvent.at,
         ),
         "exports without their start in the audit log": _unaudited(
             DataExport, "data_export", "data_export_started"
@@ -346,30 +361,36 @@ def history_problems(session: Session, *, now: datetime) -> list[str]:
         .select_from(AuditEvent)
         .join(_Later, _Later.id == AuditEvent.id + 1)
         .where(_Later.at < AuditEvent.at),
-        "refunds before their payment": select(func.count())
-        .select_from(StripeRefund)
-        .join(StripePayment, col(StripePayment.id) == col(StripeRefund.charge_id))
-        .where(col(StripeRefund.created) < col(StripePayment.created)),
-        "payments before their invoice": select(func.count())
-        .select_from(StripePayment)
-        .join(StripeInvoice, col(StripeInvoice.id) == col(StripePayment.invoice_id))
-        .where(col(StripePayment.created) < col(StripeInvoice.created)),
-        "credit notes before their invoice": select(func.count())
-        .select_from(StripeCreditNote)
-        .join(StripeInvoice, col(StripeInvoice.id) == col(StripeCreditNote.invoice_id))
-        .where(col(StripeCreditNote.created) < col(StripeInvoice.created)),
-        "corrections before the payment they correct": select(func.count())
-        .select_from(BillingCorrection)
-        .join(StripePayment, col(StripePayment.id) == col(BillingCorrection.payment_id))
-        .where(col(BillingCorrection.requested_at) < col(StripePayment.created)),
-        "corrections before the invoice they correct": select(func.count())
-        .select_from(BillingCorrection)
-        .join(StripeInvoice, col(StripeInvoice.id) == col(BillingCorrection.invoice_id))
-        .where(col(BillingCorrection.requested_at) < col(StripeInvoice.created)),
-        "corrections before the subscription they correct": select(func.count())
-        .select_from(BillingCorrection)
-        .join(StripeSubscription, col(StripeSubscription.id) == col(BillingCorrection.subscription_id))
-        .where(col(BillingCorrection.requested_at) < col(StripeSubscription.created)),
+        "refunds before their payment": _before(
+            StripeRefund.created,
+            StripePayment.created,
+            on=col(StripePayment.id) == col(StripeRefund.charge_id),
+        ),
+        "payments before their invoice": _before(
+            StripePayment.created,
+            StripeInvoice.created,
+            on=col(StripeInvoice.id) == col(StripePayment.invoice_id),
+        ),
+        "credit notes before their invoice": _before(
+            StripeCreditNote.created,
+            StripeInvoice.created,
+            on=col(StripeInvoice.id) == col(StripeCreditNote.invoice_id),
+        ),
+        "corrections before the payment they correct": _before(
+            BillingCorrection.requested_at,
+            StripePayment.created,
+            on=col(StripePayment.id) == col(BillingCorrection.payment_id),
+        ),
+        "corrections before the invoice they correct": _before(
+            BillingCorrection.requested_at,
+            StripeInvoice.created,
+            on=col(StripeInvoice.id) == col(BillingCorrection.invoice_id),
+        ),
+        "corrections before the subscription they correct": _before(
+            BillingCorrection.requested_at,
+            StripeSubscription.created,
+            on=col(StripeSubscription.id) == col(BillingCorrection.subscription_id),
+        ),
         "corrections decided or sent before they were asked": select(func.count())
         .select_from(BillingCorrection)
         .where(
@@ -378,37 +399,34 @@ def history_problems(session: Session, *, now: datetime) -> list[str]:
                 col(BillingCorrection.executed_at) < col(BillingCorrection.requested_at),
             )
         ),
-        "privacy request events before the request": select(func.count())
-        .select_from(PrivacyRequestEvent)
-        .join(PrivacyRequest, col(PrivacyRequest.id) == col(PrivacyRequestEvent.request_id))
-        .where(col(PrivacyRequestEvent.at) < col(PrivacyRequest.created_at)),
-        "refunds after now": select(func.count()).select_from(StripeRefund).where(StripeRefund.created > now),
-        "payments after now": select(func.count())
-        .select_from(StripePayment)
-        .where(StripePayment.created > now),
-        "audit rows after now": select(func.count()).select_from(AuditEvent).where(AuditEvent.at > now),
-        "refunds before the correction that made them": select(func.count())
-        .select_from(StripeRefund)
-        .join(BillingCorrection, col(BillingCorrection.stripe_result_id) == col(StripeRefund.id))
-        .where(col(StripeRefund.created) < col(BillingCorrection.requested_at)),
-        "exports before their request": select(func.count())
-        .select_from(DataExport)
-        .join(PrivacyRequest, col(PrivacyRequest.id) == col(DataExport.request_id))
-        .where(col(DataExport.created_at) < col(PrivacyRequest.created_at)),
-        "deletion steps before their request": select(func.count())
-        .select_from(PrivacyRequestStep)
-        .join(PrivacyRequest, col(PrivacyRequest.id) == col(PrivacyRequestStep.request_id))
-        .where(col(PrivacyRequestStep.started_at) < col(PrivacyRequest.created_at)),
-        "sign-ins before the user existed": select(func.count())
-        .select_from(LoginSession)
-        .join(User, col(User.id) == col(LoginSession.user_id))
-        .where(col(LoginSession.created_at) < col(User.created_at)),
-        "sign-ins after now": select(func.count())
-        .select_from(LoginSession)
-        .where(LoginSession.created_at > now),
-        "privacy request events after now": select(func.count())
-        .select_from(PrivacyRequestEvent)
-        .where(PrivacyRequestEvent.at > now),
+        "privacy request events before the request": _before(
+            PrivacyRequestEvent.at,
+            PrivacyRequest.created_at,
+            on=col(PrivacyRequest.id) == col(PrivacyRequestEvent.request_id),
+        ),
+        "refunds after now": _after(StripeRefund.created, now),
+        "payments after now": _after(StripePayment.created, now),
+        "audit rows after now": _after(AuditEvent.at, now),
+        "refunds before the correction that made them": _before(
+            StripeRefund.created,
+            BillingCorrection.requested_at,
+            on=col(BillingCorrection.stripe_result_id) == col(StripeRefund.id),
+        ),
+        "exports before their request": _before(
+            DataExport.created_at,
+            PrivacyRequest.created_at,
+            on=col(PrivacyRequest.id) == col(DataExport.request_id),
+        ),
+        "deletion steps before their request": _before(
+            PrivacyRequestStep.started_at,
+            PrivacyRequest.created_at,
+            on=col(PrivacyRequest.id) == col(PrivacyRequestStep.request_id),
+        ),
+        "sign-ins before the user existed": _before(
+            LoginSession.created_at, User.created_at, on=col(User.id) == col(LoginSession.user_id)
+        ),
+        "sign-ins after now": _after(LoginSession.created_at, now),
+        "privacy request events after now": _after(PrivacyRequestEvent.at, now),
     }
     found = {rule: session.execute(query).scalar_one() for rule, query in checks.items()}
     chain = audit.verify_chain(session)
