@@ -48,6 +48,7 @@ from models import (
     Account,
     AuditEvent,
     BillingCorrection,
+    Contact,
     DataExport,
     Installation,
     LoginSession,
@@ -60,6 +61,7 @@ from models import (
     StripeRefund,
     StripeSubscription,
     User,
+    ZendeskConnection,
 )
 
 # Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
@@ -132,6 +134,7 @@ def _replay(engine: Engine, moments: list[_Moment]) -> None:
 
 def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
     admin = next(a for a in actors.values() if a.role == "admin")
+    added = dict(session.exec(select(Account.zendesk_subdomain, Account.created_at)).all())
     first_installs = session.exec(
         select(Account.zendesk_subdomain, Installation.installed_at)
         .join(Installation, col(Installation.account_id) == col(Account.id))
@@ -148,8 +151,12 @@ def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
             s, admin, subdomain=subdomain, email=DEMO_ZENDESK_EMAIL, token=DEMO_ZENDESK_TOKEN
         )
 
-    # Connected just before the account's first installation, so the sync has it from the start.
-    return [_Moment(at - timedelta(minutes=5), 0, connect(sub)) for sub, at in connected.items()]
+    # Connected just before the account's first installation, so the sync has it from the start (but not
+    # before the account was in the console).
+    return [
+        _Moment(max(at - timedelta(minutes=5), added[sub] + timedelta(hours=1)), 0, connect(sub))
+        for sub, at in connected.items()
+    ]
 
 
 def _sign_ins(ctx: DemoContext, actors: dict[str, Actor]) -> list[_Moment]:
@@ -390,6 +397,26 @@ def history_problems(session: Session, *, now: datetime) -> list[str]:
             BillingCorrection.requested_at,
             StripeSubscription.created,
             on=col(StripeSubscription.id) == col(BillingCorrection.subscription_id),
+        ),
+        "corrections before their account": _before(
+            BillingCorrection.requested_at,
+            Account.created_at,
+            on=col(Account.id) == col(BillingCorrection.account_id),
+        ),
+        "privacy requests before their account": _before(
+            PrivacyRequest.created_at,
+            Account.created_at,
+            on=col(Account.id) == col(PrivacyRequest.account_id),
+        ),
+        "privacy requests before their contact": _before(
+            PrivacyRequest.created_at,
+            Contact.created_at,
+            on=col(Contact.id) == col(PrivacyRequest.contact_id),
+        ),
+        "Zendesk connections before their account": _before(
+            ZendeskConnection.created_at,
+            Account.created_at,
+            on=col(Account.zendesk_subdomain) == col(ZendeskConnection.subdomain),
         ),
         "corrections decided or sent before they were asked": select(func.count())
         .select_from(BillingCorrection)

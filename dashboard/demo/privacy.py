@@ -9,6 +9,7 @@ carries out through `dashboard/privacy/requests.py` (and the export and deletion
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -47,8 +48,10 @@ DELETIONS = 2
 
 @dataclass
 class _People:
-    contacts: list[tuple[int, int, str, str]]  # id, account_id, name, email
-    account_ids: list[int]
+    contacts: list[tuple[int, int, str, str]]  # id, account_id, name, email; oldest first
+    contacts_since: list[datetime]  # when each contact was added
+    account_ids: list[int]  # oldest first
+    accounts_since: list[datetime]
     officer_ids: list[int]
     opted_out: list[str]  # emails of contacts who opted out of marketing before any request
 
@@ -84,22 +87,35 @@ def generate(ctx: DemoContext) -> None:
 
 def _read_people(ctx: DemoContext) -> _People:
     with ctx.engine.connect() as conn:
-        contacts = [
-            tuple(r)
-            for r in conn.execute(
-                select(Contact.id, Contact.account_id, Contact.name, Contact.email).order_by(Contact.id)
+        contact_rows = conn.execute(
+            select(Contact.id, Contact.account_id, Contact.name, Contact.email, Contact.created_at).order_by(
+                Contact.created_at, Contact.id
             )
-        ]
+        ).all()
         opted_out = list(conn.execute(select(Contact.email).where(Contact.marketing_opt_out)).scalars())
-        account_ids = list(conn.execute(select(Account.id).order_by(Account.id)).scalars())
+        account_rows = conn.execute(
+            select(Account.id, Account.created_at).order_by(Account.created_at, Account.id)
+        ).all()
         officers = list(
             conn.execute(
                 select(User.id).where(User.role.in_(("privacy_officer", "admin"))).order_by(User.id)
             ).scalars()
         )
-    if not contacts or not account_ids:
+    if not contact_rows or not account_rows:
         raise RuntimeError("The privacy demo step needs the core step's accounts and contacts.")
-    return _People(contacts, account_ids, officers, opted_out)
+    return _People(
+        [tuple(r[:4]) for r in contact_rows],
+        [r[4] for r in contact_rows],
+        [r[0] for r in account_rows],
+        [r[1] for r in account_rows],
+        officers,
+        opted_out,
+    )
+
+
+def _added_before(items: list[Any], since: list[datetime], day: date) -> list[Any]:
+    """The items (oldest first, added at `since`) that were in the store before `day` began."""
+    return items[: bisect_left(since, datetime.combine(day, time(0), tzinfo=UTC))]
 
 
 def _showcase(today: date) -> list[dict[str, Any]]:
@@ -229,17 +245,19 @@ def _plan(
     duplicate_of_previous: bool = False,
 ) -> RequestPlan:
     rng = ctx.rng
+    # a request is about someone the store knew when it came in
+    received_on = max(received_on, people.accounts_since[0].date() + timedelta(days=1))
     previous = plans[-1].intake if plans else None
     if duplicate_of_previous and previous and previous["subject_kind"] == "customer_contact":
         name, email, account_id = previous["subject_name"], previous["subject_email"], None
     else:
-        contact = rng.choice(people.contacts)
+        contact = rng.choice(_added_before(people.contacts, people.contacts_since, received_on))
         name, email, account_id = contact[2], contact[3], None
         if processor:
             first = rng.choice(END_USER_FIRST)
             name = first.capitalize() + " " + contact[2].split()[-1]
             email = f"{first}.{len(plans) + 1}@mail.example"
-            account_id = rng.choice(people.account_ids)
+            account_id = rng.choice(_added_before(people.account_ids, people.accounts_since, received_on))
     created = min(_noon(received_on, hours=rng.randint(-3, 5)), ctx.now - timedelta(hours=1))
     intake = {
         "type": kind,
