@@ -63,6 +63,7 @@ from models import (
     User,
     ZendeskConnection,
 )
+from models.billing import CorrectionStatus
 
 # Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
 # for every screen, while an export still searches each of them in seconds on `large`.
@@ -205,7 +206,7 @@ def _submit(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Sessio
         )
         requester = world.actors[plan.requested_by]
         stored = workflow.store(world.engine, world.gateway, requester, form)
-        if stored.status == "approved":
+        if stored.status == CorrectionStatus.APPROVED:
             _refuse_if_planned(world, plan)
             workflow.send(world.engine, world.gateway, requester, correction_id=stored.id or 0)
 
@@ -215,7 +216,7 @@ def _submit(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Sessio
 def _decide(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Session], Any]:
     def write(session: Session) -> None:
         correction = workflow.find_by_key(session, f"corr_{token}")
-        if correction is None or correction.status != "pending_approval":
+        if correction is None or correction.status != CorrectionStatus.PENDING_APPROVAL:
             return  # it went straight through when it was asked
         approver, reason = world.actors[APPROVER], "Checked against the ticket."
         if plan.decision == "reject":
@@ -278,7 +279,6 @@ def _request_step(world: _World, number: int, step: RequestStep) -> Callable[[Se
             _delete(session, world, officer, request)
         else:
             getattr(requests, step.action)(session, officer, **where, **step.fields)
-        session.refresh(request)
 
     return write
 
