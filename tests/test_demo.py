@@ -17,8 +17,9 @@ from dashboard.demo import seed_demo
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-# Argon2 salts and Fernet IVs (stored Zendesk tokens) are random by design; everything else must not.
-NONDETERMINISTIC_COLUMNS = {"password_hash", "token_encrypted"}
+# Random by design: Argon2 salts, Fernet IVs (stored Zendesk tokens), session tokens and export file names
+# (unguessable); everything else must not be.
+NONDETERMINISTIC_COLUMNS = {"password_hash", "token_encrypted", "token_hash", "file_name"}
 
 
 def _value(value: object) -> str:

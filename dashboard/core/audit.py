@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from dashboard.access.identity import Actor
@@ -98,48 +97,6 @@ def record(
     session.add(head)
     session.flush()
     return event
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row for `record_many`: what `record` takes, with its instant."""
-
-    actor: Actor
-    action: str
-    at: datetime
-    target_type: str = ""
-    target_id: str | int = ""
-    account_id: int | None = None
-    details: dict[str, Any] | None = None
-
-
-def record_many(session: Session, entries: list[Entry]) -> int:
-    """Append `entries` in their order to the chain in one statement (a history written in bulk, such as
-    the demo's past): the same rows and hashes `record` would write one by one. Returns how many."""
-    if not entries:
-        return 0
-    head = _locked_head(session)
-    key, rows = audit_key(), []
-    for entry in entries:
-        row: dict[str, Any] = {
-            "id": head.last_id + 1,
-            "at": entry.at.replace(microsecond=0),
-            "actor": entry.actor.email,
-            "actor_role": entry.actor.role,
-            "action": entry.action,
-            "target_type": entry.target_type,
-            "target_id": str(entry.target_id),
-            "account_id": entry.account_id,
-            "details": entry.details or {},
-            "prev_hash": head.last_hash,
-        }
-        row["row_hash"] = _digest(row, key)
-        head.last_id, head.last_hash = row["id"], row["row_hash"]
-        rows.append(row)
-    session.execute(insert(AuditEvent), rows)
-    session.add(head)
-    session.flush()
-    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -152,6 +153,11 @@ def generate(ctx: DemoContext) -> None:
     )
 
 
+def _ascii(name: str) -> str:
+    """`Müller` → `muller`: the console's intake accepts only ASCII in an email's local part."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
 def _add_users(session: Session, ctx: DemoContext) -> list[int]:
     password_hash = hash_password(DEMO_PASSWORD)
     joined = ctx.now - timedelta(days=800)
@@ -216,7 +222,7 @@ def _account_and_contact_rows(ctx: DemoContext, owner_ids: list[int]) -> tuple[l
                     "id": contact_id,
                     "account_id": account_id,
                     "name": f"{first} {last}",
-                    "email": f"{first.lower()}.{last.lower()}{contact_id}@{subdomain}.example.com",
+                    "email": f"{first.lower()}.{_ascii(last)}{contact_id}@{subdomain}.example.com",
                     "phone": f"+1 555 {rng.randint(1000000, 9999999)}",
                     "job_title": rng.choice(_TITLES),
                     "is_primary": position == 0,

@@ -1,36 +1,29 @@
-"""Demo billing corrections in every state, consistent with the Stripe mirror the stripe step left.
+"""Demo billing corrections in every state: what account managers asked for, planned here from the
+Stripe mirror the stripe step left, and carried out by the history step through the console's workflow.
 
-Executed refunds have their refund row and the payment's refunded amount; an executed void leaves the
-invoice void; an executed credit note has its credit note row. Pending, rejected and failed ones
-changed nothing in the mirror. One correction per 100 accounts (at least ten), cycling through the kinds.
+One correction per 100 accounts (at least ten), cycling through the kinds: refunds sent at once, one
+waiting for approval, one rejected, one Stripe refuses; a credit note, a void and a 100% discount that
+waits for approval. The mirror changes (refund rows, refunded amounts, voided invoices) are what the
+workflow records from Stripe's answers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from dashboard.core.money import convert
+from dashboard.core.money import convert, to_major
 from dashboard.core.settings import get_settings
 from dashboard.demo.context import DemoContext
-from models import (
-    BillingCorrection,
-    FxRate,
-    StripeCreditNote,
-    StripeCustomer,
-    StripeDiscount,
-    StripeInvoice,
-    StripePayment,
-    StripeRefund,
-    StripeSubscription,
-)
+from models import FxRate, StripeCustomer, StripeInvoice, StripePayment, StripeSubscription
 
 REQUESTERS = ("am@demo.example", "am2@demo.example")
 APPROVER = "admin@demo.example"
+# What the approver does with a refund that waits for approval, by the status the plan aims at.
+DECISIONS = {"executed": "approve", "failed": "approve", "pending_approval": "wait", "rejected": "reject"}
 # (kind, status, what): one demo correction of each, in this order, repeated.
 PLAN = (
     ("refund", "executed", "partial"),
@@ -50,12 +43,30 @@ REASONS = (
 )
 
 
-class _Builder:
+@dataclass(frozen=True)
+class CorrectionPlan:
+    """A correction as an account manager fills in the form at `requested_at`; what happens next is the
+    workflow's (`history` submits it through `billing/corrections/workflow.py` against the demo Stripe)."""
+
+    kind: str
+    account_id: int
+    target_id: str
+    requested_at: datetime
+    requested_by: str
+    reason_category: str
+    reason_text: str
+    fields: dict[str, str] = field(default_factory=dict)  # the form's amount, outcome, percent_off...
+    decision: str = "approve"  # for one that waits for approval: approve (and send), reject, or wait
+    refused_by_stripe: bool = False  # Stripe says no when it is sent (a disputed charge)
+
+    @property
+    def decided_at(self) -> datetime:
+        return self.requested_at + timedelta(hours=2)
+
+
+class _Planner:
     def __init__(self, ctx: DemoContext, session: Session) -> None:
         self.ctx = ctx
-        self.rates = {r.currency: Decimal(r.rate) for r in session.exec(select(FxRate).order_by(FxRate.day))}
-        self.reporting = get_settings().reporting_currency.lower()
-        self.threshold = get_settings().correction_approval_threshold_minor
         self.accounts = dict(
             session.exec(
                 select(StripeCustomer.id, StripeCustomer.account_id).where(
@@ -63,192 +74,91 @@ class _Builder:
                 )
             ).all()
         )
-        self.corrections: list[dict[str, Any]] = []
-        self.refunds: list[dict[str, Any]] = []
-        self.credit_notes: list[dict[str, Any]] = []
-        self.refunded: list[dict[str, Any]] = []  # payments refunded by executed corrections
-        self.voided: list[dict[str, Any]] = []
-
-    def to_reporting(self, amount: int, currency: str) -> int | None:
-        if currency == self.reporting:
-            return amount
-        rate = self.rates.get(currency)
-        return None if rate is None else convert(amount, currency, rate, self.reporting)
+        self.plans: list[CorrectionPlan] = []
 
     def add(
         self,
         kind: str,
-        status: str,
         *,
         customer_id: str,
-        amount: int | None,
-        currency: str,
-        target: dict[str, str | None],
-        params: dict[str, Any],
+        target_id: str,
         after: datetime,
-        result_id: str | None = None,
-    ) -> int:
+        fields: dict[str, str],
+        decision: str = "approve",
+        refused_by_stripe: bool = False,
+    ) -> None:
         """`after`: when the object corrected came to be; the request comes later (and before now)."""
-        number = len(self.corrections) + 1
         requested = self.ctx.now - timedelta(
             days=self.ctx.rng.randint(1, 60), minutes=self.ctx.rng.randint(0, 600)
         )
         requested = min(max(requested, after + timedelta(hours=1)), self.ctx.now - timedelta(hours=4))
-        reporting = self.to_reporting(amount, currency) if amount else None
-        waits = params.get("percent_off") == "100" or (reporting or 0) > self.threshold
-        decided = status == "rejected" or (status in ("executed", "failed") and waits)
         category, text = self.ctx.rng.choice(REASONS)
-        self.corrections.append(
-            {
-                "id": number,
-                "kind": kind,
-                "status": status,
-                "account_id": self.accounts.get(customer_id),
-                "customer_id": customer_id,
-                "subscription_id": target.get("subscription"),
-                "invoice_id": target.get("invoice"),
-                "payment_id": target.get("payment"),
-                "amount": amount,
-                "currency": currency,
-                "amount_reporting": reporting,
-                "params": params,
-                "target_fingerprint": None,
-                "reason_category": category,
-                "reason_text": text,
-                "idempotency_key": f"corr_demo{number:06d}",
-                "requested_by": REQUESTERS[number % 2],
-                "requested_at": requested,
-                "decided_by": APPROVER if decided else None,
-                "decided_at": requested + timedelta(hours=2) if decided else None,
-                "decision_reason": (
-                    "No ticket backs this up; ask the customer first."
-                    if status == "rejected"
-                    else "Checked against the ticket."
-                )
-                if decided
-                else None,
-                "executed_at": requested + timedelta(hours=3) if status == "executed" else None,
-                "mirrored_at": requested + timedelta(hours=3) if status == "executed" else None,
-                "sending_key": f"corr_demo{number:06d}" if status in ("executed", "failed") else None,
-                "sending_at": requested + timedelta(hours=3) if status in ("executed", "failed") else None,
-                "checked_at": None,
-                "attempts": 1 if status in ("executed", "failed") else 0,
-                "stripe_result_id": result_id,
-                "result": {"stripe_id": result_id} if result_id else {},
-                "error_message": "Stripe rejected the request: This charge is disputed; it cannot be "
-                "refunded until the dispute is closed."
-                if status == "failed"
-                else None,
-                "version": 2 if decided or status in ("executed", "failed") else 1,
-            }
+        self.plans.append(
+            CorrectionPlan(
+                kind=kind,
+                account_id=self.accounts[customer_id],
+                target_id=target_id,
+                requested_at=requested.replace(microsecond=0),
+                requested_by=REQUESTERS[(len(self.plans) + 1) % 2],
+                reason_category=category,
+                reason_text=text,
+                fields=fields,
+                decision=decision,
+                refused_by_stripe=refused_by_stripe,
+            )
         )
-        return number
 
 
-def _refund(builder: _Builder, payment: StripePayment, status: str, what: str) -> None:
+def _major(amount: int, currency: str) -> str:
+    return str(to_major(amount, currency))
+
+
+def _refund(planner: _Planner, payment: StripePayment, status: str, what: str) -> None:
     amount = payment.amount if what == "full" else max(payment.amount // 2, 1)
-    if (
-        status in ("pending_approval", "rejected")
-        and (builder.to_reporting(amount, payment.currency) or 0) <= builder.threshold
-    ):
-        status = "executed"  # small enough to go straight through, as the rules say
-    refund_id = f"re_corr{len(builder.corrections) + 1:06d}" if status == "executed" else None
-    number = builder.add(
+    planner.add(
         "refund",
-        status,
         customer_id=payment.customer_id or "",
-        amount=amount,
-        currency=payment.currency,
-        target={"payment": payment.id, "invoice": payment.invoice_id},
-        params={"refund": {"charge": payment.id, "amount": amount}},
-        after=payment.created or builder.ctx.now,
-        result_id=refund_id,
+        target_id=payment.id,
+        after=payment.created or planner.ctx.now,
+        fields={"amount": _major(amount, payment.currency), "currency": payment.currency},
+        decision=DECISIONS[status],
+        refused_by_stripe=status == "failed",
     )
-    if refund_id is None:
-        return
-    executed = builder.corrections[-1]["executed_at"]
-    builder.refunds.append(
-        {
-            "id": refund_id,
-            "charge_id": payment.id,
-            "payment_intent_id": payment.payment_intent_id,
-            "amount": amount,
-            "currency": payment.currency,
-            "status": "succeeded",
-            "reason": "requested_by_customer",
-            "created": executed,
-            "stripe_metadata": {"console_correction_id": str(number)},
-        }
-    )
-    builder.refunded.append({"b_id": payment.id, "b_refunded": amount, "b_full": amount == payment.amount})
 
 
-def _credit_note(builder: _Builder, invoice: StripeInvoice) -> None:
+def _credit_note(planner: _Planner, invoice: StripeInvoice) -> None:
     amount = max(invoice.total // 4, 1)
-    note_id = f"cn_corr{len(builder.corrections) + 1:06d}"
-    builder.add(
+    planner.add(
         "credit_note",
-        "executed",
         customer_id=invoice.customer_id,
-        amount=amount,
-        currency=invoice.currency,
-        target={"invoice": invoice.id},
-        params={"credit_note": {"invoice": invoice.id, "amount": amount, "out_of_band_amount": amount}},
-        after=invoice.paid_at or invoice.created or builder.ctx.now,
-        result_id=note_id,
-    )
-    builder.credit_notes.append(
-        {
-            "id": note_id,
-            "invoice_id": invoice.id,
-            "customer_id": invoice.customer_id,
-            "number": f"{invoice.number}-CN-C",
-            "amount": amount,
+        target_id=invoice.id,
+        after=invoice.paid_at or invoice.created or planner.ctx.now,
+        fields={
+            "amount": _major(amount, invoice.currency),
             "currency": invoice.currency,
-            "status": "issued",
-            "type": "post_payment",
-            "reason": "order_change",
-            "memo": "Settled by bank transfer",
-            "refund_id": None,
-            "created": builder.corrections[-1]["executed_at"],
-        }
-    )
-
-
-def _void(builder: _Builder, invoice: StripeInvoice) -> None:
-    builder.add(
-        "void_invoice",
-        "executed",
-        customer_id=invoice.customer_id,
-        amount=invoice.amount_remaining,
-        currency=invoice.currency,
-        target={"invoice": invoice.id},
-        params={"void": {"invoice": invoice.id}},
-        after=invoice.created or builder.ctx.now,
-        result_id=invoice.id,
-    )
-    builder.voided.append({"b_id": invoice.id})
-
-
-def _full_discount(builder: _Builder, sub: StripeSubscription, discounts: list[str]) -> None:
-    builder.add(
-        "apply_discount",
-        "pending_approval",
-        customer_id=sub.customer_id,
-        amount=sub.mrr,
-        currency=sub.currency,
-        target={"subscription": sub.id},
-        params={
-            # the shape billing/corrections/kinds/discount.py stores: the coupon is made when it is sent
-            "new_coupon": {
-                "id": f"corr_demo{len(builder.corrections) + 1:06d}",
-                "percent_off": "100",
-                "duration": "once",
-            },
-            "keep_discounts": discounts,
-            "percent_off": "100",
+            "credit_outcome": "out_of_band",
         },
-        after=sub.created or builder.ctx.now,
+    )
+
+
+def _void(planner: _Planner, invoice: StripeInvoice) -> None:
+    planner.add(
+        "void_invoice",
+        customer_id=invoice.customer_id,
+        target_id=invoice.id,
+        after=invoice.created or planner.ctx.now,
+        fields={"currency": invoice.currency},
+    )
+
+
+def _full_discount(planner: _Planner, sub: StripeSubscription) -> None:
+    planner.add(
+        "apply_discount",
+        customer_id=sub.customer_id,
+        target_id=sub.id,
+        after=sub.created or planner.ctx.now,
+        fields={"currency": sub.currency, "percent_off": "100", "duration": "once"},
+        decision="wait",
     )
 
 
@@ -256,7 +166,8 @@ def generate(ctx: DemoContext) -> None:
     count = max(10, ctx.size.accounts // 100)
     settled = ctx.now - timedelta(days=2)  # corrections act on what existed a while before they were asked
     with Session(ctx.engine) as session:
-        builder = _Builder(ctx, session)
+        planner = _Planner(ctx, session)
+        rates = {r.currency: Decimal(r.rate) for r in session.exec(select(FxRate).order_by(FxRate.day))}
         linked = col(StripeCustomer.account_id).is_not(None)
         payments = list(
             session.exec(
@@ -287,7 +198,9 @@ def generate(ctx: DemoContext) -> None:
         active = list(
             session.exec(
                 select(StripeSubscription)
+                .join(StripeCustomer, col(StripeCustomer.id) == col(StripeSubscription.customer_id))
                 .where(
+                    linked,
                     StripeSubscription.status == "active",
                     col(StripeSubscription.account_id).is_not(None),
                     col(StripeSubscription.created) < settled,
@@ -296,14 +209,16 @@ def generate(ctx: DemoContext) -> None:
                 .limit(count)
             )
         )
-    with Session(ctx.engine) as session:
-        kept: dict[str, list[str]] = {}
-        for discount_id, sub_id in session.exec(
-            select(StripeDiscount.id, StripeDiscount.subscription_id).order_by(StripeDiscount.id)
-        ):
-            kept.setdefault(sub_id or "", []).append(discount_id)
+    reporting = get_settings().reporting_currency.lower()
+
+    def in_reporting(payment: StripePayment) -> int:
+        if payment.currency == reporting:
+            return payment.amount
+        rate = rates.get(payment.currency)
+        return 0 if rate is None else convert(payment.amount, payment.currency, rate, reporting)
+
     ctx.rng.shuffle(payments)
-    payments.sort(key=lambda p: builder.to_reporting(p.amount, p.currency) or 0)
+    payments.sort(key=in_reporting)
     ctx.rng.shuffle(paid)
     credited = {p.invoice_id for p in payments[:count]}  # keep credit notes off the invoices refunded here
     paid = [i for i in paid if i.id not in credited]
@@ -311,33 +226,11 @@ def generate(ctx: DemoContext) -> None:
         kind, status, what = PLAN[index % len(PLAN)]
         if kind == "refund" and payments:
             big = status in ("pending_approval", "rejected")
-            _refund(builder, payments.pop() if big else payments.pop(0), status, what)
+            _refund(planner, payments.pop() if big else payments.pop(0), status, what)
         elif kind == "credit_note" and paid:
-            _credit_note(builder, paid.pop())
+            _credit_note(planner, paid.pop())
         elif kind == "void_invoice" and open_invoices:
-            _void(builder, open_invoices.pop())
+            _void(planner, open_invoices.pop())
         elif kind == "apply_discount" and active:
-            sub = active.pop()
-            _full_discount(builder, sub, kept.get(sub.id, []))
-    _insert(ctx, builder)
-
-
-def _insert(ctx: DemoContext, builder: _Builder) -> None:
-    ctx.bulk_insert(BillingCorrection, builder.corrections)
-    ctx.bulk_insert(StripeRefund, builder.refunds)
-    ctx.bulk_insert(StripeCreditNote, builder.credit_notes)
-    with ctx.engine.begin() as conn:
-        if builder.refunded:
-            conn.execute(
-                update(StripePayment)
-                .where(col(StripePayment.id) == bindparam("b_id"))
-                .values(amount_refunded=bindparam("b_refunded"), refunded=bindparam("b_full")),
-                builder.refunded,
-            )
-        if builder.voided:
-            conn.execute(
-                update(StripeInvoice)
-                .where(col(StripeInvoice.id) == bindparam("b_id"))
-                .values(status="void", amount_remaining=0),
-                builder.voided,
-            )
+            _full_discount(planner, active.pop())
+    ctx.shared["corrections"] = planner.plans

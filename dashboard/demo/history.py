@@ -1,11 +1,12 @@
-"""The demo's history in the audit chain: the last demo step, so every earlier step's rows exist.
+"""The demo's history: the last demo step, which makes what the other steps planned happen, through the
+console's own functions, each at its instant in the past with the console clock frozen there.
 
-What the other steps generated happened at instants in the past (a correction requested, approved and
-sent; a privacy request created, assigned, answered). Here each of those moments gets the audit row the
-console writes for it, in time order: `dashboard.core.audit.record_many` (the chain and hashes `record` makes,
-in one statement, so `large`'s 40k rows take seconds). The Zendesk connections the demo's Zendesk
-simulator answers for are added through `zendesk_connections.add_connection` with the console clock
-frozen at their instant, as an admin would have added them.
+In time order: the Zendesk connections an admin added (`zendesk.connections.add_connection`), the
+corrections account managers asked for and approvers decided (`billing/corrections/workflow.py`, sent to
+the demo Stripe simulator, whose answers the workflow records in the mirror), the privacy requests the
+officer logged and moved on (`privacy/requests.py`, `subjects.apply_opt_out`, the export and deletion
+services) and the team's sign-ins (`access.auth.login_with_password`, `access.sessions`). So the audit
+chain holds every one of them, written by the same code as in the console, in time order.
 """
 
 from __future__ import annotations
@@ -15,46 +16,61 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, Select, String, cast, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
+from dashboard.access import auth, sessions
 from dashboard.access.identity import Actor
+from dashboard.billing.corrections import workflow
+from dashboard.billing.corrections.form import CorrectionForm
+from dashboard.billing.corrections.validation import open_target
+from dashboard.billing.stripe_gateway import StripeGateway
 from dashboard.core import audit, clock
 from dashboard.demo.context import DemoContext
-from dashboard.simulators.demo import DEMO_ZENDESK_EMAIL, DEMO_ZENDESK_TOKEN
+from dashboard.demo.core import DEMO_PASSWORD
+from dashboard.demo.corrections import APPROVER, CorrectionPlan
+from dashboard.demo.privacy import OFFICER, RequestPlan, RequestStep
+from dashboard.privacy import requests, subjects
+from dashboard.privacy.deletions.plan import build_plan
+from dashboard.privacy.deletions.steps import confirm_plan, run_step
+from dashboard.privacy.exports.service import collect, start_export
+from dashboard.privacy.exports.systems import Systems
+from dashboard.simulators.demo import (
+    DEMO_STRIPE_KEY,
+    DEMO_ZENDESK_EMAIL,
+    DEMO_ZENDESK_TOKEN,
+    stripe_from_store,
+)
+from dashboard.simulators.stripe import StripeSimulator
 from dashboard.zendesk.connections import add_connection
 from models import (
     Account,
     AuditEvent,
     BillingCorrection,
+    Contact,
+    DataExport,
     Installation,
+    LoginSession,
     PrivacyRequest,
     PrivacyRequestEvent,
+    PrivacyRequestStep,
     StripeCreditNote,
     StripeInvoice,
     StripePayment,
     StripeRefund,
     StripeSubscription,
     User,
+    ZendeskConnection,
 )
+from models.billing import CorrectionStatus
 
 # Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
 # for every screen, while an export still searches each of them in seconds on `large`.
 MAX_ZENDESK_CONNECTIONS = 300
 COMMIT_EVERY = 500
-# The console's audit action for each timeline event of a privacy request (dashboard/privacy/requests.py).
-PRIVACY_ACTIONS = {
-    "created": "privacy_request_created",
-    "assigned": "privacy_request_assigned",
-    "acknowledged": "privacy_request_acknowledged",
-    "forwarded_to_client": "privacy_request_forwarded",
-    "client_instruction": "privacy_request_client_instruction",
-    "extended": "privacy_request_extended",
-    "status_changed": "privacy_request_status_changed",
-    "identity_confirmed": "privacy_request_identity_confirmed",
-    "note": "privacy_request_note_added",
-}
+# The past exports and deletions searched Stripe and the store; the demo's Zendesk runs with the console.
+ZENDESK_NOT_SEARCHED = "The demo's Zendesk simulator runs with the console: Zendesk was not searched."
 
 
 _Later = aliased(AuditEvent)
@@ -64,35 +80,62 @@ _Later = aliased(AuditEvent)
 class _Moment:
     at: datetime
     order: int  # keeps one object's changes in the order they happened when two share an instant
-    entry: audit.Entry | None = None  # an audit row for a change the other steps already stored
-    write: Callable[[Session], Any] | None = None  # or a console function that makes the change
+    write: Callable[[Session], Any]  # the console function that made the change, on the history session
+    own_transactions: bool = False  # it opens its own (the correction workflow): commit before it
+
+
+@dataclass
+class _World:
+    """What the moments need: the actors, the demo Stripe and the requests made so far."""
+
+    engine: Engine
+    actors: dict[str, Actor]
+    stripe: StripeSimulator
+    gateway: StripeGateway
+    made: dict[int, PrivacyRequest]  # plan number -> the request create_request made
+
+    @property
+    def systems(self) -> Systems:
+        return Systems(stripe=self.gateway, unavailable={"zendesk": ZENDESK_NOT_SEARCHED})
 
 
 def generate(ctx: DemoContext) -> None:
-    with Session(ctx.engine) as session:
-        actors = {u.email: Actor(u.email, u.role, u.id, u.name) for u in session.exec(select(User)).scalars()}
-        moments = [
-            *_connections(session, actors),
-            *_corrections(session, actors),
-            *_privacy(session, actors),
-        ]
+    stripe = stripe_from_store(ctx.engine).start()
+    try:
+        with Session(ctx.engine) as session:
+            actors = {
+                u.email: Actor(u.email, u.role, u.id, u.name) for u in session.exec(select(User)).scalars()
+            }
+            world = _World(
+                ctx.engine, actors, stripe, StripeGateway(DEMO_STRIPE_KEY, api_base=stripe.url), {}
+            )
+            moments = [
+                *_connections(session, actors),
+                *_sign_ins(ctx, actors),
+            ]
+        moments += _corrections(world, ctx.shared.get("corrections", []))
+        moments += _privacy(world, ctx.shared.get("privacy_requests", []))
+        _replay(ctx.engine, moments)
+    finally:
+        stripe.stop()
+
+
+def _replay(engine: Engine, moments: list[_Moment]) -> None:
     moments.sort(key=lambda m: (m.at, m.order))
-    with Session(ctx.engine) as session:
-        pending: list[audit.Entry] = []
-        for moment in moments:
-            if moment.entry is not None:
-                pending.append(moment.entry)
-                continue
-            audit.record_many(session, pending)  # what happened before, first: the chain is in time order
-            pending = []
+    with Session(engine, expire_on_commit=False) as session:
+        for done, moment in enumerate(moments, 1):
+            if moment.own_transactions:
+                session.commit()  # the workflow's transactions must not wait on this one
             with clock.frozen_at(moment.at):
                 moment.write(session)
-        audit.record_many(session, pending)
+            if moment.own_transactions or done % COMMIT_EVERY == 0:
+                session.commit()
         session.commit()
 
 
 def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
     admin = next(a for a in actors.values() if a.role == "admin")
+    added = dict(session.exec(select(Account.zendesk_subdomain, Account.created_at)).all())
     first_installs = session.exec(
         select(Account.zendesk_subdomain, Installation.installed_at)
         .join(Installation, col(Installation.account_id) == col(Account.id))
@@ -109,101 +152,272 @@ def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
             s, admin, subdomain=subdomain, email=DEMO_ZENDESK_EMAIL, token=DEMO_ZENDESK_TOKEN
         )
 
-    # Connected just before the account's first installation, so the sync has it from the start.
-    return [_Moment(at - timedelta(minutes=5), 0, write=connect(sub)) for sub, at in connected.items()]
-
-
-def _logged(at: datetime, order: int, actor: Actor, action: str, **fields: Any) -> _Moment:
-    return _Moment(at, order, entry=audit.Entry(actor, action, at, **fields))
-
-
-def _corrections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
-    """What `billing/corrections/workflow.py` logs as a correction is asked, decided, sent, answered."""
-    moments = []
-    for c in session.exec(select(BillingCorrection).order_by(BillingCorrection.id)).scalars():
-        where = {"target_type": "billing_correction", "target_id": c.id, "account_id": c.account_id}
-        requester = actors[c.requested_by]
-        asked = {
-            "kind": c.kind,
-            "amount": c.amount,
-            "currency": c.currency,
-            "target": c.payment_id or c.invoice_id or c.subscription_id,
-        }
-        moments.append(_logged(c.requested_at, 1, requester, "correction.requested", **where, details=asked))
-        if c.decided_at and c.decided_by:
-            decision = "rejected" if c.status == "rejected" else "approved"
-            reason = {"reason": c.decision_reason or ""}
-            moments.append(
-                _logged(
-                    c.decided_at, 2, actors[c.decided_by], f"correction.{decision}", **where, details=reason
-                )
-            )
-        if c.sending_at:
-            sender = actors[c.decided_by] if c.decided_by else requester
-            sending = {"attempt": 1, "idempotency_key": c.sending_key, "looks_in_stripe_first": False}
-            moments.append(_logged(c.sending_at, 3, sender, "correction.sending", **where, details=sending))
-            outcome: dict[str, Any] = {"attempt": 1, "found_in_stripe": False}
-            if c.stripe_result_id:
-                outcome["stripe_id"] = c.stripe_result_id
-            if c.error_message:
-                outcome.update(error="invalid_request", message=c.error_message)
-            answered = c.executed_at or c.sending_at
-            moments.append(_logged(answered, 4, sender, f"correction.{c.status}", **where, details=outcome))
-    return moments
-
-
-def _privacy(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
-    """One audit row per timeline event, as `dashboard/privacy/requests.py` writes them together."""
-    accounts = dict(session.exec(select(PrivacyRequest.id, PrivacyRequest.account_id)).all())
-    events = session.exec(select(PrivacyRequestEvent).order_by(PrivacyRequestEvent.id)).scalars()
+    # Connected just before the account's first installation, so the sync has it from the start (but not
+    # before the account was in the console).
     return [
-        _logged(
-            event.at,
-            position,
-            actors[event.actor],
-            PRIVACY_ACTIONS[event.kind],
-            target_type="privacy_request",
-            target_id=event.request_id,
-            account_id=accounts.get(event.request_id),
-            details=event.details or {},
-        )
-        for position, event in enumerate(events)
+        _Moment(max(at - timedelta(minutes=5), added[sub] + timedelta(hours=1)), 0, connect(sub))
+        for sub, at in connected.items()
     ]
 
 
+def _sign_ins(ctx: DemoContext, actors: dict[str, Actor]) -> list[_Moment]:
+    """Each of the team signed in (a session started) on the morning before now (one each: a password
+    check takes half a second)."""
+
+    def sign_in(email: str) -> Callable[[Session], Any]:
+        def write(session: Session) -> None:
+            signed_in = auth.login_with_password(session, email, DEMO_PASSWORD)
+            if signed_in.actor is None:
+                raise RuntimeError(f"The demo sign-in of {email} was refused: {signed_in.message}")
+            sessions.create_session(session, signed_in.actor, user_agent="Mozilla/5.0 (demo)")
+
+        return write
+
+    morning = (ctx.now - timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    return [
+        _Moment(morning + timedelta(minutes=ctx.rng.randint(0, 50)), 0, sign_in(email))
+        for email in sorted(actors)
+    ]
+
+
+def _corrections(world: _World, plans: list[CorrectionPlan]) -> list[_Moment]:
+    """Each correction submitted as the form does, and, when it waits for approval, decided later."""
+    moments = []
+    for number, plan in enumerate(plans, 1):
+        key = f"demo{number:06d}"
+        moments.append(_Moment(plan.requested_at, 1, _submit(world, plan, key), own_transactions=True))
+        if plan.decision != "wait":
+            moments.append(_Moment(plan.decided_at, 2, _decide(world, plan, key), own_transactions=True))
+    return moments
+
+
+def _submit(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Session], Any]:
+    def write(_session: Session) -> None:
+        target = open_target(world.gateway, kind=plan.kind, object_id=plan.target_id)
+        form = CorrectionForm(
+            kind=plan.kind,
+            account_id=plan.account_id,
+            target_id=plan.target_id,
+            fingerprint=target.fingerprint,
+            form_token=token,
+            reason_category=plan.reason_category,
+            reason_text=plan.reason_text,
+            **plan.fields,
+        )
+        requester = world.actors[plan.requested_by]
+        stored = workflow.store(world.engine, world.gateway, requester, form)
+        if stored.status == CorrectionStatus.APPROVED:
+            _refuse_if_planned(world, plan)
+            workflow.send(world.engine, world.gateway, requester, correction_id=stored.id or 0)
+
+    return write
+
+
+def _decide(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Session], Any]:
+    def write(session: Session) -> None:
+        correction = workflow.find_by_key(session, f"corr_{token}")
+        if correction is None or correction.status != CorrectionStatus.PENDING_APPROVAL:
+            return  # it went straight through when it was asked
+        approver, reason = world.actors[APPROVER], "Checked against the ticket."
+        if plan.decision == "reject":
+            reason = "No ticket backs this up; ask the customer first."
+            workflow.reject(session, approver, correction.id or 0, reason=reason, version=correction.version)
+            return
+        _refuse_if_planned(world, plan)
+        workflow.approve_and_execute(
+            world.engine,
+            world.gateway,
+            approver,
+            correction.id or 0,
+            reason=reason,
+            version=correction.version,
+        )
+
+    return write
+
+
+def _refuse_if_planned(world: _World, plan: CorrectionPlan) -> None:
+    """The demo's disputed charge: Stripe answers its refund with a refusal (402)."""
+    if plan.refused_by_stripe:
+        world.stripe.fail_next(r"^POST /v1/refunds", status=402)
+
+
+def _privacy(world: _World, plans: list[RequestPlan]) -> list[_Moment]:
+    moments = []
+    for number, plan in enumerate(plans):
+        moments.append(_Moment(plan.at, 0, _intake(world, number, plan)))
+        moments += [
+            _Moment(step.at, position, _request_step(world, number, step))
+            for position, step in enumerate(plan.steps, 1)
+        ]
+    return moments
+
+
+def _intake(world: _World, number: int, plan: RequestPlan) -> Callable[[Session], Any]:
+    def write(session: Session) -> None:
+        world.made[number] = requests.create_request(
+            session, world.actors[OFFICER], **plan.intake, today=clock.today()
+        )
+
+    return write
+
+
+def _request_step(world: _World, number: int, step: RequestStep) -> Callable[[Session], Any]:
+    def write(session: Session) -> None:
+        request, officer, today = world.made[number], world.actors[OFFICER], clock.today()
+        where = {"request_id": request.id or 0, "expected_version": request.version}
+        if step.action == "acknowledge":
+            requests.acknowledge(session, officer, **where, acknowledged_on=today, today=today)
+        elif step.action == "extend":
+            requests.extend(session, officer, **where, notified_on=today, today=today, **step.fields)
+        elif step.action == "opt_out":
+            subjects.apply_opt_out(session, officer, **where)
+        elif step.action == "export":
+            export = start_export(session, officer, request_id=request.id or 0)
+            collect(session, officer, export_id=export.id or 0, systems=world.systems)
+        elif step.action == "delete":
+            _delete(session, world, officer, request)
+        else:
+            getattr(requests, step.action)(session, officer, **where, **step.fields)
+
+    return write
+
+
+def _delete(session: Session, world: _World, officer: Actor, request: PrivacyRequest) -> None:
+    systems = world.systems
+    plan = build_plan(session, request, systems)
+    confirmed = confirm_plan(
+        session,
+        officer,
+        request_id=request.id or 0,
+        plan=plan,
+        cancellation_confirmed=True,
+        systems_unavailable=systems.unavailable,
+    )
+    for step in confirmed:
+        if step.status == "pending":
+            run_step(session, officer, step_id=step.id or 0, systems=systems)
+
+
+def _unaudited(
+    model: type[SQLModel],
+    target_type: str,
+    action: str | None = None,
+    *,
+    target: Any = None,
+    at: Any = None,
+) -> Select[Any]:
+    """How many rows of `model` have no audit row on them (`target`, else their id): with `action` if
+    given, at their instant `at` if given."""
+    target = target if target is not None else model.id  # type: ignore[attr-defined]
+    audited = select(AuditEvent.id).where(
+        AuditEvent.target_type == target_type, AuditEvent.target_id == cast(target, String)
+    )
+    if action is not None:
+        audited = audited.where(AuditEvent.action == action)
+    if at is not None:
+        audited = audited.where(AuditEvent.at == at)
+    return select(func.count()).select_from(model).where(~audited.exists())
+
+
+def _before(when: Any, parent_when: Any, *, on: Any) -> Select[Any]:
+    """How many rows are dated `when` earlier than the row they refer to (joined `on`) is `parent_when`."""
+    return (
+        select(func.count())
+        .select_from(when.class_)
+        .join(parent_when.class_, on)
+        .where(col(when) < col(parent_when))
+    )
+
+
+def _after(when: Any, now: datetime) -> Select[Any]:
+    return select(func.count()).select_from(when.class_).where(when > now)
+
+
 def history_problems(session: Session, *, now: datetime) -> list[str]:
-    """What breaks the demo's story, as sentences (empty when it holds): audit rows out of time order,
-    objects dated before what they refer to, anything dated after `now`. One query per rule, so it
-    runs on `large` too."""
+    """What breaks the demo's story, as sentences (empty when it holds): the audit chain not verifying,
+    audit rows out of time order, a correction, request change, export, deletion step or sign-in without
+    its audit row, objects dated before what they refer to, anything dated after `now`. One query per
+    rule, so it runs on `large` too."""
     checks = {
+        "corrections without their request in the audit log": _unaudited(
+            BillingCorrection, "billing_correction", "correction.requested"
+        ),
+        "executed corrections without their outcome in the audit log": _unaudited(
+            BillingCorrection, "billing_correction", "correction.executed"
+        ).where(BillingCorrection.status == "executed"),
+        "privacy requests without their creation in the audit log": _unaudited(
+            PrivacyRequest, "privacy_request", "privacy_request_created"
+        ),
+        "privacy request changes without their audit row": _unaudited(
+            PrivacyRequestEvent,
+            "privacy_request",
+            target=PrivacyRequestEvent.request_id,
+            at=PrivacyRequestEvent.at,
+        ),
+        "exports without their start in the audit log": _unaudited(
+            DataExport, "data_export", "data_export_started"
+        ),
+        "deletion steps run without their audit row": _unaudited(
+            PrivacyRequestStep, "privacy_request_step", "deletion_step_done"
+        ).where(PrivacyRequestStep.status == "done"),
+        "sign-ins without their audit row": _unaudited(
+            LoginSession, "user", "login", target=LoginSession.user_id, at=LoginSession.created_at
+        ),
         "audit rows out of time order": select(func.count())
         .select_from(AuditEvent)
         .join(_Later, _Later.id == AuditEvent.id + 1)
         .where(_Later.at < AuditEvent.at),
-        "refunds before their payment": select(func.count())
-        .select_from(StripeRefund)
-        .join(StripePayment, col(StripePayment.id) == col(StripeRefund.charge_id))
-        .where(col(StripeRefund.created) < col(StripePayment.created)),
-        "payments before their invoice": select(func.count())
-        .select_from(StripePayment)
-        .join(StripeInvoice, col(StripeInvoice.id) == col(StripePayment.invoice_id))
-        .where(col(StripePayment.created) < col(StripeInvoice.created)),
-        "credit notes before their invoice": select(func.count())
-        .select_from(StripeCreditNote)
-        .join(StripeInvoice, col(StripeInvoice.id) == col(StripeCreditNote.invoice_id))
-        .where(col(StripeCreditNote.created) < col(StripeInvoice.created)),
-        "corrections before the payment they correct": select(func.count())
-        .select_from(BillingCorrection)
-        .join(StripePayment, col(StripePayment.id) == col(BillingCorrection.payment_id))
-        .where(col(BillingCorrection.requested_at) < col(StripePayment.created)),
-        "corrections before the invoice they correct": select(func.count())
-        .select_from(BillingCorrection)
-        .join(StripeInvoice, col(StripeInvoice.id) == col(BillingCorrection.invoice_id))
-        .where(col(BillingCorrection.requested_at) < col(StripeInvoice.created)),
-        "corrections before the subscription they correct": select(func.count())
-        .select_from(BillingCorrection)
-        .join(StripeSubscription, col(StripeSubscription.id) == col(BillingCorrection.subscription_id))
-        .where(col(BillingCorrection.requested_at) < col(StripeSubscription.created)),
+        "refunds before their payment": _before(
+            StripeRefund.created,
+            StripePayment.created,
+            on=col(StripePayment.id) == col(StripeRefund.charge_id),
+        ),
+        "payments before their invoice": _before(
+            StripePayment.created,
+            StripeInvoice.created,
+            on=col(StripeInvoice.id) == col(StripePayment.invoice_id),
+        ),
+        "credit notes before their invoice": _before(
+            StripeCreditNote.created,
+            StripeInvoice.created,
+            on=col(StripeInvoice.id) == col(StripeCreditNote.invoice_id),
+        ),
+        "corrections before the payment they correct": _before(
+            BillingCorrection.requested_at,
+            StripePayment.created,
+            on=col(StripePayment.id) == col(BillingCorrection.payment_id),
+        ),
+        "corrections before the invoice they correct": _before(
+            BillingCorrection.requested_at,
+            StripeInvoice.created,
+            on=col(StripeInvoice.id) == col(BillingCorrection.invoice_id),
+        ),
+        "corrections before the subscription they correct": _before(
+            BillingCorrection.requested_at,
+            StripeSubscription.created,
+            on=col(StripeSubscription.id) == col(BillingCorrection.subscription_id),
+        ),
+        "corrections before their account": _before(
+            BillingCorrection.requested_at,
+            Account.created_at,
+            on=col(Account.id) == col(BillingCorrection.account_id),
+        ),
+        "privacy requests before their account": _before(
+            PrivacyRequest.created_at,
+            Account.created_at,
+            on=col(Account.id) == col(PrivacyRequest.account_id),
+        ),
+        "privacy requests before their contact": _before(
+            PrivacyRequest.created_at,
+            Contact.created_at,
+            on=col(Contact.id) == col(PrivacyRequest.contact_id),
+        ),
+        "Zendesk connections before their account": _before(
+            ZendeskConnection.created_at,
+            Account.created_at,
+            on=col(Account.zendesk_subdomain) == col(ZendeskConnection.subdomain),
+        ),
         "corrections decided or sent before they were asked": select(func.count())
         .select_from(BillingCorrection)
         .where(
@@ -212,18 +426,36 @@ def history_problems(session: Session, *, now: datetime) -> list[str]:
                 col(BillingCorrection.executed_at) < col(BillingCorrection.requested_at),
             )
         ),
-        "privacy request events before the request": select(func.count())
-        .select_from(PrivacyRequestEvent)
-        .join(PrivacyRequest, col(PrivacyRequest.id) == col(PrivacyRequestEvent.request_id))
-        .where(col(PrivacyRequestEvent.at) < col(PrivacyRequest.created_at)),
-        "refunds after now": select(func.count()).select_from(StripeRefund).where(StripeRefund.created > now),
-        "payments after now": select(func.count())
-        .select_from(StripePayment)
-        .where(StripePayment.created > now),
-        "audit rows after now": select(func.count()).select_from(AuditEvent).where(AuditEvent.at > now),
-        "privacy request events after now": select(func.count())
-        .select_from(PrivacyRequestEvent)
-        .where(PrivacyRequestEvent.at > now),
+        "privacy request events before the request": _before(
+            PrivacyRequestEvent.at,
+            PrivacyRequest.created_at,
+            on=col(PrivacyRequest.id) == col(PrivacyRequestEvent.request_id),
+        ),
+        "refunds after now": _after(StripeRefund.created, now),
+        "payments after now": _after(StripePayment.created, now),
+        "audit rows after now": _after(AuditEvent.at, now),
+        "refunds before the correction that made them": _before(
+            StripeRefund.created,
+            BillingCorrection.requested_at,
+            on=col(BillingCorrection.stripe_result_id) == col(StripeRefund.id),
+        ),
+        "exports before their request": _before(
+            DataExport.created_at,
+            PrivacyRequest.created_at,
+            on=col(PrivacyRequest.id) == col(DataExport.request_id),
+        ),
+        "deletion steps before their request": _before(
+            PrivacyRequestStep.started_at,
+            PrivacyRequest.created_at,
+            on=col(PrivacyRequest.id) == col(PrivacyRequestStep.request_id),
+        ),
+        "sign-ins before the user existed": _before(
+            LoginSession.created_at, User.created_at, on=col(User.id) == col(LoginSession.user_id)
+        ),
+        "sign-ins after now": _after(LoginSession.created_at, now),
+        "privacy request events after now": _after(PrivacyRequestEvent.at, now),
     }
     found = {rule: session.execute(query).scalar_one() for rule, query in checks.items()}
-    return [f"{count} {rule}" for rule, count in found.items() if count]
+    chain = audit.verify_chain(session)
+    broken = [] if chain.ok else [f"the audit chain does not verify: {chain.problem}"]
+    return broken + [f"{count} {rule}" for rule, count in found.items() if count]

@@ -2,21 +2,25 @@
 processor requests with and without the client's instruction, a likely duplicate, an extension.
 
 Reads the contacts, accounts and officers that the core step put in the store. Dates are relative to
-`ctx.now`, so "due today" is today on the day the demo is seeded.
+`ctx.now`, so "due today" is today on the day the demo is seeded. Nothing is written here: each request
+is planned as the officer's intake and the steps that followed it (`RequestPlan`), which the history step
+carries out through `dashboard/privacy/requests.py` (and the export and deletion services) at their instants.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 
 from dashboard.demo.context import DemoContext
 from dashboard.privacy import deadlines
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
-from models import Account, Contact, PrivacyRequest, PrivacyRequestEvent, User
+from models import Account, Contact, User
 from models.privacy import REQUEST_TYPES
 
 # The demo spreads its requests over these rules (deadline_rules.toml has them all).
@@ -35,53 +39,83 @@ INSTRUCTIONS = (
     "Client instructs: no action; the client answers the subject itself.",
 )
 END_USER_FIRST = ("alex", "sam", "jo", "kim", "lee", "max", "noa", "ray")
+OFFICER = "privacy@demo.example"
+FORWARD_NOTE = "Sent to the client's privacy contact."
+# Past exports and deletions the demo shows (the first completed requests of those types that qualify).
+EXPORTS = 3
+DELETIONS = 2
 
 
 @dataclass
 class _People:
-    contacts: list[tuple[int, int, str, str]]  # id, account_id, name, email
-    account_ids: list[int]
+    contacts: list[tuple[int, int, str, str]]  # id, account_id, name, email; oldest first
+    contacts_since: list[datetime]  # when each contact was added
+    account_ids: list[int]  # oldest first
+    accounts_since: list[datetime]
     officer_ids: list[int]
+    opted_out: list[str]  # emails of contacts who opted out of marketing before any request
+
+
+@dataclass(frozen=True)
+class RequestStep:
+    """One thing the officer did to the request: `action` names the console function, `fields` its inputs."""
+
+    at: datetime
+    action: str
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
-class _Batch:
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    opt_outs: list[dict[str, Any]] = field(default_factory=list)
+class RequestPlan:
+    at: datetime  # when the officer logged it
+    intake: dict[str, Any]  # `requests.create_request`'s inputs
+    steps: list[RequestStep] = field(default_factory=list)
 
 
 def generate(ctx: DemoContext) -> None:
     people = _read_people(ctx)
-    batch = _Batch()
+    plans: list[RequestPlan] = []
+    opted_out = set(people.opted_out)  # a subject opts out once; a later opt-out finds nothing to do
     today = ctx.now.date()
     for spec in _showcase(today):
-        _add(ctx, batch, people, **spec)
-    while len(batch.requests) < ctx.size.privacy_requests:
-        _add(ctx, batch, people, **_random_spec(ctx, today))
-    ctx.bulk_insert(PrivacyRequest, batch.requests)
-    ctx.bulk_insert(PrivacyRequestEvent, batch.events)
-    _apply_opt_outs(ctx, batch.opt_outs)
-    ctx.shared["privacy_request_ids"] = [row["id"] for row in batch.requests]
+        plans.append(_plan(ctx, plans, people, opted_out, **spec))
+    while len(plans) < ctx.size.privacy_requests:
+        plans.append(_plan(ctx, plans, people, opted_out, **_random_spec(ctx, today)))
+    _add_exports_and_deletions(plans)
+    ctx.shared["privacy_requests"] = plans
 
 
 def _read_people(ctx: DemoContext) -> _People:
     with ctx.engine.connect() as conn:
-        contacts = [
-            tuple(r)
-            for r in conn.execute(
-                select(Contact.id, Contact.account_id, Contact.name, Contact.email).order_by(Contact.id)
+        contact_rows = conn.execute(
+            select(Contact.id, Contact.account_id, Contact.name, Contact.email, Contact.created_at).order_by(
+                Contact.created_at, Contact.id
             )
-        ]
-        account_ids = list(conn.execute(select(Account.id).order_by(Account.id)).scalars())
+        ).all()
+        opted_out = list(conn.execute(select(Contact.email).where(Contact.marketing_opt_out)).scalars())
+        account_rows = conn.execute(
+            select(Account.id, Account.created_at).order_by(Account.created_at, Account.id)
+        ).all()
         officers = list(
             conn.execute(
                 select(User.id).where(User.role.in_(("privacy_officer", "admin"))).order_by(User.id)
             ).scalars()
         )
-    if not contacts or not account_ids:
+    if not contact_rows or not account_rows:
         raise RuntimeError("The privacy demo step needs the core step's accounts and contacts.")
-    return _People(contacts, account_ids, officers)
+    return _People(
+        [tuple(r[:4]) for r in contact_rows],
+        [r[4] for r in contact_rows],
+        [r[0] for r in account_rows],
+        [r[1] for r in account_rows],
+        officers,
+        opted_out,
+    )
+
+
+def _added_before(items: list[Any], since: list[datetime], day: date) -> list[Any]:
+    """The items (oldest first, added at `since`) that were in the store before `day` began."""
+    return items[: bisect_left(since, datetime.combine(day, time(0), tzinfo=UTC))]
 
 
 def _showcase(today: date) -> list[dict[str, Any]]:
@@ -196,10 +230,11 @@ def _noon(day: date, hours: float = 0) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC) + timedelta(hours=hours)
 
 
-def _add(
+def _plan(
     ctx: DemoContext,
-    batch: _Batch,
+    plans: list[RequestPlan],
     people: _People,
+    opted_out: set[str],
     *,
     kind: str,
     status: str,
@@ -208,145 +243,109 @@ def _add(
     processor: bool = False,
     extended: bool = False,
     duplicate_of_previous: bool = False,
-) -> None:
+) -> RequestPlan:
     rng = ctx.rng
-    request_id = len(batch.requests) + 1
-    if duplicate_of_previous and batch.requests and not batch.requests[-1]["is_processor"]:
-        previous = batch.requests[-1]
-        contact = (
-            previous["contact_id"],
-            previous["account_id"],
-            previous["subject_name"],
-            previous["subject_email"],
-        )
+    # a request is about someone the store knew when it came in
+    received_on = max(received_on, people.accounts_since[0].date() + timedelta(days=1))
+    previous = plans[-1].intake if plans else None
+    if duplicate_of_previous and previous and previous["subject_kind"] == "customer_contact":
+        name, email, account_id = previous["subject_name"], previous["subject_email"], None
     else:
-        contact = rng.choice(people.contacts)
-    account_id = contact[1] if not processor else rng.choice(people.account_ids)
-    name, email = contact[2], contact[3]
-    if processor:
-        first = rng.choice(END_USER_FIRST)
-        name, email = first.capitalize() + " " + contact[2].split()[-1], f"{first}.{request_id}@mail.example"
-    found = deadlines.initial_deadlines(jurisdiction, received_on=received_on)
-    created = _noon(received_on, hours=rng.randint(-3, 5))
-    row: dict[str, Any] = {
-        "id": request_id,
+        contact = rng.choice(_added_before(people.contacts, people.contacts_since, received_on))
+        name, email, account_id = contact[2], contact[3], None
+        if processor:
+            first = rng.choice(END_USER_FIRST)
+            name = first.capitalize() + " " + contact[2].split()[-1]
+            email = f"{first}.{len(plans) + 1}@mail.example"
+            account_id = rng.choice(_added_before(people.account_ids, people.accounts_since, received_on))
+    created = min(_noon(received_on, hours=rng.randint(-3, 5)), ctx.now - timedelta(hours=1))
+    intake = {
         "type": kind,
-        "status": status,
         "subject_name": name,
         "subject_email": email,
         "subject_kind": "end_user" if processor else "customer_contact",
-        "is_processor": processor,
         "account_id": account_id,
-        "contact_id": None if processor else contact[0],
         "jurisdiction": jurisdiction,
-        "channel": rng.choice(CHANNELS),
-        "notes": "",
+        "jurisdiction_reason": "Where the subject told us they live.",
         "received_on": received_on,
-        "clock_started_on": received_on,
-        "due_on": found.due_on,
-        "acknowledge_by": found.acknowledge_by,
-        "acknowledged_on": None,
-        "extended": False,
-        "extension_reason": None,
-        "extension_notified_on": None,
-        "assignee_id": None,
-        "client_forwarded_at": None,
-        "client_instruction": None,
-        "client_instruction_at": None,
-        "denial_reason": None,
-        "appeal_info": None,
-        "merged_into_id": None,
-        "completed_at": None,
-        "created_by": "privacy@demo.example",
-        "created_at": created,
-        "updated_at": created,
-        "version": 1,
+        "channel": rng.choice(CHANNELS),
     }
-    events = [_event(request_id, created, "created", "", {"type": kind, "jurisdiction": jurisdiction})]
-    step = created
+    steps: list[tuple[timedelta, str, dict[str, Any]]] = []
+    rule = deadlines.rule_for(jurisdiction)
+    found = deadlines.initial_deadlines(jurisdiction, received_on=received_on)
     if people.officer_ids and (status != "new" or rng.random() < 0.5):
-        step += timedelta(hours=2)
-        row["assignee_id"] = rng.choice(people.officer_ids)
-        events.append(_event(request_id, step, "assigned", "Assigned.", {"to": row["assignee_id"]}))
-    if found.acknowledge_by and status != "new":
-        row["acknowledged_on"] = min(received_on + timedelta(days=rng.randint(1, 6)), ctx.now.date())
-        events.append(_event(request_id, step, "acknowledged", "", {}))
+        steps.append((timedelta(hours=2), "assign", {"assignee_id": rng.choice(people.officer_ids)}))
+    if rule.acknowledge_period and status != "new":
+        steps.append((timedelta(days=rng.randint(0, 5), hours=1), "acknowledge", {}))
     if processor and status != "new":
-        step += timedelta(hours=3)
-        row["client_forwarded_at"] = step
-        events.append(
-            _event(request_id, step, "forwarded_to_client", "Sent to the client's privacy contact.", {})
-        )
+        steps.append((timedelta(hours=3), "forward_to_client", {"note": FORWARD_NOTE}))
         if status != "awaiting_client":
-            step += timedelta(days=1)
-            row["client_instruction"] = rng.choice(INSTRUCTIONS)
-            row["client_instruction_at"] = step
-            events.append(_event(request_id, step, "client_instruction", row["client_instruction"], {}))
-    if extended and deadlines.rule_for(jurisdiction).extendable and not processor:
-        notified = min(received_on + timedelta(days=10), ctx.now.date())
-        row.update(
-            extended=True,
-            extension_reason=rng.choice(EXTENSION_REASONS),
-            extension_notified_on=notified,
-            due_on=deadlines.extended_deadline(
-                jurisdiction, received_on=received_on, clock_started_on=received_on
-            ),
-        )
-        events.append(_event(request_id, _noon(notified), "extended", row["extension_reason"], {}))
-    if status not in ("new", "awaiting_client") and not (processor and status == "in_progress"):
-        step = _close_or_progress(ctx, row, step)
-        events.append(
-            _event(
-                request_id, step, "status_changed", row["denial_reason"] or "", {"from": "new", "to": status}
-            )
-        )
-    if kind == "opt_out" and status == "completed" and row["contact_id"]:
-        batch.opt_outs.append({"cid": row["contact_id"], "at": step})
-    row["version"] = len(events)
-    row["updated_at"] = step
-    batch.requests.append(row)
-    batch.events.extend(events)
+            instruction = {"instruction": rng.choice(INSTRUCTIONS)}
+            steps.append((timedelta(days=1), "record_client_instruction", instruction))
+    if extended and rule.extendable and not processor and status not in ("new", "awaiting_client"):
+        steps.append((timedelta(days=2), "extend", {"reason": rng.choice(EXTENSION_REASONS)}))
+    opts_out = kind == "opt_out" and status == "completed" and not processor and email not in opted_out
+    if opts_out:
+        opted_out.add(email)
+    steps += _status_steps(ctx, status, processor=processor, due=found.due_on - received_on, opt_out=opts_out)
+    return RequestPlan(created, intake, _spread(created, steps, until=ctx.now - timedelta(minutes=10)))
 
 
-def _close_or_progress(ctx: DemoContext, row: dict[str, Any], step: datetime) -> datetime:
-    """Fill what the final status implies; returns when that status was reached."""
-    status, rng = row["status"], ctx.rng
+def _status_steps(
+    ctx: DemoContext, status: str, *, processor: bool, due: timedelta, opt_out: bool
+) -> list[tuple[timedelta, str, dict[str, Any]]]:
+    """The status changes that lead to `status` (after the intake, assignment and forwarding)."""
+    rng = ctx.rng
+    if status in ("new", "awaiting_client") or (processor and status == "in_progress"):
+        return []
     if status in OPEN_STATUSES:
-        return step + timedelta(hours=1)
-    window = max(1, (row["due_on"] - row["received_on"]).days)
-    answered = min(
-        _noon(row["received_on"], hours=24 * rng.randint(1, window) + rng.randint(-2, 4)),
-        ctx.now - timedelta(hours=1),
-    )
-    answered = max(answered, step + timedelta(minutes=30))
-    if status in ("completed", "denied"):
-        row["completed_at"] = answered
+        return [(timedelta(hours=1), "change_status", {"status": status})]
+    window = max(1, due.days)
+    answered = timedelta(hours=24 * rng.randint(1, window) + rng.randint(-2, 4))
+    steps: list[tuple[timedelta, str, dict[str, Any]]] = []
+    if status == "completed" and not processor:
+        steps.append((timedelta(hours=1), "change_status", {"status": "in_progress"}))
+    if opt_out:
+        steps.append((timedelta(minutes=20), "opt_out", {}))
+    final: dict[str, Any] = {"status": status}
     if status == "denied":
-        row["denial_reason"] = rng.choice(DENIAL_REASONS)
-        row["appeal_info"] = APPEAL_INFO
-    return answered
+        final.update(reason=rng.choice(DENIAL_REASONS), appeal_info=APPEAL_INFO)
+    steps.append((max(answered, timedelta(minutes=30)), "change_status", final))
+    return steps
 
 
-def _event(request_id: int, at: datetime, kind: str, text: str, details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "request_id": request_id,
-        "at": at,
-        "actor": "privacy@demo.example",
-        "kind": kind,
-        "text": text,
-        "details": details,
-    }
+def _spread(
+    start: datetime, gaps: list[tuple[timedelta, str, dict[str, Any]]], *, until: datetime
+) -> list[RequestStep]:
+    """The steps at `start` plus their gaps, squeezed proportionally to end by `until` (recent requests
+    had less time)."""
+    total = sum((gap for gap, _action, _fields in gaps), timedelta())
+    room = until - start
+    scale = min(1.0, room / total) if total > timedelta() else 1.0
+    steps, at = [], start
+    for gap, action, fields in gaps:
+        at += max(gap * scale, timedelta(seconds=1))
+        steps.append(RequestStep(at.replace(microsecond=0), action, fields))
+    return steps
 
 
-def _apply_opt_outs(ctx: DemoContext, opt_outs: list[dict[str, Any]]) -> None:
-    """Completed opt-out requests leave their contact opted out (one executemany, no ORM objects)."""
-    if not opt_outs:
-        return
-    table = Contact.__table__
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("cid"), table.c.marketing_opt_out.is_(False))
-        .values(marketing_opt_out=True, marketing_opt_out_at=bindparam("at"))
-    )
-    with ctx.engine.begin() as conn:
-        conn.execute(statement, opt_outs)
+def _add_exports_and_deletions(plans: list[RequestPlan]) -> None:
+    """Before the first few completed access requests were answered, their data was exported; before the
+    first completed deletion requests were closed, their data was deleted (while in progress)."""
+    shown = ((("access", "portability"), "export", EXPORTS), (("deletion",), "delete", DELETIONS))
+    emails = Counter(plan.intake["subject_email"] for plan in plans)  # a deleted subject has no later request
+    for types, action, limit in shown:
+        chosen = [
+            plan
+            for plan in plans
+            if plan.intake["type"] in types
+            and (action == "export" or emails[plan.intake["subject_email"]] == 1)
+            and plan.intake["subject_kind"] == "customer_contact"
+            and plan.steps
+            and plan.steps[-1].fields.get("status") == "completed"
+        ][:limit]
+        for plan in chosen:
+            closing = plan.steps[-1]
+            before = plan.steps[-2].at if len(plan.steps) > 1 else plan.at
+            at = before + (closing.at - before) / 2
+            plan.steps.insert(-1, RequestStep(at.replace(microsecond=0), action))

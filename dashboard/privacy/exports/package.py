@@ -98,7 +98,10 @@ def build_zip(
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            archive.writestr(name, content)
+            # dated when it was generated (not by the wall clock), so the same export gives the same bytes
+            entry = zipfile.ZipInfo(name, date_time=generated_at.timetuple()[:6])
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+            archive.writestr(entry, content)
     return buffer.getvalue()
 
 
