@@ -453,6 +453,8 @@ class StripeSimulator:
     def saved_state(self) -> dict[str, Any]:
         """What changed since the fill, the idempotency keys Stripe still keeps, and where ids go on."""
         with self._lock:
+            next_id = next(self._ids)
+            self._ids = itertools.count(next_id)  # reading where ids go on must not use one up
             return copy.deepcopy(
                 {
                     "objects": {
@@ -461,7 +463,7 @@ class StripeSimulator:
                         if ids
                     },
                     "idempotent": {key: asdict(kept) for key, kept in self._idempotent.items()},
-                    "next_id": next(self._ids),
+                    "next_id": next_id,
                 }
             )
 

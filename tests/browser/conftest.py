@@ -145,8 +145,9 @@ def wait_idle(page) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=WAIT_MS)
 
 
-def choose_option(page, label: str, option: str) -> None:
-    """Pick `option` in the select box labelled `label`; reopens the list if a rerun closed it."""
+def choose_option(page, label: str, option: str | re.Pattern[str], *, typed: str = "") -> None:
+    """Pick `option` in the select box labelled `label`; reopens the list if a rerun closed it. `typed`
+    narrows a long list first (the list only draws the options scrolled into view)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     wait_idle(page)
@@ -154,6 +155,8 @@ def choose_option(page, label: str, option: str) -> None:
     choice = page.get_by_role("option", name=option, exact=True)
     for _attempt in range(3):
         box.click()
+        if typed:
+            box.fill(typed)
         try:
             choice.wait_for(timeout=10_000)
             break
@@ -189,6 +192,30 @@ def download(page, button) -> Path:
 def click_button(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
     wait_idle(page)
+
+
+def open_request_in_progress(page, kind: str, name: str, email: str) -> str:
+    """Signed in as a privacy officer: log a request of `kind` for the subject, set it in progress and open
+    its exports and deletions; returns the request's id."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Log a request").click()
+    wait_idle(page)
+    choose_option(page, "Request type", kind)
+    page.get_by_label("Subject's name").fill(name)
+    page.get_by_label("Subject's email").fill(email)
+    click_button(page, "Log request")
+    logged = page.get_by_text(re.compile(r"Request #\d+ logged\. Due")).inner_text()
+    request_id = re.search(r"#(\d+)", logged).group(1)
+    click_button(page, f"Open request #{request_id}")
+    page.get_by_role("tab", name="Status").click()
+    choose_option(page, "New status", "In progress")
+    click_button(page, "Change status")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Status")).to_contain_text("In progress")
+    click_button(page, "Exports and deletions for this request")
+    page.get_by_role("heading", name="Exports and deletions").wait_for()
+    expect(page).to_have_url(re.compile(f"request={request_id}"))
+    return request_id
 
 
 def shot(page, name: str) -> None:

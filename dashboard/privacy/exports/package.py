@@ -153,9 +153,10 @@ def _readme(
         if info["status"] != "done":
             lines += [f"== {label}: NOT INCLUDED ==", f"{info.get('error') or 'It could not be read.'}", ""]
             continue
-        lines.append(f"== From {label} ==")
+        lines.append(f"== {label} ==")
         for category, rows in parts[name].categories.items():
-            lines.append(f"- {category}.csv ({len(rows)} records): {CATEGORY_TEXT.get(category, category)}")
+            records = "1 record" if len(rows) == 1 else f"{len(rows):,} records"
+            lines.append(f"- {category}.csv ({records}): {CATEGORY_TEXT.get(category, category)}")
         lines += [f"Note: {note}" for note in parts[name].notes]
         lines.append("")
     return "\n".join(lines) + "\n"
