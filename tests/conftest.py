@@ -14,10 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401
+from dashboard.access import auth
 from dashboard.access import users as users_service
 from dashboard.access.identity import SYSTEM, Actor
 from dashboard.core import clock
@@ -33,6 +35,12 @@ TEST_KEYS = {
 }
 for _name, _value in TEST_KEYS.items():
     os.environ.setdefault(_name, _value)
+
+# argon2 at its cheapest in this process: a hash with the console's parameters costs ~0.4 s of CPU, and the
+# suite makes hundreds (every user, every sign-in). What is tested is the scheme (argon2id, a salt per hash,
+# verify, lockout); the consoles that browser tests start keep the real parameters.
+auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+auth._DUMMY_HASH = auth._hasher.hash("not-a-real-password")
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "correct horse battery staple"

@@ -146,24 +146,28 @@ def wait_idle(page) -> None:
 
 
 def choose_option(page, label: str, option: str | re.Pattern[str], *, typed: str = "") -> None:
-    """Pick `option` in the select box labelled `label`; reopens the list if a rerun closed it. `typed`
-    narrows a long list first (the list only draws the options scrolled into view)."""
+    """Pick `option` in the select box labelled `label`, and check the box shows it. Tried again when a
+    rerun closed the list or a busy browser dropped the click (the list stayed open, nothing chosen).
+    `typed` narrows a long list first (the list only draws the options scrolled into view)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
 
-    wait_idle(page)
-    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).locator("input")
+    select = page.locator("[data-testid='stSelectbox']").filter(has_text=label)
+    box = select.locator("input")
     choice = page.get_by_role("option", name=option, exact=True)
-    for _attempt in range(3):
-        box.click()
-        if typed:
-            box.fill(typed)
+    for attempt in range(3):
+        wait_idle(page)
         try:
-            choice.wait_for(timeout=10_000)
-            break
-        except PlaywrightTimeout:
+            box.click()
+            if typed:
+                box.fill(typed)
+            choice.click(timeout=10_000)
+            expect(select).to_contain_text(option, timeout=10_000)
+            return
+        except (PlaywrightTimeout, AssertionError):
+            if attempt == 2:
+                raise
             page.keyboard.press("Escape")
-            wait_idle(page)
-    choice.click()
 
 
 def wait_for_session_cookie(page) -> None:
