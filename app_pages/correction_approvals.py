@@ -5,12 +5,12 @@ import streamlit as st
 from dashboard.billing.corrections.kinds import KIND_LABELS
 from dashboard.billing.corrections.kinds.credit_note import CREDIT_OUTCOMES
 from dashboard.billing.corrections.rules import REASON_CATEGORIES
-from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen
+from dashboard.billing.corrections.screens import QUEUE_COLUMNS, Decision, approvals_screen
 from dashboard.core import clock
 from dashboard.core.settings import get_settings
 from dashboard.presentation.text import count, duration, moment, money
 from dashboard.ui.access import require_page
-from dashboard.ui.corrections import approve_queued, outcome_banner, reject_queued, stripe_gateway
+from dashboard.ui.corrections import decide_queued, outcome_banner
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
@@ -42,7 +42,8 @@ st.metric(
 show_table(screen.rows, QUEUE_COLUMNS, key="approval_queue", file_name="approval-queue.csv", width="stretch")
 queue = screen.queue
 
-gateway = stripe_gateway()
+if screen.stripe_missing:
+    st.error(screen.stripe_missing, icon=":material/key_off:")
 for row in queue:
     amount = money(row["amount"], row["currency"]) if row["amount"] is not None else "no amount"
     with st.expander(
@@ -87,8 +88,8 @@ for row in queue:
             type="primary",
             key=f"approve_{row['id']}",
             icon=":material/check:",
-            disabled=gateway is None,
+            disabled=screen.stripe_missing is not None,
         ):
-            approve_queued(actor, gateway, row, reason=reason, errors=errors)
+            decide_queued(actor, row, Decision.APPROVE, reason=reason, errors=errors)
         if reject_col.button("Reject", key=f"reject_{row['id']}", icon=":material/close:"):
-            reject_queued(actor, row, reason=reason, errors=errors)
+            decide_queued(actor, row, Decision.REJECT, reason=reason, errors=errors)

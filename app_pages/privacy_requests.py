@@ -9,7 +9,7 @@ from dashboard.presentation.text import count
 from dashboard.privacy import queue, requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
-from dashboard.privacy.screens import QUEUE_COLUMNS, QueueInputs
+from dashboard.privacy.screens import QUEUE_COLUMNS, QueueInputs, request_detail_screen
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
 from dashboard.ui.access import require_page
 from dashboard.ui.privacy import (
@@ -19,10 +19,12 @@ from dashboard.ui.privacy import (
     queue_view,
     status_label,
     type_label,
+    viewer_today,
 )
 from dashboard.ui.privacy_detail import show_request
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download, table_frame
+from dashboard.ui.timezones import viewer_timezone
 from dashboard.ui.url_filters import url_selectbox, url_value
 
 actor = require_page("privacy")
@@ -33,7 +35,15 @@ if opened is not None:
     if request_id is None:
         st.error("No such request.")
     else:
-        show_request(actor, request_id)
+        try:
+            with db_session() as session:
+                detail = request_detail_screen(
+                    session, request_id, today=viewer_today(), zone=viewer_timezone()
+                )
+        except ValidationError as error:
+            st.error(error.message)
+        else:
+            show_request(actor, detail)
     st.stop()
 
 st.title("Privacy requests")

@@ -6,14 +6,25 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+import pytest
 from sqlmodel import Session, select
 
+from dashboard.billing.corrections import workflow
 from dashboard.billing.corrections.history import HistoryFilters
-from dashboard.billing.corrections.screens import QUEUE_COLUMNS, approvals_screen, correction_history_screen
+from dashboard.billing.corrections.screens import (
+    QUEUE_COLUMNS,
+    Decision,
+    approvals_screen,
+    correction_history_screen,
+    decide,
+)
+from dashboard.core.errors import ConflictError
 from dashboard.core.settings import reset_settings_cache
 from dashboard.presentation.columns import csv_frame, display_text
+from dashboard.simulators.stripe import TEST_KEY
 from models import Account, BillingCorrection
 from models.billing import CorrectionStatus
+from tests.corrections_helpers import form_for, posts, refunds_of, seed_business
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -65,6 +76,78 @@ def test_the_queue_is_oldest_first_with_its_wait(session: Session) -> None:
 def test_an_empty_queue(session: Session) -> None:
     screen = approvals_screen(session, now=NOW)
     assert screen.queue == [] and screen.longest_wait is None and screen.rows.empty
+    assert screen.stripe_missing is None  # nothing to approve, nothing to say about Stripe
+
+
+def test_the_queue_says_why_nothing_can_be_approved_without_a_stripe_key(
+    session: Session, monkeypatch
+) -> None:
+    session.add(Account(id=1, company_name="Acme", zendesk_subdomain="acme"))
+    session.add(_correction("k-wait", NOW - timedelta(hours=1)))
+    session.commit()
+    monkeypatch.setenv("STRIPE_API_KEY", "")
+    reset_settings_cache()
+    try:
+        assert approvals_screen(session, now=NOW).stripe_missing == (
+            "No Stripe API key is configured (STRIPE_API_KEY)."
+        )
+        monkeypatch.setenv("STRIPE_API_KEY", "sk_test_queue")
+        reset_settings_cache()
+        assert approvals_screen(session, now=NOW).stripe_missing is None
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()
+
+
+@pytest.fixture
+def queued(session, engine, fake_stripe, stripe_gateway, make_user, monkeypatch):
+    """Two 30.00 EUR refunds above a 10.00 USD threshold, waiting; the console's Stripe is the fake."""
+    for name, value in {
+        "STRIPE_API_KEY": TEST_KEY,
+        "STRIPE_API_BASE": fake_stripe.url,
+        "STRIPE_MAX_NETWORK_RETRIES": "0",
+        "CORRECTION_APPROVAL_THRESHOLD_MINOR": "1000",
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_settings_cache()
+    business = seed_business(session, fake_stripe)
+    manager = make_user("account_manager")
+    waiting = [
+        workflow.submit(
+            engine,
+            stripe_gateway,
+            manager,
+            form_for(stripe_gateway, "refund", business.charge["id"], business.account_id, amount="30"),
+        )
+        for _ in range(2)
+    ]
+    yield business, waiting
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def test_a_decision_approves_and_sends_or_rejects_and_sends_nothing(
+    engine, fake_stripe, make_user, queued
+) -> None:
+    business, (first, second) = queued
+    assert [c.status for c in (first, second)] == [CorrectionStatus.PENDING_APPROVAL] * 2
+    approver = make_user("admin")
+
+    rejected = decide(
+        engine, approver, second.id, decision=Decision.REJECT, reason="No ticket", version=second.version
+    )
+    assert rejected.status == CorrectionStatus.REJECTED and rejected.decision_reason == "No ticket"
+    assert posts(fake_stripe) == 0
+
+    approved = decide(
+        engine, approver, first.id, decision=Decision.APPROVE, reason="Ticket 4411", version=first.version
+    )
+    assert approved.status == CorrectionStatus.EXECUTED and approved.decided_by == approver.email
+    assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
+
+    with pytest.raises(ConflictError):  # decided already: the version shown is gone
+        decide(engine, approver, second.id, decision=Decision.APPROVE, reason="Oops", version=second.version)
+    assert len(refunds_of(fake_stripe, business.charge["id"])) == 1
 
 
 def _history_store(session: Session) -> dict[str, int]:

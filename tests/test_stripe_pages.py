@@ -116,6 +116,7 @@ def billing(engine: Engine, freeze) -> None:
                     id="ch_a",
                     customer_id="cus_a",
                     amount=4000,
+                    amount_captured=4000,
                     currency="usd",
                     status="succeeded",
                     paid=True,

@@ -13,6 +13,7 @@ from typing import Any
 from dashboard.access.navigation import can_open, page
 from dashboard.billing.corrections.kinds import KIND_LABELS, KINDS
 from dashboard.billing.corrections.kinds.base import ACTIVE_SUBSCRIPTION
+from dashboard.billing.corrections.kinds.refund import refundable
 from dashboard.presentation.text import day, money, words
 
 STRIPE_CUSTOMER_URL = "https://dashboard.stripe.com/customers/{id}"
@@ -66,15 +67,9 @@ def role_refusal(role: str, key: str) -> str:
 def _refund_reason(payment: dict[str, Any]) -> str:
     if payment["status"] != "succeeded":
         return f"This payment {words(payment['status']).lower()}; only successful payments can be refunded."
-    if refundable(payment) <= 0:
+    if refundable(payment) <= 0:  # as the mirror has it; Stripe is asked again before anything is sent
         return "Already fully refunded."
     return ""
-
-
-def refundable(payment: dict[str, Any]) -> int:
-    """What the mirror says is left to refund (Stripe is asked again before anything is sent)."""
-    captured = payment.get("amount_captured") or payment["amount"]
-    return captured - (payment.get("amount_refunded") or 0)
 
 
 def _kinds_for(resource: str) -> list[str]:

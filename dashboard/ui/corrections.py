@@ -1,5 +1,5 @@
 """What the three correction pages (form, approvals, history) share: the Stripe gateway, what became
-of a correction (banner, toast, "Check now"), and the approve / reject / retry buttons' actions."""
+of a correction (banner, toast, "Check now"), and the decide / retry buttons' actions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.access.identity import Actor
-from dashboard.billing.corrections import screens, workflow
+from dashboard.billing.corrections import screens
 from dashboard.billing.corrections.history import HistoryFilters
 from dashboard.billing.corrections.rules import STATUS_LABELS
 from dashboard.billing.revenue.fx import reporting_currency
@@ -131,25 +131,17 @@ def _after(action: Callable[[], BillingCorrection], errors: FieldErrors, field: 
         st.rerun()
 
 
-def approve_queued(
-    actor: Actor, gateway: StripeGateway, row: dict[str, Any], *, reason: str, errors: FieldErrors
+def decide_queued(
+    actor: Actor, row: dict[str, Any], decision: screens.Decision, *, reason: str, errors: FieldErrors
 ) -> None:
-    """Approve a queued correction and send it to Stripe at once."""
+    """Approve (and send to Stripe at once) or reject a queued correction at the version shown."""
     _after(
-        lambda: workflow.approve_and_execute(
-            get_engine(), gateway, actor, row["id"], reason=reason, version=row["version"]
+        lambda: screens.decide(
+            get_engine(), actor, row["id"], decision=decision, reason=reason, version=row["version"]
         ),
         errors,
         "decision_reason",
     )
-
-
-def reject_queued(actor: Actor, row: dict[str, Any], *, reason: str, errors: FieldErrors) -> None:
-    def reject() -> BillingCorrection:
-        with db_session() as session:
-            return workflow.reject(session, actor, row["id"], reason=reason, version=row["version"])
-
-    _after(reject, errors, "decision_reason")
 
 
 def retry(actor: Actor, correction_id: int, errors: FieldErrors) -> None:

@@ -1,4 +1,5 @@
-"""One privacy request: its facts, the actions its state allows, and its timeline."""
+"""Drawing one privacy request (the privacy requests page with ?id=): its facts, the forms for the steps its
+state allows, and its timeline. Figures and rules: `dashboard.privacy.screens.request_detail_screen`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ import streamlit as st
 from dashboard.access.identity import Actor
 from dashboard.core.csv_export import frame_to_csv
 from dashboard.core.errors import ValidationError
-from dashboard.privacy import deadlines, requests, subjects
-from dashboard.privacy.deadlines import JURISDICTION_LABELS
-from dashboard.privacy.jurisdiction import jurisdiction_note
-from dashboard.privacy.queue import urgency
-from dashboard.privacy.states import allowed_next, is_open
+from dashboard.privacy import requests, subjects
+from dashboard.privacy.screens import ProcessorStep, RequestDetail, SubjectContact
 from dashboard.ui.privacy import (
     FieldErrors,
     draft_key,
@@ -21,52 +19,33 @@ from dashboard.ui.privacy import (
     seen_version_key,
     show_draft,
     status_label,
-    type_label,
-    viewer_today,
 )
-from dashboard.ui.store import db_session
-from dashboard.ui.timezones import frame_to_viewer, to_viewer
-from models import Account, Contact, PrivacyRequest, User
+from dashboard.ui.timezones import frame_to_viewer
+from models import PrivacyRequest
 
 
-def show_request(actor: Actor, request_id: int) -> None:
-    with db_session() as session:
-        try:
-            request = requests.get_request(session, request_id)
-        except ValidationError as error:
-            st.error(error.message)
-            return
-        events = requests.timeline(session, request_id)
-        duplicates = (
-            requests.likely_duplicates(
-                session, type=request.type, email=request.subject_email, exclude_id=request.id
-            )
-            if is_open(request.status)
-            else []
-        )
-        officers = requests.assignable_users(session)
-        contacts = subjects.subject_contacts(session, request)
-        client = session.get(Account, request.account_id) if request.account_id else None
-        assignee = session.get(User, request.assignee_id) if request.assignee_id else None
-    seen = st.session_state.setdefault(seen_version_key(request_id), request.version)
+def show_request(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    seen = st.session_state.setdefault(seen_version_key(request.id), request.version)
     if st.button("Back to the queue", icon=":material/arrow_back:", type="tertiary"):
         del st.query_params["id"]
         st.rerun()
-    st.title(f"Request #{request.id} · {type_label(request.type)}")
-    if request.type in ("access", "portability", "deletion") and st.button(
+    st.title(detail.title)
+    if detail.has_exports and st.button(
         "Exports and deletions for this request", icon=":material/folder_zip:"
     ):
         st.switch_page("app_pages/privacy_exports.py", query_params={"request": str(request.id)})
-    _show_version_notice(request, seen)
-    _show_facts(request, client, assignee)
-    if duplicates:
-        _show_duplicates(actor, request, duplicates)
-    if is_open(request.status):
-        _show_actions(actor, request, officers, contacts)
-    _show_timeline(events)
+    _show_version_notice(detail, seen)
+    _show_facts(detail)
+    if detail.duplicates:
+        _show_duplicates(actor, detail)
+    if detail.open:
+        _show_actions(actor, detail)
+    _show_timeline(detail.timeline)
 
 
-def _show_version_notice(request: PrivacyRequest, seen: int) -> None:
+def _show_version_notice(detail: RequestDetail, seen: int) -> None:
+    request = detail.request
     draft = st.session_state.get(draft_key(request.id))
     if request.version != seen:
         st.warning(
@@ -81,77 +60,39 @@ def _show_version_notice(request: PrivacyRequest, seen: int) -> None:
         show_draft(draft)
 
 
-def _show_facts(request: PrivacyRequest, client: Account | None, assignee: User | None) -> None:
-    state = urgency(request.due_on, today=viewer_today(), status=request.status)
+def _show_facts(detail: RequestDetail) -> None:
     top = st.columns(4)
-    top[0].metric("Status", status_label(request.status))
+    top[0].metric("Status", detail.status)
     top[1].metric(
-        "Due",
-        f"{request.due_on:%d %b %Y}" if request.due_on else "—",
-        state.label,
-        delta_color="off" if state.level in ("green", "closed") else "inverse",
+        "Due", detail.due, detail.due_state, delta_color="inverse" if detail.due_alarming else "off"
     )
-    top[2].metric("Jurisdiction", jurisdiction_label(request.jurisdiction))
-    top[3].metric("Assigned to", (assignee.name or assignee.email) if assignee else "nobody")
+    top[2].metric("Jurisdiction", detail.jurisdiction)
+    top[3].metric("Assigned to", detail.assignee)
     st.caption("Subject")
-    st.text(f"{request.subject_name} <{request.subject_email}>")
-    facts = {
-        "Law": jurisdiction_note(request),
-        "Received": f"{request.received_on:%d %b %Y} via {request.channel.replace('_', ' ')}",
-        "Clock started": f"{request.clock_started_on:%d %b %Y}" if request.clock_started_on else "—",
-        "Acknowledge by": f"{request.acknowledge_by:%d %b %Y}" if request.acknowledge_by else "—",
-        "Acknowledged": f"{request.acknowledged_on:%d %b %Y}" if request.acknowledged_on else "—",
-        "Extended": (
-            f"yes, subject told {request.extension_notified_on:%d %b %Y}: {request.extension_reason}"
-            if request.extended
-            else "no"
-        ),
-    }
-    if request.denial_reason:
-        facts["Denial reason"] = request.denial_reason
-        facts["How to appeal"] = request.appeal_info or "—"
-    if request.merged_into_id:
-        facts["Merged into"] = f"request #{request.merged_into_id}"
-    if request.is_processor:
-        facts["Processor request for"] = client.company_name if client else "—"
-        facts["Forwarded to client"] = _when(request.client_forwarded_at)
-        facts["Client's instruction"] = (
-            f"{request.client_instruction} ({_when(request.client_instruction_at)})"
-            if request.client_instruction
-            else "not yet received"
-        )
-    elif client:
-        facts["Customer"] = client.company_name
+    st.text(detail.subject)
+    facts = detail.facts
     st.dataframe(
         pd.DataFrame({"": list(facts), "value": list(facts.values())}), hide_index=True, width="stretch"
     )
-    if request.is_processor:
+    if detail.processor:
         st.info(
             "We are the client's processor here: the client owns the decision and the deadline. "
             "Forward the request and act only on the client's recorded instruction.",
             icon=":material/handshake:",
         )
-    if request.notes:
+    if detail.notes:
         st.caption("Intake notes")
-        st.text(request.notes)
+        st.text(detail.notes)
 
 
-def _when(value) -> str:
-    shown = to_viewer(value)
-    return f"{shown:%d %b %Y %H:%M %Z}" if shown else "—"
-
-
-def _show_duplicates(actor: Actor, request: PrivacyRequest, duplicates: list[PrivacyRequest]) -> None:
-    others = ", ".join(f"#{d.id} ({status_label(d.status).lower()})" for d in duplicates)
-    st.warning(
-        f"Likely duplicate: open {type_label(request.type).lower()} request(s) for the same email: {others}.",
-        icon=":material/content_copy:",
-    )
+def _show_duplicates(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    st.warning(detail.duplicate_warning, icon=":material/content_copy:")
     errors = FieldErrors()
     with st.form(f"merge_{request.id}"):
         into = st.selectbox(
             "Merge this request into",
-            [d.id for d in duplicates],
+            detail.duplicates,
             format_func=lambda i: f"#{i}",
             key=f"merge_into_{request.id}",
         )
@@ -168,9 +109,7 @@ def _show_duplicates(actor: Actor, request: PrivacyRequest, duplicates: list[Pri
             st.rerun()
 
 
-def _show_actions(
-    actor: Actor, request: PrivacyRequest, officers: list[User], contacts: list[Contact]
-) -> None:
+def _show_actions(actor: Actor, detail: RequestDetail) -> None:
     tabs = st.tabs(
         [
             "Status",
@@ -184,33 +123,31 @@ def _show_actions(
         ]
     )
     with tabs[0]:
-        _status_form(actor, request)
+        _status_form(actor, detail)
     with tabs[1]:
-        _assign_form(actor, request, officers)
+        _assign_form(actor, detail)
     with tabs[2]:
-        _extend_form(actor, request)
+        _extend_form(actor, detail)
     with tabs[3]:
-        _note_form(actor, request)
+        _note_form(actor, detail.request)
     with tabs[4]:
-        _processor_forms(actor, request)
+        _processor_forms(actor, detail)
     with tabs[5]:
-        _correction_form(actor, request, contacts)
+        _correction_form(actor, detail)
     with tabs[6]:
-        _opt_out_form(actor, request, contacts)
+        _opt_out_form(actor, detail)
     with tabs[7]:
-        _jurisdiction_form(actor, request)
+        _jurisdiction_form(actor, detail)
 
 
-def _jurisdiction_form(actor: Actor, request: PrivacyRequest) -> None:
-    st.caption(jurisdiction_note(request))
-    if not is_open(request.status):
-        return
+def _jurisdiction_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    st.caption(detail.jurisdiction_note)
     errors = FieldErrors()
-    others = [key for key in JURISDICTION_LABELS if key != request.jurisdiction]
     with st.form(f"jurisdiction_{request.id}"):
         chosen = st.selectbox(
             "Move to jurisdiction",
-            others,
+            detail.jurisdiction_choices,
             format_func=jurisdiction_label,
             key=f"jurisdiction_to_{request.id}",
         )
@@ -231,19 +168,15 @@ def _jurisdiction_form(actor: Actor, request: PrivacyRequest) -> None:
             st.rerun()
 
 
-def _status_form(actor: Actor, request: PrivacyRequest) -> None:
-    targets = [
-        s for s in allowed_next(request.status, is_processor=request.is_processor) if s != "awaiting_client"
-    ]
-    if request.status == "verifying_identity":
-        _identity_form(actor, request)
-        targets = [s for s in targets if s != "in_progress"]
-    rule = deadlines.rule_for(request.jurisdiction)
+def _status_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    if detail.confirms_identity:
+        _identity_form(actor, detail)
     errors = FieldErrors()
     with st.form(f"status_{request.id}"):
         target = st.selectbox(
             "New status",
-            targets,
+            detail.status_targets,
             index=None,
             format_func=status_label,
             placeholder="Choose the next step",
@@ -252,7 +185,7 @@ def _status_form(actor: Actor, request: PrivacyRequest) -> None:
         errors.slot("status")
         reason = st.text_area("Reason (required to deny)", key=f"status_reason_{request.id}")
         errors.slot("reason")
-        required = " (required to deny under this law)" if rule.denial_needs_appeal_info else ""
+        required = " (required to deny under this law)" if detail.appeal_required else ""
         appeal = st.text_area(
             f"How the subject can appeal or complain{required}", key=f"status_appeal_{request.id}"
         )
@@ -272,16 +205,17 @@ def _status_form(actor: Actor, request: PrivacyRequest) -> None:
                 appeal_info=appeal,
             ):
                 st.rerun()
-    if request.acknowledge_by and not request.acknowledged_on:
-        _acknowledge_form(actor, request)
+    if detail.acknowledge_by:
+        _acknowledge_form(actor, detail)
 
 
-def _identity_form(actor: Actor, request: PrivacyRequest) -> None:
+def _identity_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
     errors = FieldErrors()
     with st.form(f"identity_{request.id}"):
         arrived = st.date_input(
             "Identity proof or clarification arrived on",
-            value=viewer_today(),
+            value=detail.today,
             key=f"identity_on_{request.id}",
         )
         errors.slot("identity_received_on")
@@ -293,17 +227,18 @@ def _identity_form(actor: Actor, request: PrivacyRequest) -> None:
             done="Identity confirmed.",
             draft={"Identity proof arrived": arrived},
             received_on=arrived,
-            today=viewer_today(),
+            today=detail.today,
         ):
             st.rerun()
 
 
-def _acknowledge_form(actor: Actor, request: PrivacyRequest) -> None:
+def _acknowledge_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
     errors = FieldErrors()
     with st.form(f"acknowledge_{request.id}"):
         on = st.date_input(
-            f"Receipt confirmed to the subject on (due by {request.acknowledge_by:%d %b %Y})",
-            value=viewer_today(),
+            f"Receipt confirmed to the subject on (due by {detail.acknowledge_by:%d %b %Y})",
+            value=detail.today,
             key=f"ack_on_{request.id}",
         )
         errors.slot("acknowledged_on")
@@ -315,14 +250,15 @@ def _acknowledge_form(actor: Actor, request: PrivacyRequest) -> None:
             done="Acknowledged.",
             draft={"Acknowledged on": on},
             acknowledged_on=on,
-            today=viewer_today(),
+            today=detail.today,
         ):
             st.rerun()
 
 
-def _assign_form(actor: Actor, request: PrivacyRequest, officers: list[User]) -> None:
+def _assign_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
     errors = FieldErrors()
-    names = {u.id: f"{u.name or u.email} ({u.role.replace('_', ' ')})" for u in officers}
+    names = detail.officers
     with st.form(f"assign_{request.id}"):
         choice = st.selectbox(
             "Assign to",
@@ -343,23 +279,12 @@ def _assign_form(actor: Actor, request: PrivacyRequest, officers: list[User]) ->
             st.rerun()
 
 
-def _extend_form(actor: Actor, request: PrivacyRequest) -> None:
-    rule = deadlines.rule_for(request.jurisdiction)
-    if request.extended or not rule.extendable or request.is_processor:
-        st.caption(
-            "No extension is possible: "
-            + (
-                "it was already extended once."
-                if request.extended
-                else "the client decides for its end users."
-                if request.is_processor
-                else f"{rule.label} allows none."
-            )
-        )
+def _extend_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    if detail.extension_blocked:
+        st.caption(f"No extension is possible: {detail.extension_blocked}")
         return
-    new_due = deadlines.extended_deadline(
-        request.jurisdiction, received_on=request.received_on, clock_started_on=request.clock_started_on
-    )
+    new_due = detail.extended_due
     st.caption(
         f"One extension is allowed: the deadline moves to {new_due:%d %b %Y}. The subject must be "
         f"told, with the reason, by {request.due_on:%d %b %Y}."
@@ -368,7 +293,7 @@ def _extend_form(actor: Actor, request: PrivacyRequest) -> None:
     with st.form(f"extend_{request.id}"):
         reason = st.text_area("Reason for the extension", key=f"extend_reason_{request.id}")
         errors.slot("extension_reason")
-        told = st.date_input("Subject told on", value=viewer_today(), key=f"extend_told_{request.id}")
+        told = st.date_input("Subject told on", value=detail.today, key=f"extend_told_{request.id}")
         errors.slot("extension_notified_on")
         errors.slot("extension")
         if st.form_submit_button("Extend deadline", type="primary") and save_request_change(
@@ -380,7 +305,7 @@ def _extend_form(actor: Actor, request: PrivacyRequest) -> None:
             draft={"Extension reason": reason, "Told on": told},
             reason=reason,
             notified_on=told,
-            today=viewer_today(),
+            today=detail.today,
         ):
             st.rerun()
 
@@ -403,12 +328,13 @@ def _note_form(actor: Actor, request: PrivacyRequest) -> None:
             st.rerun()
 
 
-def _processor_forms(actor: Actor, request: PrivacyRequest) -> None:
-    if not request.is_processor:
+def _processor_forms(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    if detail.processor_step is None:
         st.caption("We are the controller for this subject; nothing goes to a client.")
         return
     errors = FieldErrors()
-    if request.status != "awaiting_client":
+    if detail.processor_step is ProcessorStep.FORWARD:
         with st.form(f"forward_{request.id}"):
             note = st.text_area("How and to whom it was forwarded", key=f"forward_note_{request.id}")
             errors.slot("forward_note")
@@ -439,11 +365,12 @@ def _processor_forms(actor: Actor, request: PrivacyRequest) -> None:
             st.rerun()
 
 
-def _correction_form(actor: Actor, request: PrivacyRequest, contacts: list[Contact]) -> None:
-    if not contacts:
+def _correction_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    if not detail.contacts:
         st.caption("No contact in the store has this subject's email.")
         return
-    by_id = {c.id: c for c in contacts}
+    by_id: dict[int, SubjectContact] = {c.id: c for c in detail.contacts}
     contact_id = st.selectbox(
         "Contact",
         list(by_id),
@@ -457,7 +384,7 @@ def _correction_form(actor: Actor, request: PrivacyRequest, contacts: list[Conta
         for field, (label, _limit, _required) in subjects.CORRECTABLE_FIELDS.items():
             values[field] = st.text_input(
                 label.capitalize(),
-                value=getattr(contact, field),
+                value=contact.values[field],
                 key=f"correct_{field}_{request.id}_{contact_id}",
             )
             errors.slot(f"contact_{field}")
@@ -475,14 +402,10 @@ def _correction_form(actor: Actor, request: PrivacyRequest, contacts: list[Conta
             st.rerun()
 
 
-def _opt_out_form(actor: Actor, request: PrivacyRequest, contacts: list[Contact]) -> None:
-    for contact in contacts:
-        state = (
-            f"opted out since {_when(contact.marketing_opt_out_at)}"
-            if contact.marketing_opt_out
-            else "receives marketing"
-        )
-        st.text(f"#{contact.id} {contact.email}: {state}")
+def _opt_out_form(actor: Actor, detail: RequestDetail) -> None:
+    request = detail.request
+    for contact in detail.contacts:
+        st.text(f"#{contact.id} {contact.email}: {contact.marketing}")
     errors = FieldErrors()
     with st.form(f"opt_out_{request.id}"):
         errors.slot("opt_out")
@@ -497,13 +420,9 @@ def _opt_out_form(actor: Actor, request: PrivacyRequest, contacts: list[Contact]
             st.rerun()
 
 
-def _show_timeline(events) -> None:
+def _show_timeline(timeline: pd.DataFrame) -> None:
     st.subheader("Timeline")
-    frame = pd.DataFrame(
-        [{"at": e.at, "who": e.actor, "what": e.kind.replace("_", " "), "text": e.text} for e in events],
-        columns=["at", "who", "what", "text"],
-    )
-    frame_to_viewer(frame, "at")
+    frame = frame_to_viewer(timeline.copy(), "at")
     st.dataframe(
         frame,
         hide_index=True,

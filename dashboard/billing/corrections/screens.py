@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -26,6 +27,7 @@ from dashboard.billing.corrections.rules import (
 )
 from dashboard.billing.corrections.targets import Target
 from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
+from dashboard.core.db import session_scope
 from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.core.ids import parse_id
 from dashboard.core.money import parse_amount
@@ -50,6 +52,7 @@ QUEUE_COLUMNS: Columns = {
 class ApprovalsScreen:
     queue: list[dict[str, Any]]  # oldest first, each with `waited` (a timedelta)
     rows: pd.DataFrame  # the queue as a table (QUEUE_COLUMNS)
+    stripe_missing: str | None = None  # why nothing can be approved (no Stripe key), when some wait
 
     @property
     def longest_wait(self) -> timedelta | None:
@@ -64,7 +67,25 @@ def approvals_screen(session: Session, *, now: datetime) -> ApprovalsScreen:
         [{**row, "kind_label": KIND_LABELS[row["kind"]]} for row in queue],
         columns=[*QUEUE_COLUMNS, "currency"],
     )
-    return ApprovalsScreen(queue=queue, rows=rows)
+    return ApprovalsScreen(queue=queue, rows=rows, stripe_missing=stripe_missing() if queue else None)
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"  # and send it to Stripe at once
+    REJECT = "reject"
+
+
+def decide(
+    engine: Engine, actor: Actor, correction_id: int, *, decision: Decision, reason: str, version: int
+) -> BillingCorrection:
+    """The second person's decision on a queued correction at the version they saw: approved, it is sent
+    to Stripe at once (StripeGatewayError without a key); ConflictError when it was decided already."""
+    if decision is Decision.REJECT:
+        with session_scope(engine) as session:
+            return workflow.reject(session, actor, correction_id, reason=reason, version=version)
+    return workflow.approve_and_execute(
+        engine, StripeGateway.from_settings(), actor, correction_id, reason=reason, version=version
+    )
 
 
 def history_columns(reporting_currency: str) -> Columns:
