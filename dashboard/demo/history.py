@@ -44,6 +44,7 @@ from dashboard.simulators.demo import (
 )
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.zendesk.connections import add_connection
+from dashboard.zendesk.sync import SOURCE as ZENDESK_SOURCE
 from models import (
     Account,
     AuditEvent,
@@ -65,9 +66,6 @@ from models import (
 )
 from models.billing import CorrectionStatus
 
-# Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
-# for every screen, while an export still searches each of them in seconds on `large`.
-MAX_ZENDESK_CONNECTIONS = 300
 COMMIT_EVERY = 500
 # The past exports and deletions searched Stripe and the store; the demo's Zendesk runs with the console.
 ZENDESK_NOT_SEARCHED = "The demo's Zendesk simulator runs with the console: Zendesk was not searched."
@@ -136,16 +134,16 @@ def _replay(engine: Engine, moments: list[_Moment]) -> None:
 def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
     admin = next(a for a in actors.values() if a.role == "admin")
     added = dict(session.exec(select(Account.zendesk_subdomain, Account.created_at)).all())
-    first_installs = session.exec(
-        select(Account.zendesk_subdomain, Installation.installed_at)
-        .join(Installation, col(Installation.account_id) == col(Account.id))
-        .where(col(Installation.installed_at).is_not(None))
-        .order_by(Account.id, Installation.installed_at)
-    ).all()
-    connected: dict[str, datetime] = {}
-    for subdomain, installed_at in first_installs:
-        if subdomain not in connected and len(connected) < MAX_ZENDESK_CONNECTIONS:
-            connected[subdomain] = installed_at
+    # The accounts whose installations the Zendesk sync brought in (dashboard/demo/installations.py).
+    connected = dict(
+        session.exec(
+            select(Account.zendesk_subdomain, func.min(Installation.installed_at))
+            .join(Installation, col(Installation.account_id) == col(Account.id))
+            .where(Installation.source == ZENDESK_SOURCE, col(Installation.installed_at).is_not(None))
+            .group_by(Account.id, Account.zendesk_subdomain)
+            .order_by(Account.id)
+        ).all()
+    )
 
     def connect(subdomain: str) -> Callable[[Session], Any]:
         return lambda s: add_connection(

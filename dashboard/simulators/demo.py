@@ -499,6 +499,7 @@ def _installation(row: Any, zendesk_app_id: int) -> dict[str, Any]:
         has_incomplete_subscription=row.has_incomplete_subscription,
         created_at=_iso(row.installed_at),
         updated_at=_iso(row.updated_at or row.installed_at),
+        title=row.settings.get("title"),
     )
 
 
