@@ -251,9 +251,14 @@ def _decide(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Sessio
 
 
 def _refuse_if_planned(world: _World, plan: CorrectionPlan) -> None:
-    """The demo's disputed charge: Stripe answers its refund with a refusal (402)."""
+    """The demo's disputed charge: Stripe refuses its refund as it refuses one of a charged-back charge."""
     if plan.refused_by_stripe:
-        world.stripe.fail_next(r"^POST /v1/refunds", status=402)
+        world.stripe.fail_next(
+            r"^POST /v1/refunds",
+            status=400,
+            code="charge_disputed",
+            message=f"Charge {plan.target_id} has been charged back; cannot issue a refund.",
+        )
 
 
 def _privacy(world: _World, plans: list[RequestPlan]) -> list[_Moment]:
