@@ -35,6 +35,8 @@ if st.session_state.pop("intake_reset", False):  # after a logged request: an em
     st.session_state["intake_account"] = None
 
 LINK_KEY = "intake_link"  # the link last filled in: a rerun keeps what was typed over it
+# Account managers may log a request but not see the queue: nothing here tells them of other requests.
+SEES_QUEUE = can_open(actor.role, "privacy")
 
 
 def fill_from(prefill: IntakePrefill) -> None:
@@ -69,11 +71,7 @@ if logged:
     st.session_state["intake_last_id"] = logged["id"]
 
 last_id = st.session_state.get("intake_last_id")
-if (
-    last_id
-    and can_open(actor.role, "privacy")
-    and st.button(f"Open request #{last_id}", icon=":material/open_in_new:")
-):
+if last_id and SEES_QUEUE and st.button(f"Open request #{last_id}", icon=":material/open_in_new:"):
     st.switch_page("app_pages/privacy_requests.py", query_params={"id": str(last_id)})
 
 SUGGESTED = ""
@@ -150,12 +148,16 @@ if submitted:
                 notes=notes,
                 today=viewer_today(),
             )
-            duplicates = [
-                d.id
-                for d in requests.likely_duplicates(
-                    session, type=request.type, email=request.subject_email, exclude_id=request.id
-                )
-            ]
+            duplicates = (
+                [
+                    d.id
+                    for d in requests.likely_duplicates(
+                        session, type=request.type, email=request.subject_email, exclude_id=request.id
+                    )
+                ]
+                if SEES_QUEUE
+                else []
+            )
     except ValidationError as error:
         errors.show(error)
     else:

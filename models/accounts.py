@@ -65,7 +65,7 @@ class Installation(SQLModel, table=True):
     account_id: int = Field(foreign_key="accounts.id", index=True)
     app_id: int = Field(foreign_key="apps.id", index=True)
     zendesk_installation_id: int | None = external_id_field()
-    source: str = Field(default="zendesk", max_length=32)  # zendesk | marketplace_csv | demo
+    source: str = Field(default="zendesk", max_length=32)  # zendesk (the sync) | marketplace_csv (the import)
     state: str = Field(default="enabled", max_length=16, index=True)
     plan_name: str = Field(default="", max_length=100)
     paid: bool = False

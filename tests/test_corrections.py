@@ -148,13 +148,14 @@ def test_a_500_on_the_write_is_unknown_then_sent_again_under_the_same_key(
 def test_a_refusal_ends_failed_with_the_message_and_can_be_sent_again(
     session, engine, fake_stripe, stripe_gateway, business, manager
 ):
-    fake_stripe.fail_next(r"POST /v1/refunds", status=400, times=10)
+    refusal = f"Charge {business.charge['id']} has been charged back; cannot issue a refund."
+    fake_stripe.fail_next(r"POST /v1/refunds", status=400, code="charge_disputed", message=refusal, times=10)
 
     failed = workflow.submit(engine, stripe_gateway, manager, refund_form(stripe_gateway, business))
 
     assert (
         failed.status == "failed"
-        and failed.error_message == "POST /v1/refunds: Stripe rejected the request: Injected fault 400"
+        and failed.error_message == f"POST /v1/refunds: Stripe rejected the request: {refusal}"
     )
     assert refunds_of(fake_stripe, business.charge["id"]) == []
     assert actions(session)[-1] == "correction.failed"

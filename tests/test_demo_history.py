@@ -60,6 +60,14 @@ def test_small_demo_is_one_consistent_history(engine: Engine) -> None:
     assert len(changes) == len(events) >= 60  # one audit row per timeline event
     assert actions.count("zendesk_connection_added") == installed  # every account with an installation
     assert actions.count("data_export_started") == actions.count("data_export_built") == len(exports) >= 2
+    # past exports and deletions searched and erased in the demo's Zendesk too, not only Stripe and the store
+    assert {e.status for e in exports} == {"complete"}
+    assert all(e.sources["zendesk"]["found_in"] for e in exports)
+    assert {(s.system, s.status) for s in deletion_steps} == {
+        ("store", "done"),
+        ("stripe", "done"),
+        ("zendesk", "done"),
+    }
     assert actions.count("deletion_plan_confirmed") >= 1
     assert actions.count("deletion_step_done") == sum(s.status == "done" for s in deletion_steps) >= 2
     assert actions.count("login") == len(sign_ins) >= 5

@@ -204,8 +204,10 @@ def test_both_syncs_keep_the_demo_mirror_and_installations(session: Session, run
         runs["zendesk"].counts["totals"]["accounts"]
         == session.exec(select(func.count()).select_from(ZendeskConnection)).one()
     )
-    assert runs["zendesk"].counts["totals"]["uninstalled"] == 0
-    assert runs["zendesk"].counts["totals"]["created"] == 0
+    # the demo's Zendesk reports the installations as the store holds them: nothing new, changed or gone
+    totals = runs["zendesk"].counts["totals"]
+    assert (totals["created"], totals["updated"], totals["uninstalled"]) == (0, 0, 0), totals
+    assert totals["kept"] > 0
     after = session.exec(
         select(Installation.zendesk_installation_id, Installation.state).order_by(Installation.id)
     ).all()

@@ -148,6 +148,24 @@ def test_a_link_fills_the_intake_in_and_an_account_manager_logs_it(
     assert [b.label for b in at.button] == ["Log request"]
 
 
+@pytest.mark.parametrize(("role", "warned"), [("privacy_officer", True), ("account_manager", False)])
+def test_a_likely_duplicate_is_hinted_only_to_those_who_see_the_queue(
+    run_page, make_user, session, engine, role, warned
+) -> None:
+    officer = make_user("privacy_officer")
+    earlier = new_request(session, officer)
+    at = run_page(INTAKE, officer if role == "privacy_officer" else make_user(role))
+    at = _fill_intake(at, intake_email=earlier.subject_email)
+    assert not at.exception and not at.error
+    assert any("Request #2 logged" in s.value for s in at.success)
+    hints = [w.value for w in at.warning if "duplicate" in w.value]
+    hint = f"Likely duplicate of open request #{earlier.id}: same type, same email."
+    assert hints == ([hint] if warned else [])
+    # the officer still finds the duplicate from the new request, whoever logged it
+    others = svc.likely_duplicates(session, type="access", email=earlier.subject_email, exclude_id=2)
+    assert [d.id for d in others] == [earlier.id]
+
+
 @pytest.mark.parametrize(
     ("link", "message"),
     [

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
 import pytest
 
 from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
@@ -91,3 +95,58 @@ def test_a_failure_names_the_endpoint(fake_stripe: StripeSimulator, stripe_gatew
 
     assert caught.value.kind == "not_found"
     assert caught.value.message.startswith("GET /v1/subscriptions/sub_missing: ")
+
+
+def test_an_injected_decline_reads_as_stripe_says_it(
+    fake_stripe: StripeSimulator, stripe_gateway: StripeGateway
+) -> None:
+    fake_stripe.fail_next(r"GET /v1/customers$", status=402)
+    with pytest.raises(StripeGatewayError) as caught:
+        next(stripe_gateway.list_pages("customers"))
+    assert (caught.value.kind, caught.value.status) == ("card", 402)
+    assert caught.value.message == "GET /v1/customers: Your card was declined."
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (
+            {"status": 402},
+            {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+                "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            },
+        ),
+        (
+            {"status": 402, "code": "insufficient_funds", "message": "Your card has insufficient funds."},
+            {
+                "type": "card_error",
+                "code": "insufficient_funds",
+                "message": "Your card has insufficient funds.",
+                "doc_url": "https://stripe.com/docs/error-codes/insufficient-funds",
+            },
+        ),
+        (
+            {"status": 404},
+            {
+                "type": "invalid_request_error",
+                "code": None,
+                "message": "Unrecognized request URL (GET: /v1/customers).",
+            },
+        ),
+        ({"status": 503}, {"type": "api_error", "code": None}),
+    ],
+)
+def test_injected_faults_answer_stripes_error_object(fake_stripe: StripeSimulator, fault, error) -> None:
+    fake_stripe.fail_next(r"GET /v1/customers$", **fault)
+    authorization = {"Authorization": f"Bearer {fake_stripe.api_key}"}
+    request = Request(f"{fake_stripe.url}/v1/customers", headers=authorization)
+    with pytest.raises(HTTPError) as caught:
+        urlopen(request, timeout=5)
+    body = json.loads(caught.value.read())["error"]
+    assert caught.value.code == fault["status"]
+    assert {name: body.get(name) for name in error} == error
+    assert set(body) <= {"type", "code", "decline_code", "message", "doc_url"}

@@ -113,6 +113,26 @@ def test_an_installation_that_disappears_is_marked_uninstalled_on_the_next_sync(
     assert len(rows) == 3  # nothing deleted
 
 
+def test_a_sync_that_finds_the_same_facts_changes_nothing_but_takes_an_imported_row_over(
+    session: Session, world: ZendeskGateway
+) -> None:
+    sync_installations(session, world, actor=SYSTEM, now=DAY1)
+    imported = _installations(session)[2]
+    imported.source = "marketplace_csv"  # as if the Marketplace export had brought it in first
+    session.add(imported)
+    session.commit()
+
+    again = sync_installations(session, world, actor=SYSTEM, now=DAY2)
+    session.commit()
+    acme = next(o for o in again.outcomes if o.subdomain == "acme")
+    assert (acme.created, acme.updated, acme.uninstalled) == (0, 1, 0)  # the sync keeps it from now on
+    assert _installations(session)[2].source == "zendesk"
+
+    third = sync_installations(session, world, actor=SYSTEM, now=DAY2)
+    assert [(o.subdomain, o.updated) for o in third.outcomes if o.ok] == [("acme", 0), ("globex", 0)]
+    assert "0 new, 0 changed, 0 uninstalled" in session.get(SyncRun, third.run_id).message
+
+
 def test_a_run_where_every_account_fails_is_failed(session: Session, fake_zendesk: ZendeskSimulator) -> None:
     fake_zendesk.add_account("acme", token="right-token")
     connections.add_connection(session, SYSTEM, subdomain="acme", email="a@b.test", token="wrong-token")

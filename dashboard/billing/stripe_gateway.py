@@ -99,7 +99,8 @@ def _describe(error: stripe.StripeError) -> StripeGatewayError:
             status=status,
         )
     if isinstance(error, stripe.CardError):
-        return StripeGatewayError(f"The card was declined: {detail}", kind="card", status=status)
+        # Stripe's own words are what the customer's bank said ("Your card was declined."): shown as they are
+        return StripeGatewayError(detail, kind="card", status=status)
     if isinstance(error, stripe.IdempotencyError):
         return StripeGatewayError(
             f"Stripe rejected a reused idempotency key: {detail}", kind="idempotency", status=status

@@ -5,8 +5,9 @@ In time order: the Zendesk connections an admin added (`zendesk.connections.add_
 corrections account managers asked for and approvers decided (`billing/corrections/workflow.py`, sent to
 the demo Stripe simulator, whose answers the workflow records in the mirror), the privacy requests the
 officer logged and moved on (`privacy/requests.py`, `subjects.apply_opt_out`, the export and deletion
-services) and the team's sign-ins (`access.auth.login_with_password`, `access.sessions`). So the audit
-chain holds every one of them, written by the same code as in the console, in time order.
+services, which search and erase in the demo Stripe and Zendesk simulators) and the team's sign-ins
+(`access.auth.login_with_password`, `access.sessions`). So the audit chain holds every one of them,
+written by the same code as in the console, in time order.
 """
 
 from __future__ import annotations
@@ -35,15 +36,18 @@ from dashboard.privacy import requests, subjects
 from dashboard.privacy.deletions.plan import build_plan
 from dashboard.privacy.deletions.steps import confirm_plan, run_step
 from dashboard.privacy.exports.service import collect, start_export
-from dashboard.privacy.exports.systems import Systems
+from dashboard.privacy.exports.systems import Systems, with_zendesk
 from dashboard.simulators.demo import (
     DEMO_STRIPE_KEY,
     DEMO_ZENDESK_EMAIL,
     DEMO_ZENDESK_TOKEN,
     stripe_from_store,
+    zendesk_from_store,
 )
 from dashboard.simulators.stripe import StripeSimulator
 from dashboard.zendesk.connections import add_connection
+from dashboard.zendesk.gateway import ZendeskGateway
+from dashboard.zendesk.sync import SOURCE as ZENDESK_SOURCE
 from models import (
     Account,
     AuditEvent,
@@ -65,12 +69,7 @@ from models import (
 )
 from models.billing import CorrectionStatus
 
-# Zendesk accounts the demo holds API credentials for (the first accounts with an installation): enough
-# for every screen, while an export still searches each of them in seconds on `large`.
-MAX_ZENDESK_CONNECTIONS = 300
 COMMIT_EVERY = 500
-# The past exports and deletions searched Stripe and the store; the demo's Zendesk runs with the console.
-ZENDESK_NOT_SEARCHED = "The demo's Zendesk simulator runs with the console: Zendesk was not searched."
 
 
 _Later = aliased(AuditEvent)
@@ -86,38 +85,45 @@ class _Moment:
 
 @dataclass
 class _World:
-    """What the moments need: the actors, the demo Stripe and the requests made so far."""
+    """What the moments need: the actors, the demo Stripe and Zendesk and the requests made so far."""
 
     engine: Engine
     actors: dict[str, Actor]
     stripe: StripeSimulator
     gateway: StripeGateway
+    zendesk: ZendeskGateway
     made: dict[int, PrivacyRequest]  # plan number -> the request create_request made
 
-    @property
-    def systems(self) -> Systems:
-        return Systems(stripe=self.gateway, unavailable={"zendesk": ZENDESK_NOT_SEARCHED})
+    def systems(self, session: Session, request: PrivacyRequest) -> Systems:
+        """As the console reaches them: Stripe, and Zendesk through the connections made by then."""
+        return with_zendesk(session, request, Systems(stripe=self.gateway), self.zendesk)
 
 
 def generate(ctx: DemoContext) -> None:
+    with Session(ctx.engine) as session:
+        connected = _connected(session)
     stripe = stripe_from_store(ctx.engine).start()
+    zendesk = zendesk_from_store(ctx.engine, subdomains=connected).start()
     try:
         with Session(ctx.engine) as session:
             actors = {
                 u.email: Actor(u.email, u.role, u.id, u.name) for u in session.exec(select(User)).scalars()
             }
-            world = _World(
-                ctx.engine, actors, stripe, StripeGateway(DEMO_STRIPE_KEY, api_base=stripe.url), {}
-            )
-            moments = [
-                *_connections(session, actors),
-                *_sign_ins(ctx, actors),
-            ]
+        world = _World(
+            ctx.engine,
+            actors,
+            stripe,
+            StripeGateway(DEMO_STRIPE_KEY, api_base=stripe.url),
+            ZendeskGateway(api_base=zendesk.base_url),
+            {},
+        )
+        moments = [*_connections(connected, actors), *_sign_ins(ctx, actors)]
         moments += _corrections(world, ctx.shared.get("corrections", []))
         moments += _privacy(world, ctx.shared.get("privacy_requests", []))
         _replay(ctx.engine, moments)
     finally:
         stripe.stop()
+        zendesk.stop()
 
 
 def _replay(engine: Engine, moments: list[_Moment]) -> None:
@@ -133,19 +139,27 @@ def _replay(engine: Engine, moments: list[_Moment]) -> None:
         session.commit()
 
 
-def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
-    admin = next(a for a in actors.values() if a.role == "admin")
-    added = dict(session.exec(select(Account.zendesk_subdomain, Account.created_at)).all())
-    first_installs = session.exec(
-        select(Account.zendesk_subdomain, Installation.installed_at)
+@dataclass(frozen=True)
+class _Connected:
+    added: datetime  # when the account came into the console
+    first_install: datetime
+
+
+def _connected(session: Session) -> dict[str, _Connected]:
+    """The accounts whose installations the Zendesk sync brought in (dashboard/demo/installations.py),
+    by subdomain."""
+    rows = session.exec(
+        select(Account.zendesk_subdomain, Account.created_at, func.min(Installation.installed_at))
         .join(Installation, col(Installation.account_id) == col(Account.id))
-        .where(col(Installation.installed_at).is_not(None))
-        .order_by(Account.id, Installation.installed_at)
+        .where(Installation.source == ZENDESK_SOURCE, col(Installation.installed_at).is_not(None))
+        .group_by(Account.id, Account.zendesk_subdomain, Account.created_at)
+        .order_by(Account.id)
     ).all()
-    connected: dict[str, datetime] = {}
-    for subdomain, installed_at in first_installs:
-        if subdomain not in connected and len(connected) < MAX_ZENDESK_CONNECTIONS:
-            connected[subdomain] = installed_at
+    return {subdomain: _Connected(added, first) for subdomain, added, first in rows}
+
+
+def _connections(connected: dict[str, _Connected], actors: dict[str, Actor]) -> list[_Moment]:
+    admin = next(a for a in actors.values() if a.role == "admin")
 
     def connect(subdomain: str) -> Callable[[Session], Any]:
         return lambda s: add_connection(
@@ -155,7 +169,7 @@ def _connections(session: Session, actors: dict[str, Actor]) -> list[_Moment]:
     # Connected just before the account's first installation, so the sync has it from the start (but not
     # before the account was in the console).
     return [
-        _Moment(max(at - timedelta(minutes=5), added[sub] + timedelta(hours=1)), 0, connect(sub))
+        _Moment(max(at.first_install - timedelta(minutes=5), at.added + timedelta(hours=1)), 0, connect(sub))
         for sub, at in connected.items()
     ]
 
@@ -237,9 +251,14 @@ def _decide(world: _World, plan: CorrectionPlan, token: str) -> Callable[[Sessio
 
 
 def _refuse_if_planned(world: _World, plan: CorrectionPlan) -> None:
-    """The demo's disputed charge: Stripe answers its refund with a refusal (402)."""
+    """The demo's disputed charge: Stripe refuses its refund as it refuses one of a charged-back charge."""
     if plan.refused_by_stripe:
-        world.stripe.fail_next(r"^POST /v1/refunds", status=402)
+        world.stripe.fail_next(
+            r"^POST /v1/refunds",
+            status=400,
+            code="charge_disputed",
+            message=f"Charge {plan.target_id} has been charged back; cannot issue a refund.",
+        )
 
 
 def _privacy(world: _World, plans: list[RequestPlan]) -> list[_Moment]:
@@ -274,7 +293,7 @@ def _request_step(world: _World, number: int, step: RequestStep) -> Callable[[Se
             subjects.apply_opt_out(session, officer, **where)
         elif step.action == "export":
             export = start_export(session, officer, request_id=request.id or 0)
-            collect(session, officer, export_id=export.id or 0, systems=world.systems)
+            collect(session, officer, export_id=export.id or 0, systems=world.systems(session, request))
         elif step.action == "delete":
             _delete(session, world, officer, request)
         else:
@@ -284,7 +303,7 @@ def _request_step(world: _World, number: int, step: RequestStep) -> Callable[[Se
 
 
 def _delete(session: Session, world: _World, officer: Actor, request: PrivacyRequest) -> None:
-    systems = world.systems
+    systems = world.systems(session, request)
     plan = build_plan(session, request, systems)
     confirmed = confirm_plan(
         session,

@@ -4,6 +4,10 @@ so this step works with or without the Stripe demo step).
 Shapes the reconciliation page has something to find: installations enabled, disabled and
 uninstalled; some enabled without a paid subscription; some paying but disabled or uninstalled;
 subscriptions with no installation; seats that differ from the billed quantity.
+
+`source` says where the console learned each installation, as in a real store: those of the first
+accounts, which the demo holds Zendesk credentials for (the history step connects them), came from the
+Zendesk sync and are what the demo's Zendesk reports; the others from the Marketplace import.
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dashboard.demo.context import DemoContext
+from dashboard.zendesk.marketplace_import import SOURCE as MARKETPLACE_SOURCE
+from dashboard.zendesk.sync import SOURCE as SYNC_SOURCE
 from models import App, Installation, StripePrice, StripeProduct, StripeSubscription, StripeSubscriptionItem
 
 FIRST_INSTALLATION_ID = 7_000_000
 PLANS = ("Team", "Professional", "Enterprise")
 LIVE = ("active", "past_due", "trialing", "unpaid", "incomplete")
+# Zendesk accounts the demo holds API credentials for: enough for every screen, while an export still
+# searches each of them in seconds on `large`.
+MAX_ZENDESK_CONNECTIONS = 300
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,8 @@ class _Sub:
 
 
 def generate(ctx: DemoContext) -> None:
-    app_ids = _app_ids(ctx)
+    app_names = _app_names(ctx)
+    app_ids = list(app_names)
     if not app_ids or not ctx.shared.get("account_ids"):
         return
     subs = _subscriptions(ctx)
@@ -50,13 +60,26 @@ def generate(ctx: DemoContext) -> None:
         if (account_id, app_id) not in taken or len(taken) >= len(ctx.shared["account_ids"]) * len(app_ids):
             taken.add((account_id, app_id))
             rows.append(_unbilled_row(ctx, account_id, app_id, len(rows)))
+    _as_learned(rows, app_names)
     ctx.bulk_insert(Installation, rows)
     ctx.shared["installation_count"] = len(rows)
 
 
-def _app_ids(ctx: DemoContext) -> list[int]:
+def _as_learned(rows: list[dict[str, Any]], app_names: dict[int, str]) -> None:
+    """Each row as the system it came from reports it: the sync keeps the settings Zendesk sends (the
+    app's name); the import has none and does not see an installation again."""
+    synced = set(sorted({row["account_id"] for row in rows})[:MAX_ZENDESK_CONNECTIONS])
+    for row in rows:
+        if row["account_id"] in synced:
+            name = app_names[row["app_id"]]
+            row["settings"] = {"name": name, "title": name}
+        else:
+            row.update(source=MARKETPLACE_SOURCE, last_seen_at=None)
+
+
+def _app_names(ctx: DemoContext) -> dict[int, str]:
     with ctx.engine.connect() as conn:
-        return list(conn.execute(select(App.id).order_by(App.id)).scalars())
+        return dict(conn.execute(select(App.id, App.name).order_by(App.id)).all())
 
 
 def _subscriptions(ctx: DemoContext) -> list[_Sub]:
@@ -115,7 +138,7 @@ def _base_row(ctx: DemoContext, account_id: int, app_id: int, index: int, instal
         "account_id": account_id,
         "app_id": app_id,
         "zendesk_installation_id": FIRST_INSTALLATION_ID + index,
-        "source": "demo",
+        "source": SYNC_SOURCE,
         "state": "enabled",
         "plan_name": ctx.rng.choice(PLANS),
         "paid": True,

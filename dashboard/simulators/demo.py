@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import count
 from typing import Any
 
 from pydantic import SecretStr
@@ -56,6 +57,8 @@ DEMO_ZENDESK_TOKEN = "demo-zendesk-simulated-token"
 SNAPSHOTS_DIR = "simulators"  # under DATA_DIR
 DEMO_AGENT_ID_BASE = 36_000_000_000_000
 DEMO_USER_ID_BASE = 26_000_000_000_000
+DEMO_TICKET_ID_BASE = 48_000  # + 3 per contact: a contact requested up to three tickets
+DEMO_COMMENT_ID_BASE = 27_000_000_000_000  # + 10 per ticket
 TICKET_SUBJECTS = (
     "Tags are not applied to new tickets",
     "Invoice shows more seats than we have agents",
@@ -447,17 +450,18 @@ def _iso(moment: datetime | None) -> str:
     return (moment or clock.now()).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def zendesk_from_store(engine: Engine) -> ZendeskSimulator:
-    """One simulated Zendesk account per demo Zendesk connection: its installations of the company's
-    apps (not the uninstalled ones: Zendesk no longer lists those), an agent, the account's contacts as
-    end users, and the tickets they requested."""
+def zendesk_from_store(engine: Engine, subdomains: Iterable[str] | None = None) -> ZendeskSimulator:
+    """One simulated Zendesk account per demo Zendesk connection (or per one of `subdomains`, those the
+    demo's history is about to connect): its installations of the company's apps (not the uninstalled
+    ones: Zendesk no longer lists those), an agent, the account's contacts as end users, and the tickets
+    they requested."""
     sim = ZendeskSimulator()
     with Session(engine) as session:
-        subdomains = set(
-            session.exec(
+        if subdomains is None:
+            subdomains = session.exec(
                 select(ZendeskConnection.subdomain).where(ZendeskConnection.email == DEMO_ZENDESK_EMAIL)
             ).scalars()
-        )
+        subdomains = set(subdomains)
         accounts = {a.id: a for a in _rows(session, Account, col(Account.zendesk_subdomain).in_(subdomains))}
         simulated = {
             account_id: sim.add_account(
@@ -499,6 +503,7 @@ def _installation(row: Any, zendesk_app_id: int) -> dict[str, Any]:
         has_incomplete_subscription=row.has_incomplete_subscription,
         created_at=_iso(row.installed_at),
         updated_at=_iso(row.updated_at or row.installed_at),
+        title=row.settings.get("title"),
     )
 
 
@@ -518,6 +523,8 @@ def _people(target: SimulatedAccount, account: Any, contacts: list[Any]) -> None
         for number in range(int(contact.id or 0) % 3):
             subject = TICKET_SUBJECTS[(int(contact.id or 0) + number) % len(TICKET_SUBJECTS)]
             opened = _iso(contact.created_at + timedelta(days=7 * (number + 1)))
+            # ids from the contact, so they stay the same when a deleted contact's tickets are left out
+            ticket_number = 3 * int(contact.id or 0) + number
             ticket = add_ticket(
                 target,
                 requester=user,
@@ -527,6 +534,8 @@ def _people(target: SimulatedAccount, account: Any, contacts: list[Any]) -> None
                     (user, f"{subject}. This is {contact.name} from {account.company_name}."),
                     (agent, f"Thanks {contact.name.split()[0]}, we are looking into it."),
                 ],
+                ticket_id=DEMO_TICKET_ID_BASE + ticket_number,
+                comment_ids=count(DEMO_COMMENT_ID_BASE + 10 * ticket_number),
             )
             ticket["created_at"] = ticket["updated_at"] = opened
             for comment in target.records["comments"][-2:]:

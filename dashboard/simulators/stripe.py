@@ -115,9 +115,60 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 
 def stripe_error(
-    status: int, message: str, error_type: str = "invalid_request_error", code: str | None = None
+    status: int,
+    message: str,
+    error_type: str = "invalid_request_error",
+    code: str | None = None,
+    decline_code: str | None = None,
 ) -> tuple[int, dict]:
-    return status, {"error": {"type": error_type, "message": message, "code": code}}
+    """Stripe's error object: type, code (with its doc_url), a card error's decline_code, message."""
+    error: dict[str, Any] = {"type": error_type, "code": code, "message": message}
+    if code:
+        error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
+    if decline_code:
+        error["decline_code"] = decline_code
+    return status, {"error": error}
+
+
+@dataclass(frozen=True)
+class _ErrorShape:
+    type: str
+    code: str | None
+    message: str
+    decline_code: str | None = None
+
+
+# What real Stripe answers with each status, for an injected fault that names no code or message.
+_FAULT_ERRORS = {
+    400: _ErrorShape(
+        "invalid_request_error",
+        None,
+        "Invalid request (check that your POST content type is application/x-www-form-urlencoded).",
+    ),
+    402: _ErrorShape("card_error", "card_declined", "Your card was declined.", "generic_decline"),
+    403: _ErrorShape(
+        "invalid_request_error",
+        None,
+        "The provided key does not have the required permissions for this endpoint.",
+    ),
+    409: _ErrorShape(
+        "invalid_request_error",
+        "lock_timeout",
+        "This object cannot be accessed right now because another API request or Stripe process is "
+        "currently accessing it. If you see this error intermittently, retry the request.",
+    ),
+    429: _ErrorShape(
+        "rate_limit_error",
+        "rate_limit",
+        "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+    ),
+}
+_SERVER_ERROR = _ErrorShape(
+    "api_error",
+    None,
+    "Sorry, something went wrong. We've already been notified of the problem, but if you need any help, "
+    "you can reach us at support.stripe.com/contact.",
+)
 
 
 @dataclass
@@ -128,6 +179,20 @@ class _Fault:
     hang_seconds: float = 0.0
     skip: int = 0  # matching requests to let through before the fault starts
     lose_response: bool = False
+    code: str | None = None  # Stripe's error code (card_declined, charge_disputed...), else the status's own
+    message: str | None = None  # what Stripe says, else the status's usual message
+
+    def answer(self, signature: str) -> tuple[int, dict]:
+        status = self.status or 500
+        if status == 404:  # what Stripe says of an address it does not serve
+            method, path = signature.split(" ", 1)
+            message = f"Unrecognized request URL ({method}: {path})."
+            shape = _ErrorShape("invalid_request_error", None, message)
+        else:
+            shape = _FAULT_ERRORS.get(status, _SERVER_ERROR)
+        code = self.code or shape.code
+        decline_code = shape.decline_code if code == shape.code else None
+        return stripe_error(status, self.message or shape.message, shape.type, code, decline_code)
 
 
 @dataclass
@@ -485,10 +550,21 @@ class StripeSimulator:
 
     # -- faults and counts -------------------------------------------------------------------------
 
-    def fail_next(self, pattern: str, *, status: int = 500, times: int = 1, after: int = 0) -> None:
+    def fail_next(
+        self,
+        pattern: str,
+        *,
+        status: int = 500,
+        code: str | None = None,
+        message: str | None = None,
+        times: int = 1,
+        after: int = 0,
+    ) -> None:
         """The next `times` requests whose "METHOD /path" matches `pattern` (after letting `after`
-        through) answer `status`."""
-        self._faults.append(_Fault(re.compile(pattern), times, status, skip=after))
+        through) answer `status` with Stripe's error object: its `code` and `message` if given, else what
+        Stripe says with that status (402: card_declined, "Your card was declined.")."""
+        fault = _Fault(re.compile(pattern), times, status, skip=after, code=code, message=message)
+        self._faults.append(fault)
 
     def hang_next(self, pattern: str, *, seconds: float, times: int = 1) -> None:
         """The next `times` matching requests wait `seconds` before answering (past a client timeout)."""
@@ -537,8 +613,7 @@ class StripeSimulator:
         if fault is not None and fault.status is None and not fault.lose_response:
             time.sleep(fault.hang_seconds)
         elif fault is not None and fault.status is not None:
-            error_type = "rate_limit_error" if fault.status == 429 else "api_error"
-            status, body = stripe_error(fault.status, f"Injected fault {fault.status}", error_type)
+            status, body = fault.answer(signature)
             return status, body, {}
         status, body, extra = self._idempotently(request)
         if request.method != "GET" and self.on_change is not None:

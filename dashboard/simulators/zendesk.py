@@ -196,11 +196,14 @@ def installation(
     seats: int | None = None,
     stripe_subscription_id: str | None = None,
     created_at: str = "2026-01-05T10:00:00Z",
+    title: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """An installation payload shaped like Zendesk's (tests/contracts/zendesk/installations.json).
-    `paid=None` and `plan=None` are the nulls real accounts send (`plan_information: {"name": null}`)."""
-    settings = {"name": f"App {app_id}", "title": f"App {app_id}"}
+    `paid=None` and `plan=None` are the nulls real accounts send (`plan_information: {"name": null}`);
+    `title` is the app's name in the installation's settings."""
+    title = title or f"App {app_id}"
+    settings = {"name": title, "title": title}
     if seats is not None:
         settings["seats"] = str(seats)
     payload = {

@@ -15,6 +15,7 @@ fake's clock) is still listed, although every other endpoint has forgotten them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
@@ -86,10 +87,14 @@ def add_ticket(
     comments: list[tuple[dict[str, Any], str]],
     ccs: list[dict[str, Any]] | None = None,
     assignee: dict[str, Any] | None = None,
+    ticket_id: int | None = None,
+    comment_ids: Iterator[int] = _comment_ids,
 ) -> dict[str, Any]:
     """A ticket requested by `requester` with (author, body) comments, CC'd users and an assignee.
-    Every comment's metadata carries its author's `commenter_ip` and a location, as Zendesk records."""
-    ticket_id = next(_ticket_ids)
+    Every comment's metadata carries its author's `commenter_ip` and a location, as Zendesk records.
+    The ids come from this module's counters unless the caller gives its own (the demo: the same ids on
+    every build of its Zendesk)."""
+    ticket_id = ticket_id or next(_ticket_ids)
     ticket = {
         "url": f"https://{account.subdomain}.zendesk.com/api/v2/tickets/{ticket_id}.json",
         "id": ticket_id,
@@ -133,7 +138,9 @@ def add_ticket(
     }
     account.records.setdefault("tickets", []).append(ticket)
     for author, body in comments:
-        account.records.setdefault("comments", []).append(_comment(ticket_id, author, body))
+        account.records.setdefault("comments", []).append(
+            _comment(ticket_id, author, body, next(comment_ids))
+        )
     return ticket
 
 
@@ -142,8 +149,7 @@ def commenter_ip(user: dict[str, Any]) -> str:
     return f"203.0.{user['id'] // 250 % 250}.{user['id'] % 250}"
 
 
-def _comment(ticket_id: int, author: dict[str, Any], body: str) -> dict[str, Any]:
-    comment_id = next(_comment_ids)
+def _comment(ticket_id: int, author: dict[str, Any], body: str, comment_id: int) -> dict[str, Any]:
     return {
         "_ticket_id": ticket_id,
         "id": comment_id,

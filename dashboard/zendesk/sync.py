@@ -33,6 +33,7 @@ from models.types import utcnow
 log = logging.getLogger(__name__)
 
 SYNC_KIND = "zendesk"
+SOURCE = "zendesk"  # installations.source of the rows this sync keeps up to date (and marks uninstalled)
 ZENDESK_JOB = "sync zendesk"
 STORE_ERROR_KIND = "store"  # Zendesk answered; the console's own database refused the rows
 Progress = Callable[[int, int, str], None]  # (done, total, subdomain being synced)
@@ -83,7 +84,7 @@ def account_for_subdomain(session: Session, subdomain: str) -> Account:
 def _apply(row: Installation, found: ZendeskInstallation, now: datetime) -> bool:
     """Copy Zendesk's view onto `row`; True when anything a person would notice changed."""
     values: dict[str, Any] = {
-        "source": "zendesk",
+        "source": SOURCE,
         "state": "enabled" if found.enabled else "disabled",
         "plan_name": found.plan_name,
         "paid": found.paid,
@@ -155,7 +156,7 @@ def store_account_installations(
             unchanged_ids.append(row.id)
     _mark_seen(session, unchanged_ids, now)
     for key, row in existing.items():
-        if key not in seen and row.source == "zendesk" and row.state != "uninstalled":
+        if key not in seen and row.source == SOURCE and row.state != "uninstalled":
             row.state = "uninstalled"
             row.uninstalled_at = now
             session.add(row)

@@ -10,7 +10,7 @@ from dashboard.billing.stripe_gateway import StripeGateway
 from dashboard.core.settings import get_settings
 from dashboard.presentation.text import count
 from dashboard.zendesk.connections import enabled_credentials
-from dashboard.zendesk.gateway import ZendeskClient
+from dashboard.zendesk.gateway import ZendeskClient, ZendeskGateway
 from dashboard.zendesk.sync import gateway_from_settings
 from models import Account, PrivacyRequest
 
@@ -64,8 +64,7 @@ def account_ids_by_subdomain(session: Session, subdomains: list[str]) -> dict[st
 
 
 def systems_from_settings(session: Session, request: PrivacyRequest) -> Systems:
-    """Stripe from STRIPE_API_KEY; Zendesk from the enabled connections (for a processor request only the
-    client's own Zendesk, since we act there on its behalf)."""
+    """Stripe from STRIPE_API_KEY; Zendesk from the enabled connections (`with_zendesk`)."""
     settings = get_settings()
     systems = Systems()
     if settings.stripe_api_key and settings.stripe_api_key.get_secret_value():
@@ -74,6 +73,14 @@ def systems_from_settings(session: Session, request: PrivacyRequest) -> Systems:
         systems.unavailable["stripe"] = (
             "Stripe is not configured (no STRIPE_API_KEY): Stripe was not searched."
         )
+    return with_zendesk(session, request, systems, gateway_from_settings())
+
+
+def with_zendesk(
+    session: Session, request: PrivacyRequest, systems: Systems, gateway: ZendeskGateway
+) -> Systems:
+    """`systems` with the Zendesk accounts of the enabled connections, reached through `gateway` (for a
+    processor request only the client's own Zendesk, since we act there on its behalf)."""
     credentials = enabled_credentials(session)
     if request.is_processor:
         client = session.get(Account, request.account_id) if request.account_id else None
@@ -86,7 +93,6 @@ def systems_from_settings(session: Session, request: PrivacyRequest) -> Systems:
             + ": Zendesk was not searched."
         )
         return systems
-    gateway = gateway_from_settings()
     accounts = account_ids_by_subdomain(session, [c.subdomain for c in readable])
     run_budget = gateway.run_budget()  # one export or deletion run: every account's 429 waits add up
     systems.zendesk = [
