@@ -224,7 +224,8 @@ def _rebuild_month_rollups(connection: Connection) -> None:
 
 def _fold_month_rollups(connection: Connection, day: date, *, sign: int) -> None:
     """Add (sign 1) or take out (-1) the day's rows in its month's rollups. A distinct account or actor
-    counts only if it has no other day in the month (an index look-up each)."""
+    counts only if it has no other day in the month: an index look-up each, written as a scalar
+    subquery so that PostgreSQL cannot turn it into an anti-join over the whole month."""
     month = day.replace(day=1)
     params = {"day": day, "month": month, "next": _next_month(month), "sign": sign}
     elsewhere_in_month = "o.day >= :month AND o.day < :next AND o.day <> :day"
@@ -234,8 +235,8 @@ def _fold_month_rollups(connection: Connection, day: date, *, sign: int) -> None
         ("month", "app_id", "feature"),
         ("events", "accounts"),
         "SELECT :month, r.app_id, r.feature, :sign * SUM(r.events), :sign * COUNT(DISTINCT CASE WHEN "
-        "NOT EXISTS (SELECT 1 FROM usage_daily_rollups o WHERE o.app_id = r.app_id AND "
-        f"o.feature = r.feature AND o.account_id = r.account_id AND {elsewhere_in_month}) "
+        "(SELECT 1 FROM usage_daily_rollups o WHERE o.app_id = r.app_id AND o.feature = r.feature AND "
+        f"o.account_id = r.account_id AND {elsewhere_in_month} LIMIT 1) IS NULL "
         "THEN r.account_id END) FROM usage_daily_rollups r WHERE r.day = :day GROUP BY r.app_id, r.feature",
         params,
     )
@@ -248,8 +249,8 @@ def _fold_month_rollups(connection: Connection, day: date, *, sign: int) -> None
         "FROM (SELECT account_id, app_id, SUM(events) AS events FROM usage_daily_rollups "
         "WHERE day = :day GROUP BY account_id, app_id) e LEFT JOIN "
         "(SELECT a.account_id, a.app_id, COUNT(*) AS actors FROM usage_actor_days a WHERE a.day = :day "
-        "AND NOT EXISTS (SELECT 1 FROM usage_actor_days o WHERE o.app_id = a.app_id AND "
-        f"o.account_id = a.account_id AND o.actor_hash = a.actor_hash AND {elsewhere_in_month}) "
+        "AND (SELECT 1 FROM usage_actor_days o WHERE o.app_id = a.app_id AND o.account_id = a.account_id "
+        f"AND o.actor_hash = a.actor_hash AND {elsewhere_in_month} LIMIT 1) IS NULL "
         "GROUP BY a.account_id, a.app_id) a ON a.account_id = e.account_id AND a.app_id = e.app_id",
         params,
     )
@@ -493,12 +494,14 @@ def _neighbours(
     """(app, previous active day, next active day, members) of the members active on :day."""
     keys = ("app_id", *member) if per_app else member
     match = " AND ".join(f"o.{key} = s.{key}" for key in keys)
+    # MATERIALIZED: SQLite otherwise ran both look-ups again for the GROUP BY.
     statement = (
-        "SELECT app_id, previous, following, COUNT(*) FROM (SELECT s.app_id, "
+        "WITH n AS MATERIALIZED (SELECT s.app_id, "
         f"(SELECT MAX(o.day) FROM {table} o WHERE {match} AND o.day >= :lo AND o.day < :day) AS previous, "
         f"(SELECT MIN(o.day) FROM {table} o WHERE {match} AND o.day > :day AND o.day <= :hi) AS following "
         f"FROM (SELECT DISTINCT {'app_id' if per_app else ALL_APPS} AS app_id, {', '.join(member)} "
-        f"FROM {table} WHERE day = :day) s) n GROUP BY app_id, previous, following"
+        f"FROM {table} WHERE day = :day) s) "
+        "SELECT app_id, previous, following, COUNT(*) FROM n GROUP BY app_id, previous, following"
     )
     return connection.execute(text(statement), params).all()
 
