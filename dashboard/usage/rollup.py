@@ -5,6 +5,8 @@ Layers, each built from the one before (so pages never touch raw events):
   account, actor) -> usage_feature_days, usage_feature_months, usage_account_months, app_daily_actives
   (DAU/WAU/MAU by sliding windows) -> usage_cohorts.
 Rollups outlive the raw events (see retention.py), so month-level tables are rebuilt from day rollups.
+A refresh of listed days folds each day into the derived tables (its old rows out, its new rows in)
+so that its cost follows that day's rows, not the history; `rebuild_all` recomputes them whole.
 """
 
 from __future__ import annotations
