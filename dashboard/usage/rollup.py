@@ -31,8 +31,8 @@ ACTIVE_MEMBERS = (
     ("usage_actor_days", ("account_id", "actor_hash"), WINDOWS),
     ("usage_daily_rollups", ("account_id",), {"active_accounts": 30}),
 )
-# More accounts than this starting or ending a month with a refreshed day: rebuild the cohorts whole.
-COHORT_FOLD_LIMIT = 5000
+# Values bound in one IN list at most (SQLite allows 32,766 parameters, psycopg 65,535).
+BOUND_LIST_LIMIT = 10_000
 ONE_DAY = timedelta(days=1)
 # A day's part in app_daily_actives: (figure, app_id, days after the day) -> change in the figure.
 _Changes = dict[tuple[str, int, int], int]
@@ -423,17 +423,16 @@ def _refresh_cohorts(connection: Connection, day: date, before: dict[tuple[int, 
     accounts = sorted({account_id for account_id, _, _ in vanished | appeared})
     if not accounts:
         return
-    if len(accounts) > COHORT_FOLD_LIMIT:
-        _rebuild_cohorts(connection)
-        return
-    theirs = _Where("WHERE account_id IN :accounts", {"accounts": accounts})
-    present = {
-        (account_id, app_id, as_date(row_month))
-        for account_id, app_id, row_month in connection.execute(
+    present = set()
+    for start in range(0, len(accounts), BOUND_LIST_LIMIT):
+        theirs = _Where(
+            "WHERE account_id IN :accounts", {"accounts": accounts[start : start + BOUND_LIST_LIMIT]}
+        )
+        rows = connection.execute(
             theirs.bind(f"SELECT account_id, app_id, month FROM usage_account_months {theirs.sql}"),
             theirs.params,
         )
-    }
+        present.update((account_id, app_id, as_date(row_month)) for account_id, app_id, row_month in rows)
     change = _cohort_counts(present)
     change.subtract(_cohort_counts((present - appeared) | vanished))
     rows = [
