@@ -12,11 +12,11 @@ so that its cost follows that day's rows, not the history; `rebuild_all` recompu
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy import Connection, Row, TextClause, bindparam, text
 from sqlmodel import Session
 
 from dashboard.usage.bulk import SQLITE_BULK_CACHE_KIB
@@ -423,16 +423,16 @@ def _refresh_cohorts(connection: Connection, day: date, before: dict[tuple[int, 
     accounts = sorted({account_id for account_id, _, _ in vanished | appeared})
     if not accounts:
         return
-    present = set()
+    present: set[tuple[int, int, date]] = set()
     for start in range(0, len(accounts), BOUND_LIST_LIMIT):
         theirs = _Where(
             "WHERE account_id IN :accounts", {"accounts": accounts[start : start + BOUND_LIST_LIMIT]}
         )
-        rows = connection.execute(
+        found = connection.execute(
             theirs.bind(f"SELECT account_id, app_id, month FROM usage_account_months {theirs.sql}"),
             theirs.params,
         )
-        present.update((account_id, app_id, as_date(row_month)) for account_id, app_id, row_month in rows)
+        present.update((account_id, app_id, as_date(row_month)) for account_id, app_id, row_month in found)
     change = _cohort_counts(present)
     change.subtract(_cohort_counts((present - appeared) | vanished))
     rows = [
@@ -491,7 +491,7 @@ def _active_changes(connection: Connection, day: date, *, sign: int) -> _Changes
 
 def _neighbours(
     connection: Connection, table: str, member: tuple[str, ...], per_app: bool, params: dict[str, object]
-) -> list:
+) -> Sequence[Row]:
     """(app, previous active day, next active day, members) of the members active on :day."""
     keys = ("app_id", *member) if per_app else member
     match = " AND ".join(f"o.{key} = s.{key}" for key in keys)
