@@ -50,6 +50,10 @@ class UsageDailyRollup(SQLModel, table=True):
         UniqueConstraint("day", "installation_id", "feature", name="uq_usage_rollup"),
         Index("ix_usage_rollup_app_day", "app_id", "day"),
         Index("ix_usage_rollup_account_day", "account_id", "day"),
+        # A day's refresh looks up each account's neighbouring active days in an app, and whether it
+        # used a feature on another day of the month (dashboard/usage/rollup.py).
+        Index("ix_usage_rollup_app_account_day", "app_id", "account_id", "day"),
+        Index("ix_usage_rollup_app_feature_account_day", "app_id", "feature", "account_id", "day"),
     )
 
     id: int | None = big_id_field()
@@ -73,12 +77,14 @@ class UsageActorDay(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("app_id", "account_id", "actor_hash", "day", name="uq_usage_actor_day"),
         Index("ix_usage_actor_days_app_day", "app_id", "day"),
+        # Each actor's neighbouring active days in any app (a day's refresh of the daily actives).
+        Index("ix_usage_actor_days_member_day", "account_id", "actor_hash", "day"),
     )
 
     id: int | None = big_id_field()
     day: date = Field(index=True)
     app_id: int
-    account_id: int = Field(index=True)
+    account_id: int
     actor_hash: str = Field(sa_type=ActorHash, sa_column_kwargs=personal("pseudonymous_id"))
 
 

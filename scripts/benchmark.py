@@ -117,7 +117,7 @@ def main() -> None:
                 repeat = 0 if args.skip_pages else args.repeat
                 runs.append(measure(backend, events, keep=args.keep, repeat=repeat))
                 print(markdown(runs[-1:]), flush=True)
-        report = markdown(runs) + "\n" + ratios(runs)
+        report = markdown(runs) + "\n" + ratios(runs) + "\n\n" + rollup_ratios(runs)
     print(report)
     if args.output:
         with args.output.open("a") as handle:
@@ -335,12 +335,22 @@ def measure_ingest(engine: Engine, run: Run) -> None:
         session.commit()
 
 
+# The functions of each layer of a one-day rollup refresh (dashboard/usage/rollup.py `_refresh_day`).
+ROLLUP_LAYERS = {
+    "_rebuild_day_rollups": "day_rollups",
+    "_fold_month_rollups": "month_rollups",
+    "_active_changes": "daily_actives",
+    "_apply_active_changes": "daily_actives",
+    "_month_presence": "cohorts",
+    "_refresh_cohorts": "cohorts",
+}
+
+
 @contextmanager
 def timed_rollup_steps() -> Iterator[dict[str, float]]:
     """Seconds spent in each layer of a rollup refresh while the block runs."""
     steps: dict[str, float] = {}
-    names = ("_rebuild_day_rollups", "_rebuild_month_rollups", "_rebuild_daily_actives", "_rebuild_cohorts")
-    originals = {name: getattr(rollup, name) for name in names}
+    originals = {name: getattr(rollup, name) for name in ROLLUP_LAYERS}
 
     def timed(name: str):
         def run(*args, **kwargs):
@@ -348,11 +358,12 @@ def timed_rollup_steps() -> Iterator[dict[str, float]]:
             try:
                 return originals[name](*args, **kwargs)
             finally:
-                steps[name.removeprefix("_rebuild_")] = time.perf_counter() - started
+                layer = ROLLUP_LAYERS[name]
+                steps[layer] = steps.get(layer, 0.0) + time.perf_counter() - started
 
         return run
 
-    for name in names:
+    for name in ROLLUP_LAYERS:
         setattr(rollup, name, timed(name))
     try:
         yield steps
@@ -481,11 +492,7 @@ def ratios(runs: list[Run]) -> str:
         "| backend | page | cold at fewest events | cold at most events | ratio |",
         "|---|---|---:|---:|---:|",
     ]
-    for backend in sorted({r.backend for r in runs}):
-        mine = sorted((r for r in runs if r.backend == backend), key=lambda r: r.events)
-        if len(mine) < 2:
-            continue
-        small, large = mine[0], mine[-1]
+    for backend, small, large in fewest_and_most(runs):
         for key in ("usage", "overview"):
             a, b = small.pages.get(key), large.pages.get(key)
             if isinstance(a, tuple) and isinstance(b, tuple):
@@ -493,6 +500,32 @@ def ratios(runs: list[Run]) -> str:
                     f"| {backend} | {key} ({small.events:,} → {large.events:,}) | {a[0]:.3f} s | "
                     f"{b[0]:.3f} s | {b[0] / a[0]:.2f} |"
                 )
+    return "\n".join(lines)
+
+
+def fewest_and_most(runs: list[Run]) -> Iterator[tuple[str, Run, Run]]:
+    """Per backend with two runs or more: its runs with the fewest and the most events."""
+    for backend in sorted({r.backend for r in runs}):
+        mine = sorted((r for r in runs if r.backend == backend), key=lambda r: r.events)
+        if len(mine) >= 2:
+            yield backend, mine[0], mine[-1]
+
+
+def rollup_ratios(runs: list[Run]) -> str:
+    """The one-day refresh per layer at the fewest and the most events: flat in history is a ratio near 1."""
+    lines = [
+        "| backend | rollup (1 day) layer | at fewest events | at most events | ratio |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for backend, small, large in fewest_and_most(runs):
+        layers = {**small.rollup_steps, "total": small.incremental_rollup_seconds}
+        grown = {**large.rollup_steps, "total": large.incremental_rollup_seconds}
+        for layer, a in layers.items():
+            b = grown.get(layer, 0.0)
+            lines.append(
+                f"| {backend} | {layer} ({small.events:,} → {large.events:,}) | {a:.2f} s | {b:.2f} s | "
+                f"{b / a if a else float('nan'):.2f} |"
+            )
     return "\n".join(lines)
 
 
