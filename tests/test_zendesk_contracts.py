@@ -71,7 +71,16 @@ def world() -> Any:
         )
         add_attachment(acme.records["comments"][-1], file_name="screenshot.png")
         doomed = add_user(acme, name="Doomed", email="doomed@acme.example")
-        ids = {"subject": subject["id"], "agent": agent["id"], "ticket": ticket["id"], "doomed": doomed["id"]}
+        # Soft-deleted here, so the permanent deletion's case holds on whichever worker runs it first.
+        gone = add_user(acme, name="Gone", email="gone@acme.example")
+        assert _request(fake, "acme", "DELETE", f"/api/v2/users/{gone['id']}.json").status_code == 200
+        ids = {
+            "subject": subject["id"],
+            "agent": agent["id"],
+            "ticket": ticket["id"],
+            "doomed": doomed["id"],
+            "gone": gone["id"],
+        }
         yield fake, acme, ids
 
 
@@ -98,7 +107,7 @@ CASES = [
     ("requested_tickets_offset.json", "acme", "GET /api/v2/users/{subject}/tickets/requested.json"),
     ("ticket_comments.json", "acme", "GET /api/v2/tickets/{ticket}/comments.json"),
     ("soft_delete_user.json", "acme", "DELETE /api/v2/users/{doomed}.json"),
-    ("permanent_delete_user.json", "acme", "DELETE /api/v2/deleted_users/{doomed}.json"),
+    ("permanent_delete_user.json", "acme", "DELETE /api/v2/deleted_users/{gone}.json"),
 ]
 
 

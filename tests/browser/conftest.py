@@ -152,8 +152,7 @@ def choose_option(page, label: str, option: str | re.Pattern[str], *, typed: str
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
-    select = page.locator("[data-testid='stSelectbox']").filter(has_text=label)
-    box = select.locator("input")
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).locator("input")
     choice = page.get_by_role("option", name=option, exact=True)
     for attempt in range(3):
         wait_idle(page)
@@ -162,7 +161,7 @@ def choose_option(page, label: str, option: str | re.Pattern[str], *, typed: str
             if typed:
                 box.fill(typed)
             choice.click(timeout=10_000)
-            expect(select).to_contain_text(option, timeout=10_000)
+            expect(box).to_have_value(option, timeout=10_000)  # the box shows the chosen option
             return
         except (PlaywrightTimeout, AssertionError):
             if attempt == 2:
