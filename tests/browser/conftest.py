@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,41 @@ def open_request_in_progress(page, kind: str, name: str, email: str) -> str:
     page.get_by_role("heading", name="Exports and deletions").wait_for()
     expect(page).to_have_url(re.compile(f"request={request_id}"))
     return request_id
+
+
+@dataclass(frozen=True)
+class DemoPayment:
+    id: str
+    amount: int
+    currency: str
+    account_id: int
+    company: str
+
+
+def untouched_demo_payment(session, owner_email: str | None = None) -> DemoPayment:
+    """A paid demo payment of at least 20.00 with no refund or correction yet (of an account `owner_email`
+    owns, when given)."""
+    from sqlmodel import col, select
+
+    from models import Account, BillingCorrection, StripeCustomer, StripePayment, User
+
+    corrected = select(BillingCorrection.payment_id).where(col(BillingCorrection.payment_id).is_not(None))
+    query = (
+        select(StripePayment, Account)
+        .join(StripeCustomer, col(StripeCustomer.id) == col(StripePayment.customer_id))
+        .join(Account, col(Account.id) == col(StripeCustomer.account_id))
+        .where(
+            StripePayment.status == "succeeded",
+            StripePayment.amount_refunded == 0,
+            col(StripePayment.id).not_in(corrected),
+            StripePayment.amount >= 2000,
+        )
+    )
+    if owner_email:
+        owner = select(User.id).where(User.email == owner_email).scalar_subquery()
+        query = query.where(Account.owner_user_id == owner)
+    payment, account = session.exec(query.order_by(StripePayment.id)).first()
+    return DemoPayment(payment.id, payment.amount, payment.currency, account.id, account.company_name)
 
 
 def shot(page, name: str) -> None:

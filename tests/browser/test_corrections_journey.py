@@ -11,45 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from dashboard.core.bootstrap import prepare_store
 from dashboard.core.money import format_money
 from dashboard.core.settings import Settings
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
-from models import Account, BillingCorrection, StripeCustomer, StripePayment, StripeRefund
-from tests.browser.conftest import shot, sign_in, start_streamlit, stop, wait_idle
-
-
-@dataclass
-class DemoPayment:
-    id: str
-    amount: int
-    currency: str
-    account_id: int
-    company: str
-
-
-def _unrefunded_payment(session: Session) -> DemoPayment:
-    corrected = select(BillingCorrection.payment_id).where(col(BillingCorrection.payment_id).is_not(None))
-    payment, account = session.exec(
-        select(StripePayment, Account)
-        .join(StripeCustomer, col(StripeCustomer.id) == col(StripePayment.customer_id))
-        .join(Account, col(Account.id) == col(StripeCustomer.account_id))
-        .where(
-            StripePayment.status == "succeeded",
-            StripePayment.amount_refunded == 0,
-            col(StripePayment.id).not_in(corrected),
-            StripePayment.amount >= 2000,
-        )
-        .order_by(StripePayment.id)
-    ).first()
-    return DemoPayment(payment.id, payment.amount, payment.currency, account.id, account.company_name)
+from models import BillingCorrection, StripePayment, StripeRefund
+from tests.browser.conftest import (
+    DemoPayment,
+    shot,
+    sign_in,
+    start_streamlit,
+    stop,
+    untouched_demo_payment,
+    wait_idle,
+)
 
 
 def _mirror_into(fake: StripeSimulator, payment: StripePayment) -> None:
@@ -88,7 +69,7 @@ def console(
     data_dir.mkdir()
     engine = prepare_store(Settings(data_dir=data_dir))  # the demo store the console would seed itself
     with Session(engine) as session:
-        chosen = _unrefunded_payment(session)
+        chosen = untouched_demo_payment(session)
         fake = StripeSimulator().start()
         _mirror_into(fake, session.get(StripePayment, chosen.id))
     engine.dispose()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from dashboard.core.bootstrap import prepare_store
 from dashboard.core.db import make_engine
@@ -30,16 +30,13 @@ from dashboard.core.settings import Settings
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.simulators.demo import stripe_from_store, zendesk_from_store
 from models import (
-    Account,
     AuditEvent,
     BillingCorrection,
     Contact,
-    StripeCustomer,
-    StripePayment,
-    User,
 )
 from tests.browser.conftest import (
     ARTIFACTS,
+    DemoPayment,
     choose_option,
     click_button,
     download,
@@ -48,16 +45,9 @@ from tests.browser.conftest import (
     sign_in,
     start_streamlit,
     stop,
+    untouched_demo_payment,
     wait_idle,
 )
-
-
-@dataclass(frozen=True)
-class DemoPayment:
-    id: str
-    amount: int
-    currency: str
-    account_id: int
 
 
 @dataclass(frozen=True)
@@ -80,26 +70,6 @@ class Demo:
         """What the demo simulator changed since its fill (its snapshot), by id."""
         snapshot = json.loads((self.data_dir / "simulators" / f"{system}.json").read_text())
         return snapshot["state"]["objects"].get(resource, {})
-
-
-def _account_managers_payment(session: Session) -> DemoPayment:
-    """A paid, untouched payment of an account the demo account manager owns."""
-    manager = session.exec(select(User).where(User.email == DEMO_USERS["account_manager"][0])).one()
-    corrected = select(BillingCorrection.payment_id).where(col(BillingCorrection.payment_id).is_not(None))
-    payment, account = session.exec(
-        select(StripePayment, Account)
-        .join(StripeCustomer, col(StripeCustomer.id) == col(StripePayment.customer_id))
-        .join(Account, col(Account.id) == col(StripeCustomer.account_id))
-        .where(
-            Account.owner_user_id == manager.id,
-            StripePayment.status == "succeeded",
-            StripePayment.amount_refunded == 0,
-            col(StripePayment.id).not_in(corrected),
-            StripePayment.amount >= 2000,
-        )
-        .order_by(StripePayment.id)
-    ).first()
-    return DemoPayment(payment.id, payment.amount, payment.currency, account.id)
 
 
 def _subject_in_all_three_systems(session: Session, engine) -> DemoSubject:
@@ -125,7 +95,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     data_dir.mkdir()
     engine = prepare_store(Settings(data_dir=data_dir))  # what the console's first start does
     with Session(engine) as session:
-        payment = _account_managers_payment(session)
+        payment = untouched_demo_payment(session, DEMO_USERS["account_manager"][0])
         subject = _subject_in_all_three_systems(session, engine)
     engine.dispose()
     process, base = start_streamlit(data_dir)  # no Stripe key, no Zendesk base: the demo simulators
