@@ -148,11 +148,11 @@ def systems_for(
 ) -> Systems:
     """Systems on the fakes; `check_window` 0 makes a deletion check search once (no backoff waits)."""
     stripe = StripeGateway(
-        "sk_test_fake_console", api_base=fake_stripe.url, max_network_retries=1, timeout=2.0
+        "sk_test_fake_console", api_base=fake_stripe.url, max_network_retries=1, timeout=15.0
     )
     gateway = ZendeskGateway(
         api_base=fake_zendesk.base_url,
-        timeout=2.0,
+        timeout=15.0,
         ratelimit_budget=budget,
         deletion_check_window=check_window,
         timer=timer or MonotonicTimer(),

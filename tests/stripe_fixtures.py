@@ -19,5 +19,7 @@ def fake_stripe() -> Iterator[StripeSimulator]:
 
 @pytest.fixture
 def stripe_gateway(fake_stripe: StripeSimulator) -> StripeGateway:
-    """Short timeout and two network retries, so fault tests run in seconds."""
-    return StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=2, timeout=2.0)
+    """Two network retries, so fault tests run in seconds. The timeout is a busy machine's, not Stripe's:
+    a page of 100 expanded objects can take seconds under load, and a retry there would be a false
+    fault; tests of hangs make their own impatient gateway."""
+    return StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=2, timeout=15.0)

@@ -9,7 +9,7 @@ from urllib.request import Request, urlopen
 import pytest
 
 from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
-from dashboard.simulators.stripe import StripeSimulator
+from dashboard.simulators.stripe import TEST_KEY, StripeSimulator
 
 
 def _business(fake: StripeSimulator, subscriptions: int) -> None:
@@ -69,10 +69,12 @@ def test_429_is_retried_by_the_gateway(fake_stripe: StripeSimulator, stripe_gate
     assert fake_stripe.calls["GET /v1/customers"] == 2
 
 
-def test_hang_past_timeout_is_retried(fake_stripe: StripeSimulator, stripe_gateway: StripeGateway) -> None:
+def test_hang_past_timeout_is_retried(fake_stripe: StripeSimulator) -> None:
+    impatient = StripeGateway(TEST_KEY, api_base=fake_stripe.url, max_network_retries=2, timeout=1.0)
     fake_stripe.add_customer()
     fake_stripe.hang_next(r"GET /v1/customers$", seconds=3)
-    assert len(next(stripe_gateway.list_pages("customers"))) == 1
+    assert len(next(impatient.list_pages("customers"))) == 1
+    assert fake_stripe.calls["GET /v1/customers"] == 2
 
 
 def test_persistent_500_is_a_clear_error(fake_stripe: StripeSimulator, stripe_gateway: StripeGateway) -> None:
