@@ -25,6 +25,7 @@ from dashboard.access.identity import SYSTEM, Actor
 from dashboard.core import clock
 from dashboard.core.db import make_engine, migrate
 from dashboard.core.settings import PROJECT_ROOT, reset_settings_cache
+from tests.demo_template import DemoTemplates
 
 # Test stores are not the demo store, so they need the three keys (dashboard/core/keys.py); fixed values keep
 # the demo data's hashes reproducible across runs and backends.
@@ -97,6 +98,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     migrate(engine)
     engine.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplates:
+    """`demo_templates.seed(engine)`: the small demo in the test's store, built once per worker."""
+    return DemoTemplates(tmp_path_factory.mktemp("demo-templates"))
 
 
 @pytest.fixture(scope="session")

@@ -50,8 +50,8 @@ def _fresh_sqlite(path) -> Engine:
     return engine
 
 
-def test_same_seed_and_now_give_identical_rows(engine: Engine, tmp_path) -> None:
-    seed_demo(engine, "small", seed=7, now=NOW)
+def test_same_seed_and_now_give_identical_rows(engine: Engine, tmp_path, demo_templates) -> None:
+    demo_templates.seed(engine, seed=7, now=NOW)  # built here, or copied from this worker's earlier build
     reference = _fresh_sqlite(tmp_path / "reference.sqlite3")
     seed_demo(reference, "small", seed=7, now=NOW)
     ours, theirs = _digests(engine), _digests(reference)
@@ -60,16 +60,16 @@ def test_same_seed_and_now_give_identical_rows(engine: Engine, tmp_path) -> None
     reference.dispose()
 
 
-def test_another_seed_gives_other_rows(tmp_path) -> None:
+def test_another_seed_gives_other_rows(tmp_path, demo_templates) -> None:
     one, two = _fresh_sqlite(tmp_path / "one.sqlite3"), _fresh_sqlite(tmp_path / "two.sqlite3")
-    seed_demo(one, "small", seed=1, now=NOW)
+    demo_templates.seed(one, seed=7, now=NOW)
     seed_demo(two, "small", seed=2, now=NOW)
     assert _digests(one)["accounts"] != _digests(two)["accounts"]
 
 
-def test_demo_users_can_sign_in_with_the_documented_password(tmp_path) -> None:
+def test_demo_users_can_sign_in_with_the_documented_password(tmp_path, demo_templates) -> None:
     engine = _fresh_sqlite(tmp_path / "demo.sqlite3")
-    seed_demo(engine, "small", seed=3, now=NOW)
+    demo_templates.seed(engine, seed=7, now=NOW)
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT email, password_hash FROM users")).all())
     for email, _name in DEMO_USERS.values():

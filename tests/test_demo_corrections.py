@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from dashboard.core.settings import get_settings
-from dashboard.demo import seed_demo
 from models import BillingCorrection, StripeCreditNote, StripeInvoice, StripePayment, StripeRefund
+from tests.demo_template import DEMO_NOW as NOW
+from tests.demo_template import DemoTemplates
 
-NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
-
-def test_demo_corrections_are_consistent_with_the_mirror(engine: Engine) -> None:
-    seed_demo(engine, "small", now=NOW)
+def test_demo_corrections_are_consistent_with_the_mirror(
+    engine: Engine, demo_templates: DemoTemplates
+) -> None:
+    demo_templates.seed(engine, now=NOW)
     threshold = get_settings().correction_approval_threshold_minor
     with Session(engine) as session:
         rows = session.exec(select(BillingCorrection)).all()

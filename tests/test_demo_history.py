@@ -9,14 +9,13 @@ is checked by `python scripts/bench_demo_systems.py --size large`, which runs th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine, distinct, func
 from sqlmodel import Session, col, select
 
 from dashboard.billing.corrections import targets
 from dashboard.core import audit
-from dashboard.demo import seed_demo
 from dashboard.demo.history import history_problems
 from dashboard.simulators.demo import stripe_from_store
 from models import (
@@ -33,12 +32,12 @@ from models import (
     StripeRefund,
     User,
 )
+from tests.demo_template import DEMO_NOW as NOW
+from tests.demo_template import DemoTemplates
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
-
-def test_small_demo_is_one_consistent_history(engine: Engine) -> None:
-    seed_demo(engine, "small", now=NOW)
+def test_small_demo_is_one_consistent_history(engine: Engine, demo_templates) -> None:
+    demo_templates.seed(engine, now=NOW)
     with Session(engine) as session:
         assert history_problems(session, now=NOW) == []
         assert audit.verify_chain(session).ok
@@ -75,8 +74,10 @@ def test_small_demo_is_one_consistent_history(engine: Engine) -> None:
     assert executed <= {r.id for r in refunds}  # the workflow recorded Stripe's refund in the mirror
 
 
-def test_history_problems_names_what_the_console_did_not_write(engine: Engine) -> None:
-    seed_demo(engine, "small", now=NOW)
+def test_history_problems_names_what_the_console_did_not_write(
+    engine: Engine, demo_templates: DemoTemplates
+) -> None:
+    demo_templates.seed(engine, now=NOW)
     with Session(engine) as session:
         request = session.exec(select(PrivacyRequest).order_by(PrivacyRequest.id)).first()
         user = session.exec(select(User).order_by(User.id)).first()
@@ -111,8 +112,10 @@ def test_history_problems_names_what_the_console_did_not_write(engine: Engine) -
     ]
 
 
-def test_a_fully_refunded_demo_payment_is_not_offered_for_refund(engine: Engine) -> None:
-    seed_demo(engine, "small", now=NOW)
+def test_a_fully_refunded_demo_payment_is_not_offered_for_refund(
+    engine: Engine, demo_templates: DemoTemplates
+) -> None:
+    demo_templates.seed(engine, now=NOW)
     with Session(engine) as session:
         account_id, payment_id = session.exec(
             select(StripeCustomer.account_id, StripePayment.id)
@@ -123,8 +126,10 @@ def test_a_fully_refunded_demo_payment_is_not_offered_for_refund(engine: Engine)
     assert payment_id not in offered
 
 
-def test_the_demo_stripe_holds_the_mirror_with_the_same_ids(engine: Engine) -> None:
-    seed_demo(engine, "small", now=NOW)
+def test_the_demo_stripe_holds_the_mirror_with_the_same_ids(
+    engine: Engine, demo_templates: DemoTemplates
+) -> None:
+    demo_templates.seed(engine, now=NOW)
     simulator = stripe_from_store(engine)
     with Session(engine) as session:
         payments = session.exec(select(StripePayment).order_by(StripePayment.id)).all()

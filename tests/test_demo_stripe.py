@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from dashboard.billing.revenue import current_mrr, monthly_revenue
-from dashboard.demo import seed_demo
 from models import MrrChange, StripeCustomer, StripeInvoice, StripePayment, StripeSubscription
+from tests.demo_template import DEMO_NOW as NOW
 
-NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
-
-def test_demo_mirror_is_consistent(engine: Engine) -> None:
-    seed_demo(engine, "small", now=NOW)
+def test_demo_mirror_is_consistent(engine: Engine, demo_templates) -> None:
+    demo_templates.seed(engine, now=NOW)
     with Session(engine) as session:
         subs = session.exec(select(StripeSubscription)).all()
         assert len(subs) == 160

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 
 from dashboard.access.identity import Actor
 from dashboard.core.settings import Settings, reset_settings_cache
-from dashboard.demo import seed_demo
 from dashboard.simulators.demo import (
     DEMO_STRIPE_KEY,
     DEMO_ZENDESK_EMAIL,
@@ -51,6 +50,7 @@ from models import (
     User,
     ZendeskConnection,
 )
+from tests.demo_template import DemoTemplates
 from tests.privacy_world import Person, open_request
 
 CORRECTIONS = "app_pages/corrections.py"
@@ -69,8 +69,10 @@ class Demo:
 
 
 @pytest.fixture
-def demo(engine: Engine, app_env: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
-    seed_demo(engine, "small")
+def demo(
+    engine: Engine, app_env: Engine, monkeypatch: pytest.MonkeyPatch, demo_templates: DemoTemplates
+) -> Iterator[Demo]:
+    demo_templates.seed(engine)
     stripe_sim, zendesk_sim = stripe_from_store(engine).start(), zendesk_from_store(engine).start()
     monkeypatch.setenv("STRIPE_API_KEY", DEMO_STRIPE_KEY)
     monkeypatch.setenv("STRIPE_API_BASE", stripe_sim.url)
@@ -306,8 +308,8 @@ def _started(engine: Engine, settings: Settings) -> DemoSystems:
 
 
 @pytest.fixture
-def demo_store(engine: Engine) -> Engine:
-    seed_demo(engine, "small")
+def demo_store(engine: Engine, demo_templates: DemoTemplates) -> Engine:
+    demo_templates.seed(engine)
     return engine
 
 

@@ -39,11 +39,15 @@ class FieldErrors:
 
 
 def action_button(label: str, *, blocked: str | None, **button_options: Any) -> bool:
-    """A button that is disabled, with the reason beside it, while its action cannot succeed."""
+    """A button that is disabled, with the reason beside it, while its action cannot succeed.
+
+    Blocked or not, the button sits in the same row: a rerun that unblocks it replaces the element
+    in place, so the browser never shows the old disabled button beside the new one.
+    """
+    row = st.container(horizontal=True, vertical_alignment="center")
     if blocked is None:
-        return st.button(label, **button_options)
-    button, reason = st.columns([1, 3], vertical_alignment="center")
+        return row.button(label, **button_options)
     button_options.pop("type", None)  # a button that cannot be used is never the primary one
-    button.button(label, disabled=True, help=blocked, **button_options)
-    reason.caption(f":material/block: {blocked}")
+    row.button(label, disabled=True, help=blocked, **button_options)
+    row.caption(f":material/block: {blocked}")
     return False
