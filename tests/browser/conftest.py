@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.core import clock
 from dashboard.core.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,6 +40,11 @@ WAIT_MS = 90_000
 TYPED_PARAMETERS = "id=36&account=1&request=36&state=uninstalled"
 # The keys the test process sets for its own stores (tests/conftest.py); the README's quick start has none.
 KEY_VARIABLES = ("SECRET_KEY", "AUDIT_KEY", "USAGE_ACTOR_HASH_KEY")
+# What the console does to its store on first start (dashboard/ui/store.py), run on its own.
+PREPARE_STORE = (
+    "from dashboard.core.bootstrap import prepare_store; from dashboard.core.settings import get_settings; "
+    "prepare_store(get_settings())"
+)
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +67,12 @@ def wait_for_http(url: str, timeout: float = 120) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def readme_environment(data_dir: Path, unset: tuple[str, ...]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update({"DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+    return env
+
+
 def start_streamlit(
     data_dir: Path,
     extra_env: dict[str, str] | None = None,
@@ -69,8 +83,7 @@ def start_streamlit(
 ) -> tuple[subprocess.Popen, str]:
     """`./scripts/start` (the README's command) on a free loopback port; returns the process and its URL."""
     port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update({"DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+    env = readme_environment(data_dir, unset)
     env.update(extra_env or {})
     log = open(data_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
@@ -106,12 +119,48 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+class ConsoleTemplates:
+    """The README's first start (migrate, seed the small demo, generate keys) done once per worker and
+    UTC day into a template DATA_DIR; each console starts on a copy. One console per run still seeds
+    itself (test_demo_journeys), so the first start stays tested in the browser."""
+
+    unset = ("DATABASE_URL", *KEY_VARIABLES)  # the README's quick start sets none of these
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def copy_into(self, data_dir: Path) -> None:
+        template = self.root / clock.today().isoformat()
+        if not template.exists():
+            self._build(template)
+        shutil.copytree(template, data_dir, dirs_exist_ok=True)
+
+    def _build(self, template: Path) -> None:
+        building = template.with_name(template.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        subprocess.run(
+            [sys.executable, "-c", PREPARE_STORE],
+            cwd=PROJECT_ROOT,
+            env=readme_environment(building, self.unset),
+            check=True,
+        )
+        building.rename(template)
+
+
+@pytest.fixture(scope="session")
+def console_templates(tmp_path_factory: pytest.TempPathFactory) -> ConsoleTemplates:
+    return ConsoleTemplates(tmp_path_factory.mktemp("console-templates"))
+
+
 @pytest.fixture(scope="module")
-def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The console exactly as the README starts it: default SQLite store, seeded on first start."""
+def console_url(
+    tmp_path_factory: pytest.TempPathFactory, console_templates: ConsoleTemplates
+) -> Iterator[str]:
+    """The console exactly as the README starts it: default SQLite store with the demo data."""
     data_dir = tmp_path_factory.mktemp("console") / "data"
-    data_dir.mkdir()
-    process, base = start_streamlit(data_dir, unset=("DATABASE_URL", *KEY_VARIABLES))
+    console_templates.copy_into(data_dir)
+    process, base = start_streamlit(data_dir, unset=console_templates.unset)
     yield base
     stop(process)
 
