@@ -5,7 +5,8 @@ One setup for the module: a private PostgreSQL database with the small demo, one
 from it (both consoles and the CLI point at it), the two consoles sharing the store, DATA_DIR and keys,
 and nginx on a free loopback port with a generated config whose pid, logs and temp folders are in the
 test's folder. From 127.0.0.1 `ip_hash` sends every request to one console (`behind`); the other is
-opened directly, so each journey crosses the two processes.
+opened directly, so each journey crosses the two processes. The first test signs in through the form;
+the others open their pages with a session the store made (the same cookie, without the form's time).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,8 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
+from dashboard.access import auth, sessions
+from dashboard.access.sessions import COOKIE_NAME
 from dashboard.billing.stripe_sync.runner import STRIPE_KINDS
 from dashboard.cli.common import JOB_LOCKED_EXIT
 from dashboard.core.db import make_engine
@@ -34,7 +38,7 @@ from dashboard.core.settings import PROJECT_ROOT
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from dashboard.simulators.demo import DEMO_STRIPE_KEY, fill_stripe
 from dashboard.simulators.stripe import Request, StripeSimulator
-from models import BillingCorrection, StripePayment, StripeRefund, SyncRun
+from models import BillingCorrection, StripePayment, StripeRefund, SyncRun, User
 from tests.browser.conftest import (
     WAIT_MS,
     choose_option,
@@ -127,6 +131,18 @@ class Consoles:
     env: dict[str, str]  # a job's environment: the consoles' store, keys and Stripe
     access_log: Path
 
+    def open_signed_in(self, page, base: str, role: str, path: str) -> None:
+        """Open `path` on `base` as the demo user of `role`, with a session made in the store (signing in
+        through the form is the first test's)."""
+        email, _ = DEMO_USERS[role]
+        with Session(self.store) as session:
+            user = session.exec(select(User).where(User.email == email)).one()
+            token = sessions.create_session(session, auth.actor_for(user))
+            session.commit()
+        page.context.add_cookies([{"name": COOKIE_NAME, "value": token, "url": base, "sameSite": "Strict"}])
+        page.goto(f"{base}/{path}")
+        wait_idle(page)
+
 
 def _upstreams(access_log: Path) -> set[str]:
     """The consoles nginx sent the requests it finished to (a websocket is logged when it closes)."""
@@ -151,6 +167,10 @@ def _start_nginx(folder: Path, port_a: int, port_b: int) -> tuple[subprocess.Pop
     return process, base
 
 
+def _port(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
 @pytest.fixture(scope="module")
 def consoles(tmp_path_factory: pytest.TempPathFactory, demo_templates) -> Iterator[Consoles]:
     if not Path(NGINX).exists():
@@ -158,12 +178,12 @@ def consoles(tmp_path_factory: pytest.TempPathFactory, demo_templates) -> Iterat
     folder = tmp_path_factory.mktemp("two-consoles")
     data_dir = folder / "data"  # shared: privacy exports written by one console are downloaded from either
     data_dir.mkdir()
-    with private_postgres_database() as url:
-        store = make_engine(url)
-        demo_templates.seed(store)
+    with ExitStack() as cleanup:
+        url = cleanup.enter_context(private_postgres_database())
         stripe = GatedStripe()
-        fill_stripe(stripe, store)
+        stripe.ready.clear()  # it answers once filled from the seeded store
         stripe.start()
+        cleanup.callback(stripe.stop)
         env = {
             "DATABASE_URL": url,
             "STRIPE_API_KEY": DEMO_STRIPE_KEY,
@@ -171,17 +191,27 @@ def consoles(tmp_path_factory: pytest.TempPathFactory, demo_templates) -> Iterat
             "CORRECTION_APPROVAL_THRESHOLD_MINOR": str(APPROVAL_THRESHOLD_MINOR),
         }
         with ThreadPoolExecutor(2) as pool:
-            started = list(pool.map(lambda _: start_streamlit(data_dir, env), range(2)))
-        (process_a, a), (process_b, b) = started
-        nginx, proxy = _start_nginx(folder, int(a.rsplit(":", 1)[1]), int(b.rsplit(":", 1)[1]))
+            starting = [pool.submit(start_streamlit, data_dir, env) for _ in range(2)]
+            cleanup.callback(_stop_started, starting)
+            store = make_engine(url)  # seeded while the consoles start (they read it on a first visit)
+            cleanup.callback(store.dispose)
+            demo_templates.seed(store)
+            fill_stripe(stripe, store)
+            a, b = (future.result()[1] for future in starting)  # a failed start raises here
+        nginx, proxy = _start_nginx(folder, _port(a), _port(b))
+        cleanup.callback(stop, nginx)
         [behind] = _upstreams(folder / "access.log")
         job_env = {**os.environ, **env, "DATA_DIR": str(data_dir)}
         yield Consoles(proxy, behind, b if behind == a else a, store, stripe, job_env, folder / "access.log")
-        stop(nginx)
-        for process in (process_a, process_b):
-            stop(process)
-        stripe.stop()
-        store.dispose()
+
+
+def _stop_started(starting: list[Future]) -> None:
+    """Stop the consoles that started, together (each takes a moment to end)."""
+    processes = [future.result()[0] for future in starting if future.exception() is None]
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        stop(process)
 
 
 @pytest.fixture
@@ -226,9 +256,7 @@ def test_a_refund_requested_on_one_console_and_approved_on_the_other_is_made_onc
         payment = untouched_demo_payment(session)
     assert _refunds_of(consoles.stripe, payment.id) == []
 
-    sign_in(page, consoles.proxy, DEMO_USERS["account_manager"][0], DEMO_PASSWORD)
-    page.get_by_role("link", name="Billing corrections").click()
-    wait_idle(page)
+    consoles.open_signed_in(page, consoles.proxy, "account_manager", "corrections")
     page.get_by_role("textbox", name="Find the account").fill(payment.company)
     page.keyboard.press("Enter")
     choose_option(page, "Account", re.compile(re.escape(payment.company)))
@@ -246,9 +274,7 @@ def test_a_refund_requested_on_one_console_and_approved_on_the_other_is_made_onc
     correction_id = re.search(r"#(\d+)", waiting.inner_text()).group(1)
     assert _refunds_of(consoles.stripe, payment.id) == []  # nothing sent before the approval
 
-    sign_in(second_page, consoles.other, DEMO_USERS["admin"][0], DEMO_PASSWORD)
-    second_page.get_by_role("link", name="Correction approvals").click()
-    wait_idle(second_page)
+    consoles.open_signed_in(second_page, consoles.other, "admin", "correction-approvals")
     queued = second_page.get_by_test_id("stExpander").filter(has_text=f"#{correction_id} ·")
     queued.get_by_text(f"#{correction_id} ·").click()
     queued.get_by_label("Reason for your decision").fill("Checked the outage report.")
@@ -276,10 +302,8 @@ def _mirrored_payments(store: Engine) -> int:
         return session.exec(select(func.count()).select_from(StripePayment)).one()
 
 
-def _open_stripe_tab(page, base: str) -> None:
-    sign_in(page, base, DEMO_USERS["admin"][0], DEMO_PASSWORD)
-    page.get_by_role("link", name="Sync and settings").click()
-    wait_idle(page)
+def _open_stripe_tab(consoles: Consoles, page, base: str) -> None:
+    consoles.open_signed_in(page, base, "admin", "sync")
     page.get_by_role("tab", name="Stripe").click()
     expect(page.get_by_role("button", name="Sync now")).to_be_visible()
 
@@ -287,8 +311,8 @@ def _open_stripe_tab(page, base: str) -> None:
 def test_a_sync_is_refused_while_the_other_console_runs_it(consoles, page, second_page) -> None:
     runs_before = {run.id for run in _stripe_runs(consoles.store)}
     payments_before = _mirrored_payments(consoles.store)
-    _open_stripe_tab(page, consoles.proxy)
-    _open_stripe_tab(second_page, consoles.other)
+    _open_stripe_tab(consoles, page, consoles.proxy)
+    _open_stripe_tab(consoles, second_page, consoles.other)
 
     consoles.stripe.gate.clear()  # the sync started behind the proxy waits on Stripe, holding its lock
     try:
