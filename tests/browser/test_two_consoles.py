@@ -102,20 +102,18 @@ http {{
 
 
 class GatedStripe(StripeSimulator):
-    """The demo's Stripe, which can hold requests: while `gate` is clear each request waits for it,
-    counted in `held` (and `knocked` is set), so a sync can be kept running with its lock taken."""
+    """The demo's Stripe, which can hold requests: while `gate` is clear each request waits for it (and
+    sets `knocked`), so a sync can be kept running with its lock taken. Whoever else calls Stripe then
+    waits too: a refusal seen while the gate is shut was given without a call."""
 
     def __init__(self) -> None:
         super().__init__(api_key=DEMO_STRIPE_KEY, follow_clock=lambda: int(time.time()))
         self.gate = threading.Event()
         self.gate.set()
         self.knocked = threading.Event()
-        self.held = 0
 
     def handle(self, request: Request) -> tuple[int, dict, dict[str, str]]:
         if not self.gate.is_set():
-            with self._lock:
-                self.held += 1
             self.knocked.set()
             self.gate.wait()
         return super().handle(request)
@@ -276,7 +274,8 @@ def test_a_refund_requested_on_one_console_and_approved_on_the_other_is_made_onc
 
     consoles.open_signed_in(second_page, consoles.other, "admin", "correction-approvals")
     queued = second_page.get_by_test_id("stExpander").filter(has_text=f"#{correction_id} ·")
-    queued.get_by_text(f"#{correction_id} ·").click()
+    if queued.locator("details[open]").count() == 0:  # a queue of one opens folded out
+        queued.get_by_text(f"#{correction_id} ·").click()
     queued.get_by_label("Reason for your decision").fill("Checked the outage report.")
     queued.get_by_role("button", name="Approve and execute").click()
     executed = second_page.get_by_text(re.compile(rf"Correction #{correction_id}: executed in Stripe"))
@@ -335,7 +334,6 @@ def test_a_sync_is_refused_while_the_other_console_runs_it(consoles, page, secon
         )
         assert job.returncode == JOB_LOCKED_EXIT, job.stderr
         assert "holds its lock: admin@demo.example" in job.stderr
-        assert consoles.stripe.held == 1  # the refused ones never called Stripe
     finally:
         consoles.stripe.gate.set()
 
