@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -106,8 +107,10 @@ def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplates:
     return DemoTemplates(tmp_path_factory.mktemp("demo-templates"))
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def private_postgres_database() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own (skipped when PostgreSQL is unreachable, failed in CI);
+    yields its URL and drops it after."""
     if not _postgres_reachable():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432, and CI must test on it")
@@ -120,10 +123,18 @@ def postgres_url() -> Iterator[str]:
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with private_postgres_database() as url:
+        yield url
 
 
 def _truncate_all(engine: Engine) -> None:
