@@ -15,7 +15,7 @@ from dashboard.access.navigation import pages_for
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import TYPED_PARAMETERS, shot, sign_in, wait_for_session_cookie, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("every_page")]
 
 # Where a page labels things as text in the page (tables draw on a canvas and are checked in the
 # screens' tests): headings, widget labels, metric labels, tabs, and the charts' titles, axes, legends.

@@ -11,7 +11,7 @@ from dashboard.access.sessions import COOKIE_NAME
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("session_cookie")]
 
 
 def _metric(page, label: str) -> int:

@@ -9,7 +9,7 @@ from dashboard.access.navigation import landing_page, pages_for
 from dashboard.demo.core import DEMO_PASSWORD, DEMO_USERS
 from tests.browser.conftest import shot, sign_in, wait_for_session_cookie, wait_idle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("sign_in_roles")]
 
 
 def _sidebar_links(page) -> list[str]:

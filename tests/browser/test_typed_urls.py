@@ -28,7 +28,7 @@ UNKNOWN_ADDRESSES = {
 # Names no page can be registered at: Streamlit's own "Page not found" shows beside ours (parameters dropped).
 STREAMLIT_NOTICE_LEFT = {"/home", "/sign-in", "/a/b"}
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("typed_urls")]
 # Where parameters could leak into a landing page: the privacy officer's queue opens a request by id.
 ALL_ADDRESSES_ROLE = "privacy_officer"
 ROLES_WITH_FORBIDDEN_PAGES = [role for role in DEMO_USERS if len(pages_for(role)) < len(PAGES)]
