@@ -127,7 +127,9 @@ def _lock_timeout(connection: Connection) -> Iterator[None]:
         connection.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": before})
 
 
-def planned_partitions(connection: Connection, *, today: date, months_ahead: int = MONTHS_AHEAD) -> list[date]:
+def planned_partitions(
+    connection: Connection, *, today: date, months_ahead: int = MONTHS_AHEAD
+) -> list[date]:
     """The months `ensure_partitions` would make: this month and `months_ahead` more, and every month of
     an event in the default partition, less those that have a partition."""
     validate_months_ahead(months_ahead)
@@ -174,12 +176,15 @@ def _create_partition(connection: Connection, month: date) -> None:
     with _lock_timeout(connection):
         connection.execute(
             text(
-                f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE occurred_at >= :lo AND occurred_at < :hi "
-                f"RETURNING *) INSERT INTO {name} SELECT * FROM moved"
+                f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} "
+                "WHERE occurred_at >= :lo AND occurred_at < :hi RETURNING *) "
+                f"INSERT INTO {name} SELECT * FROM moved"
             ),
             bounds,
         )
-        connection.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})"))
+        connection.execute(
+            text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
+        )
 
 
 def expired_partitions(connection: Connection, *, cutoff: datetime) -> list[date]:
@@ -206,7 +211,6 @@ def drop_expired_partitions(
                 connection.execute(text(f"DROP TABLE {name}"))
             dropped.append(DroppedPartition(month, events))
         return dropped
-
 
 
 def autogenerate_filters(dialect: str) -> dict[str, Callable[..., bool]]:
