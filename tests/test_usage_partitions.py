@@ -407,9 +407,8 @@ def test_migration_partitions_existing_events_by_month_and_its_downgrade_restore
         with engine.connect() as conn:
             relkind = conn.execute(text("SELECT relkind FROM pg_class WHERE oid = 'usage_events'::regclass"))
             assert relkind.scalar_one() == "r"
-            partitions = (
-                "SELECT COUNT(*) FROM pg_class WHERE relispartition AND relnamespace = current_schema()::regnamespace"
-            )
+            here = "relnamespace = current_schema()::regnamespace"
+            partitions = f"SELECT COUNT(*) FROM pg_class WHERE relispartition AND {here}"
             assert conn.execute(text(partitions)).scalar_one() == 0
     finally:
         _drop_schema(admin, engine, name)
