@@ -72,17 +72,42 @@ def build(engine: Engine, *, partitioned: bool, events: int) -> None:
         conn.execute(text("VACUUM ANALYZE usage_events"))
 
 
-def timed_retention(engine: Engine) -> tuple[float, float, int]:
-    """Seconds for the purge (its transaction) and for the VACUUM after it; events removed."""
+STEPS = (  # the purge's statements by what they do, for the breakdown
+    ("DELETE FROM usage_events", "delete rows"),
+    ("DELETE FROM usage_agents", "unused user agents"),
+    ("SELECT COUNT(*) FROM usage_events_", "count partition rows"),
+    ("ALTER TABLE usage_events DETACH", "detach + drop"),
+    ("DROP TABLE", "detach + drop"),
+)
+
+
+def timed_retention(engine: Engine) -> tuple[float, float, int, dict[str, float]]:
+    """Seconds for the purge (its transaction) and for the VACUUM after it; events removed; seconds
+    per kind of statement in the purge."""
+    steps: dict[str, float] = {}
+    started_at: list[float] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        started_at.append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        seconds = time.perf_counter() - started_at.pop()
+        kind = next((name for prefix, name in STEPS if statement.startswith(prefix)), "other")
+        steps[kind] = steps.get(kind, 0.0) + seconds
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     started = time.perf_counter()
     with Session(engine) as session:
         result = purge_usage(session, actor=SYSTEM, days=RETENTION_DAYS, mode="delete", now=NOW)
         session.commit()
     purged = time.perf_counter() - started
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM usage_events"))
-    return purged, time.perf_counter() - started, result.events
+    return purged, time.perf_counter() - started, result.events, steps
 
 
 def timed_rollup(engine: Engine) -> tuple[float, list[str]]:
@@ -116,7 +141,7 @@ def measure(events: int, *, partitioned: bool) -> dict:
             build(engine, partitioned=partitioned, events=events)
             built = time.perf_counter() - started
             rollup_seconds, plans = timed_rollup(engine)
-            purge_seconds, vacuum_seconds, removed = timed_retention(engine)
+            purge_seconds, vacuum_seconds, removed, steps = timed_retention(engine)
         finally:
             engine.dispose()
     return {
@@ -126,6 +151,7 @@ def measure(events: int, *, partitioned: bool) -> dict:
         "purge": purge_seconds,
         "vacuum": vacuum_seconds,
         "removed": removed,
+        "steps": steps,
         "plans": plans,
     }
 
@@ -143,6 +169,13 @@ def markdown(events: int, runs: list[dict]) -> str:
         lines.append(
             f"| {run['layout']} | {run['removed']:,} | {run['purge']:.2f} | {run['vacuum']:.2f} | "
             f"{run['purge'] + run['vacuum']:.2f} | {run['rollup']:.2f} |"
+        )
+    lines += ["", "Where the purge's time went (seconds per kind of statement):", ""]
+    kinds = sorted({kind for run in runs for kind in run["steps"]})
+    lines += ["| layout | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
+    for run in runs:
+        lines.append(
+            f"| {run['layout']} | " + " | ".join(f"{run['steps'].get(k, 0):.2f}" for k in kinds) + " |"
         )
     partitioned = runs[-1]
     lines += [
