@@ -11,6 +11,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -22,8 +23,9 @@ from typer.testing import CliRunner
 from dashboard.access.identity import SYSTEM
 from dashboard.cli import app
 from dashboard.core.db import alembic_config, make_engine, migrate
-from dashboard.core.jobs import scheduled
 from dashboard.core.settings import reset_settings_cache
+from dashboard.demo import usage as demo_usage
+from dashboard.demo.context import SIZES, DemoContext
 from dashboard.usage.bulk import EventRow, insert_events
 from dashboard.usage.partitions import (
     DEFAULT_PARTITION,
@@ -364,10 +366,24 @@ def test_partitions_command_makes_months_ahead_drops_expired_ones_and_records_it
         assert audited.details["dropped"] == [f"usage_events_2026_{m}" for m in ("03", "08", "09")]
 
 
-def test_the_partitions_job_runs_daily_before_the_retention_purge() -> None:
-    job = scheduled("usage_partitions")
-    assert job.cron_line() == "15 2 * * * python -m dashboard partitions usage"
-    assert job.lock_name == "partitions usage"
+# -- the demo ------------------------------------------------------------------------------------------
+
+
+def test_demo_usage_gives_every_month_of_its_history_a_partition_before_loading(pg: Engine) -> None:
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    demo_usage.generate(
+        DemoContext(engine=pg, size=replace(SIZES["small"], usage_events=3_000), seed=7, now=now)
+    )
+
+    with pg.connect() as conn:
+        months = monthly_partitions(conn)
+        assert (months[0], months[-1]) == (date(2025, 10, 1), date(2027, 2, 1))  # 400 days back, 3 ahead
+        assert len(months) == 17
+        stored = conn.execute(
+            text("SELECT COUNT(*), COUNT(*) FILTER (WHERE tableoid = to_regclass(:d)) FROM usage_events"),
+            {"d": DEFAULT_PARTITION},
+        ).one()
+    assert stored == (3_000, 0)
 
 
 # -- the migration -------------------------------------------------------------------------------------
