@@ -27,7 +27,8 @@ class UsageEvent(SQLModel, table=True):
 
     On PostgreSQL the table is partitioned by month of `occurred_at` (revision 0012): there the primary
     key is (id, occurred_at) and `event_id` is unique per monthly partition, not across the table
-    (dashboard/usage/partitions.py). This model states the SQLite schema, which `create_all` makes.
+    (dashboard/usage/partitions.py). The model states the one-table layout (SQLite's); stores are made
+    by the migrations.
     """
 
     __tablename__ = "usage_events"
