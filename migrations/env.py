@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import models  # noqa: F401  (registers every table)
 from dashboard.core.db import make_engine
 from dashboard.core.settings import get_settings
+from dashboard.usage.partitions import autogenerate_filters
 
 target_metadata = SQLModel.metadata
 
@@ -27,6 +28,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        **autogenerate_filters(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -23,7 +23,13 @@ class UsageAgent(SQLModel, table=True):
 
 
 class UsageEvent(SQLModel, table=True):
-    """One event from an app's backend. The actor is a keyed hash; the raw Zendesk user id is never stored."""
+    """One event from an app's backend. The actor is a keyed hash; the raw Zendesk user id is never stored.
+
+    On PostgreSQL the table is partitioned by month of `occurred_at` (revision 0012): there the primary
+    key is (id, occurred_at) and `event_id` is unique per monthly partition, not across the table
+    (dashboard/usage/partitions.py). The model states the one-table layout (SQLite's); stores are made
+    by the migrations.
+    """
 
     __tablename__ = "usage_events"
     # Indexed only for what reads raw events: de-duplication (event_id), rollups and retention by time

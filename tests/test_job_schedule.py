@@ -28,7 +28,7 @@ def test_every_job_command_of_the_cli_is_on_the_schedule() -> None:
     groups = {group.name: group.typer_instance for group in app.registered_groups}
     jobs = {
         f"{name} {command.name}"
-        for name in ("sync", "ingest", "purge", "remind", "corrections")
+        for name in ("sync", "ingest", "purge", "remind", "corrections", "partitions")
         for command in groups[name].registered_commands
     }
     assert jobs | {"audit checkpoint"} == scheduled_commands

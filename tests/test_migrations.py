@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, select
 
 import models  # noqa: F401
 from dashboard.core.db import alembic_config, is_empty, make_engine, migrate
+from dashboard.usage.partitions import autogenerate_filters
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -41,7 +42,8 @@ def empty_engine(request, tmp_path) -> Iterator[Engine]:
 
 def _schema_diff(engine: Engine) -> list:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, **autogenerate_filters(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, SQLModel.metadata)
 
 

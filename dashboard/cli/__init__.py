@@ -15,6 +15,7 @@ users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 corrections_app = typer.Typer(help="Billing corrections.", no_args_is_help=True)
 remind_app = typer.Typer(help="Reminder emails.", no_args_is_help=True)
+partitions_app = typer.Typer(help="Table partitions (PostgreSQL).", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(purge_app, name="purge")
@@ -22,6 +23,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(corrections_app, name="corrections")
 app.add_typer(remind_app, name="remind")
+app.add_typer(partitions_app, name="partitions")
 
 # Each module registers its commands on the groups above (one import a line).
 from dashboard.cli import admin  # noqa: E402,F401,I001

@@ -97,6 +97,13 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         "0 * * * *",
         ("audit_checkpoint",),
     ),
+    ScheduledJob(
+        "usage_partitions",
+        "Usage event partitions (PostgreSQL)",
+        "partitions usage",
+        "15 2 * * *",
+        ("usage_partitions",),
+    ),
     ScheduledJob("usage_purge", "Usage retention purge", "purge usage", "30 2 * * *", ("usage_purge",)),
     ScheduledJob("exports_purge", "Expired exports purge", "purge exports", "40 2 * * *", ("exports_purge",)),
     ScheduledJob(

@@ -20,6 +20,7 @@ from dashboard.demo.context import DemoContext
 from dashboard.usage.agents import AgentDirectory
 from dashboard.usage.bulk import indexes_built_after_load, insert_events
 from dashboard.usage.hashing import actor_digest, actor_hash_key
+from dashboard.usage.partitions import MONTHS_AHEAD, ensure_partitions
 from dashboard.usage.rollup import rebuild_all
 from models import Installation
 
@@ -70,6 +71,7 @@ def generate(ctx: DemoContext) -> None:
     population = _population(ctx, numbers, installs)
     started = time.perf_counter()
     loaded = 0
+    _partition_history(ctx)
     with indexes_built_after_load(ctx.engine):
         while loaded < total:
             size = min(CHUNK, total - loaded)
@@ -92,6 +94,14 @@ def generate(ctx: DemoContext) -> None:
         load_seconds,
         ctx.shared["usage_rollup_seconds"],
     )
+
+
+def _partition_history(ctx: DemoContext) -> None:
+    """PostgreSQL: a partition for every month of the history (and the usual months ahead) before the
+    load, so no event lands in the default partition for the job to move later."""
+    first = (ctx.now - timedelta(days=HISTORY_DAYS)).date()
+    months = (ctx.now.year - first.year) * 12 + ctx.now.month - first.month
+    ensure_partitions(ctx.engine, today=first, months_ahead=months + MONTHS_AHEAD)
 
 
 def _installations(ctx: DemoContext) -> list[tuple[int, int, int, datetime | None, datetime | None]]:

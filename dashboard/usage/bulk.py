@@ -1,7 +1,9 @@
 """Fast, duplicate-ignoring bulk insert of raw usage events on the raw DBAPI connection.
 
 SQLite: one `INSERT OR IGNORE` executemany. PostgreSQL: COPY into a temporary table, then one
-`INSERT ... ON CONFLICT (event_id) DO NOTHING`. Both run inside the caller's transaction.
+`INSERT ... ON CONFLICT DO NOTHING`: without a conflict target, so that each monthly partition's own
+unique event_id index refuses a duplicate (dashboard/usage/partitions.py). Both run inside the caller's
+transaction.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _postgres_copy(raw, rows: Sequence[EventRow]) -> int:
                 copy.write_row(_with_utc_offset(row))
         cursor.execute(
             f"INSERT INTO usage_events ({columns}) SELECT {columns} FROM usage_events_load "
-            "ORDER BY event_id ON CONFLICT (event_id) DO NOTHING"
+            "ORDER BY event_id ON CONFLICT DO NOTHING"
         )
         inserted = cursor.rowcount
         cursor.execute("TRUNCATE usage_events_load")

@@ -1,7 +1,9 @@
 """Retention of raw usage events: delete them, or cut their IP addresses to a network, after N days.
 
 Rollups are kept either way; they hold no IP addresses and only account-scoped actor hashes. A user
-agent goes with the last event that refers to it.
+agent goes with the last event that refers to it. On a partitioned PostgreSQL store a month wholly past
+retention goes as a whole partition (dashboard/usage/partitions.py); only the events of the month the
+cutoff falls in (and any in the default partition) are deleted row by row.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlmodel import Session
 from dashboard.access.identity import Actor
 from dashboard.core import audit, clock
 from dashboard.core.errors import ValidationError
+from dashboard.usage.partitions import drop_expired_partitions
 from dashboard.usage.sqlparts import day_start, time_param
 
 
@@ -79,7 +82,7 @@ def purge_usage(
     connection = session.connection()
     bound = {"cutoff": time_param(connection.dialect.name, cutoff)}
     if retention_mode is RetentionMode.DELETE:
-        count = _delete_events(session, bound, dry_run=dry_run)
+        count = _delete_events(session, cutoff, bound, dry_run=dry_run)
     else:
         count = _truncate_ips(session, bound, dry_run=dry_run)
     if not dry_run:
@@ -93,12 +96,16 @@ def purge_usage(
     return PurgeResult(retention_mode, cutoff, count, dry_run)
 
 
-def _delete_events(session: Session, bound: dict, *, dry_run: bool) -> int:
+def _delete_events(session: Session, cutoff: datetime, bound: dict, *, dry_run: bool) -> int:
     connection = session.connection()
     if dry_run:
         statement = text("SELECT COUNT(*) FROM usage_events WHERE occurred_at < :cutoff")
         return connection.execute(statement, bound).scalar_one()
-    deleted = connection.execute(text("DELETE FROM usage_events WHERE occurred_at < :cutoff"), bound).rowcount
+    dropped = sum(partition.events for partition in drop_expired_partitions(connection, cutoff=cutoff))
+    deleted = (
+        dropped
+        + connection.execute(text("DELETE FROM usage_events WHERE occurred_at < :cutoff"), bound).rowcount
+    )
     connection.execute(
         text(
             "DELETE FROM usage_agents WHERE id NOT IN "
