@@ -1,19 +1,36 @@
 """Installations: filters kept in the URL, counts by state, weekly installs/uninstalls, the full table."""
 
+from datetime import date
+
 import streamlit as st
 
 from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, words
 from dashboard.ui.access import require_page
-from dashboard.ui.installations_data import installations_screen
+from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.forms import FieldErrors
+from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
-from dashboard.zendesk import charts
+from dashboard.zendesk import charts, screens
 from dashboard.zendesk.installations import InstallationFilters
-from dashboard.zendesk.screens import INSTALLATION_COLUMNS, PAID_CHOICES, PAID_FILTER, STATE_CHOICES
+from dashboard.zendesk.screens import (
+    INSTALLATION_COLUMNS,
+    PAID_CHOICES,
+    PAID_FILTER,
+    STATE_CHOICES,
+    InstallationsScreen,
+)
 
 TABLE_ROWS = 5_000
+
+
+@cached(Group.INSTALLATIONS, ttl=120, show_spinner="Loading installations…")
+def installations_screen(filters: InstallationFilters, today: date) -> InstallationsScreen:
+    with db_session() as session:
+        return screens.installations_screen(session, filters, today=today)
+
 
 actor = require_page("installations")
 st.title("Installations")
@@ -26,7 +43,10 @@ with st.container(border=True):
     account = row2[0].text_input(
         "Account", key="account", placeholder="Company name or subdomain", max_chars=100, bind="query-params"
     )
-    since = row2[1].date_input("Installed or uninstalled from", key="since", value=None, bind="query-params")
+    errors = FieldErrors()
+    with row2[1]:
+        since = st.date_input("Installed or uninstalled from", key="since", value=None, bind="query-params")
+        errors.slot("since")
     until = row2[2].date_input("to", key="until", value=None, bind="query-params")
 
 # The App and Plan choices come with the screen, so their widgets are drawn after it.
@@ -39,12 +59,13 @@ filters = InstallationFilters(
     since=since,
     until=until,
 )
-screen = installations_screen(filters, clock.today())
+screen = None
+with errors.reported():  # a start after the end is refused under the "from" field
+    screen = installations_screen(filters, clock.today())
+if screen is None:
+    st.stop()
 url_multiselect(row1[0], "App", screen.options.apps, key="app", parse=int)
 url_multiselect(row1[2], "Plan", {plan: plan for plan in screen.options.plans}, key="plan")
-if since and until and since > until:
-    st.error("The start date is after the end date.")
-    st.stop()
 for column, (state, number) in zip(st.columns(len(screen.counts)), screen.counts.items(), strict=True):
     column.metric(words(state), count(number))
 

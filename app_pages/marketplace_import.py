@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.core.errors import ValidationError
 from dashboard.ui.access import require_page
-from dashboard.ui.installations_data import clear_installation_caches
+from dashboard.ui.cache_groups import Group, clear_group
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download
 from dashboard.zendesk import marketplace_import as mi
@@ -102,7 +102,7 @@ if st.button(f"Import {to_write:,} new or changed row(s)", type="primary", disab
     with db_session() as session:
         report = mi.apply_import(session, actor, parsed, file_name=upload.name)
     del st.session_state[PARSED_KEY]  # the preview is computed again against the new rows
-    clear_installation_caches()
+    clear_group(Group.INSTALLATIONS)
     st.toast(
         f"Imported: {report.created} new, {report.updated} changed, {len(report.rejected)} rejected.",
         icon=":material/check:",

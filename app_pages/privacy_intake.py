@@ -12,11 +12,19 @@ from dashboard.privacy import requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.intake_link import IntakePrefill, intake_prefill, link_parameters
 from dashboard.privacy.jurisdiction import jurisdiction_note
-from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS
+from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS, client_account_choices
 from dashboard.ui.access import require_page
+from dashboard.ui.cache_groups import Group, cached, clear_group
 from dashboard.ui.privacy import FieldErrors, jurisdiction_label, type_label, viewer_today
-from dashboard.ui.privacy_cache import client_accounts
 from dashboard.ui.store import db_session
+
+
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=300)
+def client_accounts() -> dict[int, str]:
+    """Client accounts as {id: "Company (subdomain)"} for the picker."""
+    with db_session() as session:
+        return client_account_choices(session)
+
 
 actor = require_page("privacy_intake")
 st.title("Log a privacy request")
@@ -161,6 +169,7 @@ if submitted:
     except ValidationError as error:
         errors.show(error)
     else:
+        clear_group(Group.PRIVACY)
         st.session_state["intake_logged"] = {
             "id": request.id,
             "due_on": request.due_on,

@@ -2,13 +2,27 @@
 
 import pandas as pd
 import streamlit as st
+from plotly.graph_objects import Figure
 
 from dashboard.core.csv_export import frame_to_csv
-from dashboard.privacy import reports, subjects
+from dashboard.privacy import charts, reports, subjects
+from dashboard.privacy.screens import ReportScreen, report_screen
 from dashboard.ui.access import require_page
-from dashboard.ui.privacy_cache import REPORT_CACHE_SECONDS, yearly_report_view
+from dashboard.ui.cache_groups import Group, cached
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import frame_to_viewer
+
+REPORT_CACHE_SECONDS = 60
+
+
+# cache_resource, not cache_data: the faceted figure is most of the page's time, and cache_data would
+# pickle a copy of it on every run. The page only reads what it returns.
+@cached(Group.PRIVACY, ttl=REPORT_CACHE_SECONDS, show_spinner="Counting requests…", resource=True)
+def report_view(by: str) -> tuple[ReportScreen, Figure | None]:
+    with db_session() as session:
+        screen = report_screen(session, by=by)
+    return screen, charts.yearly_requests(screen)
+
 
 actor = require_page("privacy_reports")
 st.title("Privacy reports")
@@ -24,7 +38,8 @@ by = (
     )
     or "type"
 )
-report, chart = yearly_report_view(by)
+screen, chart = report_view(by)
+report = screen.rows
 st.dataframe(
     report,
     hide_index=True,

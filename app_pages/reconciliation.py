@@ -2,11 +2,36 @@
 
 import streamlit as st
 
-from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS
+from dashboard.billing import reconciliation
+from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS, ReconciliationRow, ReconciliationScreen
+from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import reconciliation_view
+from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
+
+CACHE_SECONDS = 300
+
+
+@cached(
+    Group.STRIPE,
+    Group.INSTALLATIONS,
+    ttl=CACHE_SECONDS,
+    show_spinner="Reconciling installations with Stripe…",
+)
+def reconciliation_rows() -> list[ReconciliationRow]:
+    with db_session() as session:
+        return reconciliation.reconcile(session)
+
+
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
+def reconciliation_view(categories: tuple[str, ...]) -> ReconciliationScreen:
+    """The screen showing `categories` (all when empty), from one reconciliation."""
+    return reconciliation.reconciliation_screen(
+        reconciliation_rows(), reporting=reporting_currency(), categories=categories
+    )
+
 
 actor = require_page("reconciliation")
 st.title("Reconciliation")

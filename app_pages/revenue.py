@@ -6,47 +6,88 @@ from datetime import date
 import streamlit as st
 
 from dashboard.billing.revenue import charts
-from dashboard.billing.revenue.metrics import month_start
+from dashboard.billing.revenue.fx import RateBook, rate_book
+from dashboard.billing.revenue.history import MrrHistory, load_history
 from dashboard.billing.revenue.screen import (
     COHORT_COLUMNS,
     NO_SPLIT,
     SPLIT_CHOICES,
     TRIAL_COLUMNS,
     RevenueInputs,
+    RevenueScreen,
     cohort_rows,
+    default_range,
     forecast_columns,
     forecast_rows,
     month_columns,
     month_rows,
+    revenue_screen,
     trial_rows,
 )
-from dashboard.billing.revenue.segments import Dimension, SegmentChoice
+from dashboard.billing.revenue.segments import Dimension, SegmentChoice, Segments, load_segments
 from dashboard.core import clock
 from dashboard.presentation import palette
 from dashboard.presentation.text import count, money, month, percent
 from dashboard.ui.access import require_page
-from dashboard.ui.stripe_data import revenue_view
+from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.forms import FieldErrors
+from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
+
+CACHE_SECONDS = 300
+
+
+# One MRR history, rate book and segment table for all the page's metrics (read, never changed).
+# cache_resource: no pickled copy of 30,000 subscriptions' change log on every use.
+@cached(Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading the MRR history…", resource=True)
+def history() -> MrrHistory:
+    with db_session() as session:
+        return load_history(session)
+
+
+@cached(Group.STRIPE, ttl=CACHE_SECONDS, resource=True)
+def rates() -> RateBook:
+    with db_session() as session:
+        return rate_book(session)
+
+
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True)
+def segments() -> Segments:
+    with db_session() as session:
+        return load_segments(session)
+
+
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
+def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
+    with db_session() as session:
+        return revenue_screen(
+            session, inputs, today=today, history=history(), rates=rates(), segments=segments()
+        )
+
 
 actor = require_page("revenue")
 st.title("Revenue")
 
 today = clock.today()
-default_start = month_start(date(today.year - 1, today.month, 1))
+default_start, default_end = default_range(today)
 left, right, split = st.columns([1, 1, 2])
-first = left.date_input("From month", value=default_start, key="from", max_value=today, bind="query-params")
-last = right.date_input("To month", value=today, key="to", max_value=today, bind="query-params")
-if first > last:
-    left.error("The start is after the end.")
-    st.stop()
-start, end = month_start(first), last
+errors = FieldErrors()
+with left:
+    first = st.date_input("From month", value=default_start, key="from", max_value=today, bind="query-params")
+    errors.slot("from")
+last = right.date_input("To month", value=default_end, key="to", max_value=today, bind="query-params")
 
 by = url_selectbox(split, "Split by", SPLIT_CHOICES, key="by", default=NO_SPLIT)
 # The segment filters' choices come with the screen, so their widgets are drawn after it.
 keep = tuple((dimension, tuple(url_values(dimension.value))) for dimension in Dimension)
 choice = SegmentChoice(by=None if by == NO_SPLIT else Dimension(by), keep=keep)
-screen = revenue_view(RevenueInputs(start, end, choice), today)
+inputs = None
+with errors.reported():  # a start after the end is refused under "From month"
+    inputs = RevenueInputs.from_form(first, last, choice)
+if inputs is None:
+    st.stop()
+screen = revenue_view(inputs, today)
 with st.expander("Filter by segment", expanded=any(values for _, values in keep)):
     filter_columns = st.columns(3)
     for position, dimension in enumerate(Dimension):
@@ -65,7 +106,7 @@ if not screen.months:
     st.info("No revenue in this range.")
     st.stop()
 
-when = "now" if month_start(end) == month_start(today) else month(end)
+when = "now" if screen.ends_in_open_month else month(inputs.end)
 top = st.columns(3)
 top[0].metric(f"MRR {when}", money(screen.mrr_now, currency), border=True)
 top[1].metric(f"ARR {when}", money(screen.arr_now, currency), border=True)

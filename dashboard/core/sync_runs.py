@@ -3,12 +3,14 @@ state, for the Sync page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
 from sqlmodel import Session, col, select
 
-from dashboard.core.jobs import SCHEDULE
+from dashboard.core.jobs import SCHEDULE, RunStatus
 from models import SyncRun
 
 LATE_AFTER = timedelta(minutes=10)  # grace after a scheduled start before a job counts as late
@@ -24,6 +26,20 @@ def recent_runs(session: Session, *, kind: str = "", limit: int = 500) -> list[d
 
 def run_kinds(session: Session) -> list[str]:
     return sorted(session.exec(select(SyncRun.kind).distinct()).all())
+
+
+RUN_NAMES = (
+    "id",
+    "kind",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "triggered_by",
+    "counts",
+    "message",
+    "error",
+)
 
 
 def _as_row(run: SyncRun) -> dict[str, Any]:
@@ -71,3 +87,33 @@ def job_schedule(session: Session, *, now: datetime) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class JobsScreen:
+    rows: pd.DataFrame  # one row per scheduled job (`job_schedule`)
+    late: int  # jobs that have not started since their last scheduled start
+
+
+def jobs_screen(session: Session, *, now: datetime) -> JobsScreen:
+    """The Sync page's Jobs tab: every scheduled job's state and how many are late."""
+    rows = pd.DataFrame(job_schedule(session, now=now))
+    return JobsScreen(rows=rows, late=int(rows["late"].sum()) if not rows.empty else 0)
+
+
+@dataclass(frozen=True)
+class RunsScreen:
+    rows: pd.DataFrame  # the newest runs of the chosen kind (all kinds for ""), newest first
+    failed: int
+
+
+def runs_screen(
+    session: Session, *, kind: str = "", kinds: tuple[str, ...] = (), limit: int = 500
+) -> RunsScreen:
+    """The newest runs of `kind` (or, with `kinds`, of each of those; all for neither), newest first."""
+    chosen = kinds or (kind,)
+    found = [row for one in chosen for row in recent_runs(session, kind=one, limit=limit)]
+    rows = pd.DataFrame(found, columns=list(found[0]) if found else list(RUN_NAMES))
+    if len(chosen) > 1:
+        rows = rows.sort_values(["started_at", "id"], ascending=False, ignore_index=True)
+    return RunsScreen(rows=rows, failed=int((rows["status"] == RunStatus.FAILED).sum()))

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from dashboard.presentation.columns import Column, Columns, Kind
-from dashboard.privacy import calendar_feed, deadlines, queue, requests, subjects
+from dashboard.privacy import calendar_feed, deadlines, queue, reports, requests, subjects
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.jurisdiction import jurisdiction_note
 from dashboard.privacy.requests import TYPE_LABELS
@@ -330,3 +330,21 @@ def _timeline(events: list[PrivacyRequestEvent]) -> pd.DataFrame:
         [{"at": e.at, "who": e.actor, "what": e.kind.replace("_", " "), "text": e.text} for e in events],
         columns=TIMELINE_NAMES,
     )
+
+
+# --- the yearly report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportScreen:
+    by: str  # "type" or "jurisdiction"
+    rows: pd.DataFrame  # reports.COLUMNS; `group` in words, "All" for each year's total
+    detail: pd.DataFrame  # one row per year and group, without the totals (what the chart shows)
+
+
+def report_screen(session: Session, *, by: str) -> ReportScreen:
+    """The yearly report broken down `by` type or jurisdiction, its groups named for people."""
+    rows = reports.yearly_report(session, by=by)
+    labels = TYPE_LABELS if by == "type" else JURISDICTION_LABELS
+    rows["group"] = rows["group"].map(lambda g: "All" if g == "all" else _label(labels, g))
+    return ReportScreen(by=by, rows=rows, detail=rows[rows["group"] != "All"].reset_index(drop=True))

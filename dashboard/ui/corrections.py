@@ -15,9 +15,9 @@ from dashboard.billing.corrections.rules import STATUS_LABELS
 from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.billing.stripe_gateway import StripeGateway, StripeGatewayError
 from dashboard.core.errors import ConflictError, ValidationError
+from dashboard.ui.cache_groups import Group, clear_group
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session, get_engine
-from dashboard.ui.stripe_data import clear_stripe_caches
 from models import BillingCorrection
 from models.billing import CorrectionStatus
 
@@ -108,7 +108,7 @@ def outcome_banner(actor: Actor) -> None:
 
 
 def announce(correction: BillingCorrection) -> None:
-    clear_stripe_caches()
+    clear_group(Group.STRIPE)
     if correction.status == CorrectionStatus.EXECUTED:
         st.toast(f"Correction #{correction.id} executed.", icon=":material/check:")
     elif correction.status == CorrectionStatus.PENDING_APPROVAL:

@@ -8,10 +8,14 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlmodel import Session
 
+from dashboard.core.errors import ValidationError
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import words
-from dashboard.zendesk import installations
+from dashboard.zendesk import connections, installations
+from dashboard.zendesk.connections import ConnectionView
 from dashboard.zendesk.installations import STATES, FilterOptions, InstallationFilters
+from dashboard.zendesk.sync import latest_run
+from models import SyncRun
 
 TOTAL = "total"
 # The State and Paid filters: the URL keeps the key (?state=uninstalled&paid=unpaid), the widget the words.
@@ -47,7 +51,10 @@ def installations_screen(
     session: Session, filters: InstallationFilters, *, today: date
 ) -> InstallationsScreen:
     """The page for `filters`; an app or plan that is not among the options (a hand-edited address) is
-    ignored, as its filter shows nothing chosen."""
+    ignored, as its filter shows nothing chosen. A range whose start is after its end is refused (under
+    the "from" field)."""
+    if filters.since and filters.until and filters.since > filters.until:
+        raise ValidationError("The start date is after the end date.", field="since")
     options = installations.filter_options(session)
     filters = replace(
         filters,
@@ -77,3 +84,42 @@ def weekly_totals(changes: list[dict]) -> pd.DataFrame:
         for n in range((frame.index.max() - frame.index.min()).days // 7 + 1)
     ]
     return frame.reindex(weeks, fill_value=0).rename_axis("week").reset_index()[columns]
+
+
+# --- the Sync page's Zendesk tab ----------------------------------------------------------------------
+
+CONNECTION_NAMES = ["subdomain", "email", "enabled", "token", "last_synced_at", "last_error"]
+
+
+@dataclass(frozen=True)
+class ZendeskSettingsScreen:
+    connections: list[ConnectionView]  # for the edit form
+    rows: pd.DataFrame  # CONNECTION_NAMES: a token shows only as "stored" or "missing"
+    enabled: int  # connections a sync reads
+    latest_run: SyncRun | None  # the newest Zendesk sync run
+    latest_accounts: pd.DataFrame  # that run's outcome per Zendesk account (empty without a run)
+
+
+def zendesk_settings_screen(session: Session) -> ZendeskSettingsScreen:
+    current = connections.list_connections(session)
+    run = latest_run(session)
+    return ZendeskSettingsScreen(
+        connections=current,
+        rows=pd.DataFrame(
+            [
+                {
+                    "subdomain": c.subdomain,
+                    "email": c.email,
+                    "enabled": c.enabled,
+                    "token": "stored" if c.has_token else "missing",
+                    "last_synced_at": c.last_synced_at,
+                    "last_error": c.last_error or "",
+                }
+                for c in current
+            ],
+            columns=CONNECTION_NAMES,
+        ),
+        enabled=sum(c.enabled for c in current),
+        latest_run=run,
+        latest_accounts=pd.DataFrame(run.counts.get("accounts", []) if run else []),
+    )

@@ -18,6 +18,7 @@ from dashboard.billing.revenue.metrics import (
     TrialMonth,
     cohort_retention,
     lifetime_value,
+    month_start,
     months_from_history,
     trial_conversion,
 )
@@ -29,6 +30,7 @@ from dashboard.billing.revenue.segments import (
     load_segments,
     months_by_segment,
 )
+from dashboard.core.errors import ValidationError
 from dashboard.presentation.columns import Column, Columns, Kind
 
 NO_SPLIT = "none"
@@ -40,6 +42,19 @@ class RevenueInputs:
     start: date
     end: date
     choice: SegmentChoice = field(default_factory=SegmentChoice)
+
+    @classmethod
+    def from_form(cls, first: date, last: date, choice: SegmentChoice) -> RevenueInputs:
+        """The range the page's two month fields give: from `first`'s month through `last`. A start
+        after the end is refused under the "From month" field."""
+        if first > last:
+            raise ValidationError("The start is after the end.", field="from")
+        return cls(month_start(first), last, choice)
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """The page's range before any choice: the same month a year ago through today."""
+    return month_start(date(today.year - 1, today.month, 1)), today
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ class RevenueScreen:
     cohorts: list[CohortCell]
     trials: list[TrialMonth]
     forecast: Forecast | None = None  # 12 months after the range, from the range's last closed months
+    ends_in_open_month: bool = False  # the range runs to the current month: its headline figures are "now"
 
     @property
     def missing_months(self) -> list[MonthRevenue]:
@@ -205,4 +221,5 @@ def revenue_screen(
             session, start=inputs.start, end=inputs.end, as_of=today, subscription_ids=trial_ids
         ),
         forecast=mrr_forecast(months),
+        ends_in_open_month=month_start(inputs.end) == month_start(today),
     )
