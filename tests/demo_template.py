@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from dashboard.core.keys import Keys
+from dashboard.core.settings import get_settings
 from dashboard.demo import seed_demo
 from dashboard.demo.context import default_now
 
@@ -31,17 +33,19 @@ _SEQUENCES = "SELECT schemaname || '.' || sequencename, last_value, last_value I
 
 class DemoTemplates:
     """`seed(engine)` fills an empty, migrated store with the small demo: built the first time for a
-    backend, seed and instant, copied from that build after."""
+    backend, seed, instant and set of keys, copied from that build after."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
-        self._kept: dict[tuple[str, int, datetime], Path | _PostgresCopy] = {}
+        self._kept: dict[tuple[str, int, datetime, Keys], Path | _PostgresCopy] = {}
 
     def seed(self, engine: Engine, *, now: datetime | None = None, seed: int = DEMO_SEED) -> None:
         """Seed `engine`'s store as `seed_demo(engine, "small", seed=, now=)` would (without `now`: as of
         noon today, the console clock's today, like the console's first start)."""
         now = now or default_now()
-        key = (engine.dialect.name, seed, now)
+        # The audit chain and stored secrets depend on the keys a test may have changed: a build is
+        # only reused under the keys it was made with.
+        key = (engine.dialect.name, seed, now, get_settings().keys)
         kept = self._kept.get(key)
         if kept is None:
             seed_demo(engine, "small", seed=seed, now=now)
