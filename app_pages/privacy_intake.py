@@ -15,7 +15,8 @@ from dashboard.privacy.jurisdiction import jurisdiction_note
 from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS, client_account_choices
 from dashboard.ui.access import require_page
 from dashboard.ui.cache_groups import Group, cached, clear_group
-from dashboard.ui.privacy import FieldErrors, jurisdiction_label, type_label, viewer_today
+from dashboard.ui.forms import FieldErrors
+from dashboard.ui.privacy import jurisdiction_label, type_label, viewer_today
 from dashboard.ui.store import db_session
 
 

@@ -24,9 +24,9 @@ from dashboard.privacy.screens import (
 )
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
 from dashboard.ui.access import require_page
+from dashboard.ui.forms import FieldErrors
 from dashboard.ui.privacy import (
     URGENCY_COLOURS,
-    FieldErrors,
     draft_key,
     jurisdiction_label,
     open_request,

@@ -30,9 +30,13 @@ class FieldErrors:
         try:
             yield
         except ValidationError as error:
-            self._place(error.field).error(error.message, icon=":material/error:")
+            self.show(error)
         except PermissionDenied as error:
             self._place(None).error(str(error), icon=":material/block:")
+
+    def show(self, error: ValidationError) -> None:
+        """Put a refusal into the slot of the field it names."""
+        self._place(error.field).error(error.message, icon=":material/error:")
 
     def _place(self, field: str | None):
         return self._slots.get(field) or self._slots.get(None) or st

@@ -15,6 +15,7 @@ from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.requests import TYPE_LABELS
 from dashboard.privacy.screens import QueueInputs, QueuePage, queue_page
 from dashboard.privacy.states import STATUS_LABELS
+from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import viewer_timezone
 
@@ -42,20 +43,6 @@ def jurisdiction_label(value: str) -> str:
 def viewer_today() -> date:
     """Today in the viewer's zone: deadlines are dates, and "due today" means the viewer's today."""
     return clock.today(viewer_timezone())
-
-
-class FieldErrors:
-    """A slot under each form field, so a ValidationError shows next to the field it names."""
-
-    def __init__(self) -> None:
-        self._slots: dict[str, Any] = {}
-
-    def slot(self, field: str) -> None:
-        self._slots[field] = st.empty()
-
-    def show(self, error: ValidationError) -> None:
-        target = self._slots.get(error.field or "")
-        (target or st).error(error.message, icon=":material/error:")
 
 
 def seen_version_key(request_id: int) -> str:
