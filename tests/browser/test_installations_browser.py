@@ -30,6 +30,7 @@ def test_installations_filters_chart_table_and_csv(page, console_url: str) -> No
 
     page.get_by_role("link", name="Installations").click()
     wait_idle(page)
+    expect(page.get_by_role("heading", name="Installations", level=1)).to_be_visible()
     total = _metric(page, "Total")
     uninstalled = _metric(page, "Uninstalled")
     assert total > uninstalled > 0

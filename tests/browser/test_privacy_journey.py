@@ -27,7 +27,7 @@ def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
     success = page.get_by_text(re.compile(r"Request #\d+ logged\. Due"))
     request_id = re.search(r"#(\d+)", success.inner_text()).group(1)
     page.get_by_text("Subject: Journey <b>Tester</b>").wait_for()  # shown as text, not as HTML
-    assert page.get_by_label("Subject's name").input_value() == ""  # ready for the next request
+    expect(page.get_by_label("Subject's name")).to_have_value("")  # ready for the next request
     shot(page, "privacy-1-logged")
 
     click_button(page, f"Open request #{request_id}")
