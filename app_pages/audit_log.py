@@ -1,7 +1,6 @@
 """Audit log (privacy officer, admin): who did what, when, to which record. Filters live in the URL."""
 
 import json
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -38,13 +37,13 @@ target_type = c3.selectbox(
 target_id = c4.text_input("Target id", key="target_id", bind="query-params")
 dates = c5.date_input(
     "Dates",
-    value=(today - timedelta(days=30), today),
+    value=audit_query.dates_shown(None, today),
     key="dates",
     bind="query-params",
     help=f"Whole days in your time zone ({tz_name}).",
 )
 
-first, last = (dates[0], dates[-1]) if dates else (today - timedelta(days=30), today)
+first, last = audit_query.dates_shown(dates, today)
 since, until = audit_query.day_bounds(first, last, tz_name)
 flt = audit_query.AuditFilter(
     actor=actor_text or "",

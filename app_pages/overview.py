@@ -16,19 +16,20 @@ from dashboard.business.overview import (
 )
 from dashboard.core import clock
 from dashboard.ui.access import require_page
+from dashboard.ui.cache_groups import Group, cached
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
 
 CACHE_SECONDS = 300
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
 def load_screen(inputs: OverviewInputs, today: date) -> OverviewScreen:
     with db_session() as session:
         return overview_screen(session, inputs, today=today)
 
 
-@st.cache_resource(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True, max_entries=64)
 def figures(inputs: OverviewInputs, today: date) -> dict[str, go.Figure]:
     """The page's charts, built once per period and shared read-only (no pickling copy)."""
     screen = load_screen(inputs, today)

@@ -10,8 +10,8 @@ from dashboard.access.navigation import can_open
 from dashboard.core.errors import ValidationError
 from dashboard.privacy import requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
+from dashboard.privacy.intake import log_request
 from dashboard.privacy.intake_link import IntakePrefill, intake_prefill, link_parameters
-from dashboard.privacy.jurisdiction import jurisdiction_note
 from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS, client_account_choices
 from dashboard.ui.access import require_page
 from dashboard.ui.cache_groups import Group, cached, clear_group
@@ -69,15 +69,15 @@ if link:
 
 logged = st.session_state.pop("intake_logged", None)
 if logged:
-    st.success(f"Request #{logged['id']} logged. Due {logged['due_on']:%d %b %Y}.", icon=":material/check:")
-    st.text(f"Subject: {logged['name']}")
-    st.info(logged["jurisdiction_note"], icon=":material/gavel:")
-    for duplicate in logged["duplicates"]:
+    st.success(f"Request #{logged.id} logged. Due {logged.due_on:%d %b %Y}.", icon=":material/check:")
+    st.text(f"Subject: {logged.subject_name}")
+    st.info(logged.jurisdiction_note, icon=":material/gavel:")
+    for duplicate in logged.duplicate_ids:
         st.warning(
             f"Likely duplicate of open request #{duplicate}: same type, same email.",
             icon=":material/content_copy:",
         )
-    st.session_state["intake_last_id"] = logged["id"]
+    st.session_state["intake_last_id"] = logged.id
 
 last_id = st.session_state.get("intake_last_id")
 if last_id and SEES_QUEUE and st.button(f"Open request #{last_id}", icon=":material/open_in_new:"):
@@ -140,9 +140,11 @@ with st.form("intake"):
 if submitted:
     try:
         with db_session() as session:
-            request = requests.create_request(
+            logged = log_request(
                 session,
                 actor,
+                today=viewer_today(),
+                sees_queue=SEES_QUEUE,
                 type=kind_type,
                 subject_name=name,
                 subject_email=email,
@@ -155,31 +157,14 @@ if submitted:
                 received_on=received_on,
                 channel=channel,
                 notes=notes,
-                today=viewer_today(),
-            )
-            duplicates = (
-                [
-                    d.id
-                    for d in requests.likely_duplicates(
-                        session, type=request.type, email=request.subject_email, exclude_id=request.id
-                    )
-                ]
-                if SEES_QUEUE
-                else []
             )
     except ValidationError as error:
         errors.show(error)
     else:
         clear_group(Group.PRIVACY)
-        st.session_state["intake_logged"] = {
-            "id": request.id,
-            "due_on": request.due_on,
-            "name": request.subject_name,
-            "duplicates": duplicates,
-            "jurisdiction_note": jurisdiction_note(request),
-        }
+        st.session_state["intake_logged"] = logged
         st.session_state["intake_reset"] = True
         st.session_state.pop(LINK_KEY, None)
         st.query_params.clear()  # the next request starts from an empty form, not from the link
-        st.toast(f"Request #{request.id} logged.", icon=":material/check:")
+        st.toast(f"Request #{logged.id} logged.", icon=":material/check:")
         st.rerun()

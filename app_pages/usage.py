@@ -1,6 +1,6 @@
 """Usage: active users, stickiness, features, accounts, cohorts and churn risk (rollups only)."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -9,6 +9,7 @@ from dashboard.core import clock
 from dashboard.core.ids import parse_id
 from dashboard.presentation.text import day
 from dashboard.ui.access import require_page
+from dashboard.ui.cache_groups import cached
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
 from dashboard.usage import charts
@@ -25,19 +26,18 @@ from dashboard.usage.screens import (
     account_columns,
     app_names,
     risk_columns,
+    usage_range,
     usage_screen,
 )
 
-DEFAULT_DAYS = 90
 
-
-@st.cache_data(ttl=300, show_spinner=False)
+@cached(ttl=300)
 def load_screen(inputs: UsageInputs, today: date) -> UsageScreen:
     with db_session() as session:
         return usage_screen(session, inputs, today=today)
 
 
-@st.cache_resource(ttl=300, max_entries=64, show_spinner=False)
+@cached(ttl=300, resource=True, max_entries=64)
 def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.Figure]:
     """The page's charts, built once per filter and shared read-only (no pickling copy)."""
     screen = load_screen(inputs, today)
@@ -51,7 +51,7 @@ def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.
     return built
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached(ttl=300)
 def app_choices() -> dict[int, str]:
     with db_session() as session:
         return app_names(session)
@@ -66,10 +66,7 @@ def _param_date(name: str) -> date | None:
 
 def date_range(today: date) -> tuple[date, date]:
     """Start and end kept in the URL (`start`, `end`); a bad or reversed range falls back to the default."""
-    start = _param_date("start") or today - timedelta(days=DEFAULT_DAYS)
-    end = min(_param_date("end") or today, today)
-    if start > end:
-        start, end = today - timedelta(days=DEFAULT_DAYS), today
+    start, end = usage_range(_param_date("start"), _param_date("end"), today=today)
     picked = st.date_input("Dates (UTC)", value=(start, end), max_value=today, key="usage_dates")
     if isinstance(picked, tuple) and len(picked) == 2:
         start, end = picked

@@ -100,3 +100,12 @@ def test_csv_escapes_cells_a_spreadsheet_would_run() -> None:
         "'\tx",
     ]
     assert [r[1] for r in rows[1:]] == [str(n) for n in range(len(cells))]
+
+
+def test_the_log_shows_the_picked_days_else_the_last_30() -> None:
+    today = date(2027, 3, 1)
+    assert audit_query.dates_shown(None, today) == (date(2027, 1, 30), today)
+    assert audit_query.dates_shown((), today) == (date(2027, 1, 30), today)
+    assert audit_query.dates_shown((date(2027, 2, 27),), today) == (date(2027, 2, 27), date(2027, 2, 27))
+    picked = (date(2024, 2, 28), date(2024, 3, 1))  # across a leap day
+    assert audit_query.dates_shown(picked, today) == picked

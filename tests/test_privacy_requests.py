@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.privacy import requests as svc
+from dashboard.privacy.intake import log_request
 from dashboard.privacy.states import STATUS_LABELS, TRANSITIONS
 from models import Account, AuditEvent, PrivacyRequest, PrivacyRequestEvent
 from tests.privacy_helpers import TODAY, add_account_with_contact, new_request
@@ -351,3 +352,46 @@ def test_open_request_of_same_type_and_email_is_a_likely_duplicate_and_merges(se
         svc.likely_duplicates(session, type="access", email="maria.costa@acme.example", exclude_id=first.id)
         == []
     )
+
+
+@pytest.mark.parametrize(("sees_queue", "expected"), [(True, "the earlier one"), (False, "none")])
+def test_the_intake_names_a_likely_duplicate_only_to_whoever_sees_the_queue(
+    session, make_user, sees_queue, expected
+) -> None:
+    officer = make_user("privacy_officer")
+    earlier = new_request(session, officer)
+    logged = log_request(
+        session,
+        officer,
+        today=TODAY,
+        sees_queue=sees_queue,
+        type="access",
+        subject_name="Maria Costa",
+        subject_email="Maria.Costa@acme.example",
+        jurisdiction="eu_gdpr",
+        received_on=date(2026, 3, 3),
+    )
+    assert logged.duplicate_ids == ((earlier.id,) if expected == "the earlier one" else ())
+    assert logged.subject_name == "Maria Costa" and logged.due_on == date(2026, 4, 3)
+    assert logged.jurisdiction_note.startswith("Jurisdiction: EU GDPR")
+
+
+def test_a_refused_intake_names_no_duplicates_and_writes_nothing(session, make_user) -> None:
+    officer = make_user("privacy_officer")
+    new_request(session, officer)
+    before = _rows(session)
+    with pytest.raises(ValidationError) as error:
+        log_request(
+            session,
+            officer,
+            today=TODAY,
+            sees_queue=True,
+            type="access",
+            subject_name="Maria Costa",
+            subject_email="maria.costa@",
+            jurisdiction="eu_gdpr",
+            received_on=date(2026, 3, 3),
+        )
+    session.rollback()
+    assert error.value.field == "subject_email"
+    assert _rows(session) == before

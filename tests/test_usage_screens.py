@@ -19,6 +19,7 @@ from dashboard.usage.screens import (
     cohort_rows,
     health_bands,
     partial_week,
+    usage_range,
     usage_screen,
     weekly_events,
 )
@@ -227,3 +228,17 @@ def test_an_empty_store_gives_an_empty_screen(session: Session, freeze) -> None:
 
     assert not screen.has_usage and screen.latest_day is None
     assert screen.top.empty and screen.declining.empty and screen.at_risk.empty and screen.cohorts.empty
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (None, None, (date(2026, 12, 2), date(2027, 3, 2))),  # the last 90 days
+        (date(2027, 2, 1), None, (date(2027, 2, 1), date(2027, 3, 2))),
+        (date(2027, 2, 1), date(2027, 5, 1), (date(2027, 2, 1), date(2027, 3, 2))),  # never past today
+        (date(2027, 2, 20), date(2027, 2, 10), (date(2026, 12, 2), date(2027, 3, 2))),  # reversed
+        (date(2027, 3, 2), date(2027, 3, 2), (date(2027, 3, 2), date(2027, 3, 2))),  # one day
+    ],
+)
+def test_the_usage_range_a_link_asks_for(start, end, expected) -> None:
+    assert usage_range(start, end, today=date(2027, 3, 2)) == expected

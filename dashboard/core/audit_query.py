@@ -49,6 +49,17 @@ class AuditPage:
     has_next: bool
 
 
+DEFAULT_DAYS = 30
+
+
+def dates_shown(picked: tuple[date, ...] | None, today: date) -> tuple[date, date]:
+    """The whole days the log shows: the picked range (one day when only its start is picked yet), else
+    the last DEFAULT_DAYS days up to today."""
+    if picked:
+        return picked[0], picked[-1]
+    return today - timedelta(days=DEFAULT_DAYS), today
+
+
 def day_bounds(first: date, last: date, tz_name: str) -> tuple[datetime, datetime]:
     """From the start of `first` to the end of `last` in the viewer's zone, as aware datetimes."""
     zone = ZoneInfo(tz_name)

@@ -36,11 +36,22 @@ MEASURE_LABELS = {
 }
 
 
+DEFAULT_DAYS = 90
+
+
 @dataclass(frozen=True)
 class UsageInputs:
     start: date
     end: date
     app_id: int | None = None  # None: every app and all apps together
+
+
+def usage_range(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
+    """The range a link asks for: the last DEFAULT_DAYS days when it names no start; never past today;
+    a reversed range falls back to the default."""
+    default = (today - timedelta(days=DEFAULT_DAYS), today)
+    start, end = start or default[0], min(end or today, today)
+    return default if start > end else (start, end)
 
 
 @dataclass(frozen=True)
