@@ -7,12 +7,11 @@ import streamlit as st
 
 from dashboard.accounts.actions import ActionTarget, CorrectionLink
 from dashboard.accounts.screen import AccountInputs, Table, account_screen
-from dashboard.core import clock
 from dashboard.privacy.intake_link import intake_link
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
-from dashboard.ui.timezones import viewer_timezone
+from dashboard.ui.timezones import viewer_timezone, viewer_today
 
 actor = require_page("account")
 raw_id = st.query_params.get("id", "")
@@ -21,7 +20,7 @@ with db_session() as session:
     screen = account_screen(
         session,
         AccountInputs(raw_id=raw_id, search=search, user_id=actor.user_id),
-        today=clock.today(viewer_timezone()),
+        today=viewer_today(),
         role=actor.role,
     )
 

@@ -9,14 +9,13 @@ from dashboard.accounts.my_accounts import (
     account_owners,
     my_accounts_screen,
 )
-from dashboard.core import clock
 from dashboard.ui.access import require_page
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
-from dashboard.ui.timezones import viewer_timezone
+from dashboard.ui.timezones import viewer_today
 
 actor = require_page("my-accounts")
-today = clock.today(viewer_timezone())
+today = viewer_today()
 with db_session() as session:
     owners = account_owners(session)
 st.title("My accounts")

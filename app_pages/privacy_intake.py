@@ -12,12 +12,13 @@ from dashboard.privacy import requests
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
 from dashboard.privacy.intake import log_request
 from dashboard.privacy.intake_link import IntakePrefill, intake_prefill, link_parameters
+from dashboard.privacy.labels import jurisdiction_label, type_label
 from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS, client_account_choices
 from dashboard.ui.access import require_page
 from dashboard.ui.cache_groups import Group, cached, clear_group
 from dashboard.ui.forms import FieldErrors
-from dashboard.ui.privacy import jurisdiction_label, type_label, viewer_today
 from dashboard.ui.store import db_session
+from dashboard.ui.timezones import viewer_today
 
 
 @cached(Group.STRIPE, Group.INSTALLATIONS, ttl=300)

@@ -2,47 +2,103 @@
 (its facts, the forms for the steps its state allows, and its timeline; figures and rules:
 `dashboard.privacy.screens.request_detail_screen`)."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.access.identity import Actor
+from dashboard.core import clock
 from dashboard.core.csv_export import frame_to_csv
 from dashboard.core.errors import ConflictError, ValidationError
 from dashboard.core.ids import parse_id
 from dashboard.presentation.columns import csv_frame
+from dashboard.presentation.palette import URGENCY_CELLS
 from dashboard.presentation.text import count
 from dashboard.privacy import queue, requests, subjects
 from dashboard.privacy.deadlines import JURISDICTION_LABELS
+from dashboard.privacy.labels import jurisdiction_label, status_label, type_label
 from dashboard.privacy.requests import TYPE_LABELS
 from dashboard.privacy.screens import (
     QUEUE_COLUMNS,
     ProcessorStep,
     QueueInputs,
+    QueuePage,
     RequestDetail,
     SubjectContact,
+    queue_page,
     request_detail_screen,
 )
 from dashboard.privacy.states import OPEN_STATUSES, STATUS_LABELS
 from dashboard.ui.access import require_page
 from dashboard.ui.forms import FieldErrors
-from dashboard.ui.privacy import (
-    URGENCY_COLOURS,
-    draft_key,
-    jurisdiction_label,
-    open_request,
-    queue_view,
-    save_request_change,
-    seen_version_key,
-    show_draft,
-    status_label,
-    type_label,
-    viewer_today,
-)
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download, table_frame
-from dashboard.ui.timezones import frame_to_viewer, viewer_timezone
+from dashboard.ui.timezones import frame_to_viewer, viewer_timezone, viewer_today
 from dashboard.ui.url_filters import url_selectbox, url_value
 from models import PrivacyRequest
+
+
+def seen_version_key(request_id: int) -> str:
+    return f"privacy_seen_version_{request_id}"
+
+
+def draft_key(request_id: int) -> str:
+    return f"privacy_draft_{request_id}"
+
+
+def open_request(request_id: int) -> None:
+    """Open a request from the queue as it is now (the version read starts afresh)."""
+    st.session_state.pop(seen_version_key(request_id), None)
+    st.query_params["id"] = str(request_id)
+    st.rerun()
+
+
+def show_draft(draft: dict[str, Any]) -> None:
+    """What the officer typed but could not save, shown as plain text."""
+    with st.expander("Your unsaved input (still in the form)", expanded=True):
+        for label, value in draft.items():
+            st.text(f"{label}: {value}")
+
+
+def save_request_change(
+    change: Callable[..., Any],
+    actor: Actor,
+    *,
+    request_id: int,
+    errors: FieldErrors,
+    done: str,
+    draft: dict[str, Any],
+    **inputs: Any,
+) -> bool:
+    """Run one request change at the version this officer saw.
+
+    On a conflict the typed input is kept in session state (and stays in the form) and shown again;
+    on bad input the message goes next to its field. Returns True when saved.
+    """
+    seen = st.session_state[seen_version_key(request_id)]
+    try:
+        with db_session() as session:
+            change(session, actor, request_id=request_id, expected_version=seen, **inputs)
+    except ConflictError as conflict:
+        st.session_state[draft_key(request_id)] = draft
+        st.error(str(conflict), icon=":material/sync_problem:")
+        show_draft(draft)
+        return False
+    except ValidationError as error:
+        errors.show(error)
+        return False
+    st.session_state[seen_version_key(request_id)] = seen + 1
+    st.session_state.pop(draft_key(request_id), None)
+    st.toast(done, icon=":material/check:")
+    return True
+
+
+def queue_view(inputs: QueueInputs, viewer: Actor) -> QueuePage:
+    """The privacy queue page's screen, read fresh (an assignment on the page changes it)."""
+    with db_session() as session:
+        return queue_page(session, inputs, viewer_id=viewer.user_id, today=viewer_today(), now=clock.now())
 
 
 def show_request(actor: Actor, detail: RequestDetail) -> None:
@@ -82,19 +138,23 @@ def _show_version_notice(detail: RequestDetail, seen: int) -> None:
 
 
 def _show_facts(detail: RequestDetail) -> None:
-    top = st.columns(4)
-    top[0].metric("Status", detail.status)
-    top[1].metric(
-        "Due", detail.due, detail.due_state, delta_color="inverse" if detail.due_alarming else "off"
+    # Words, not figures: shown whole (a metric cuts "Awaiting client instruction" at a quarter width).
+    facts = (
+        ("status", "Status", detail.status),
+        ("due", "Due", detail.due),
+        ("jurisdiction", "Jurisdiction", detail.jurisdiction),
+        ("assignee", "Assigned to", detail.assignee),
     )
-    top[2].metric("Jurisdiction", detail.jurisdiction)
-    top[3].metric("Assigned to", detail.assignee)
+    for column, (key, label, value) in zip(st.columns(4), facts, strict=True):
+        fact = column.container(key=f"request_{key}")  # class st-key-request_<key>
+        fact.caption(label)
+        fact.text(value)
+        if key == "due":
+            fact.badge(detail.due_state, color="red" if detail.due_alarming else "gray")
     st.caption("Subject")
     st.text(detail.subject)
-    facts = detail.facts
-    st.dataframe(
-        pd.DataFrame({"": list(facts), "value": list(facts.values())}), hide_index=True, width="stretch"
-    )
+    table = pd.DataFrame({"Fact": list(detail.facts), "Detail": list(detail.facts.values())})
+    st.table(table.style.hide(axis="index"))  # a table wraps long facts (the law and its reason) whole
     if detail.processor:
         st.info(
             "We are the client's processor here: the client owns the decision and the deadline. "
@@ -529,7 +589,7 @@ metrics[3].metric("Under 5 days", count(screen.under_five_days))
 st.caption(f"Deadlines are dates; today is {screen.today:%A %d %B %Y} in your time zone.")
 
 shown, config = table_frame(frame, QUEUE_COLUMNS)
-styled = shown.style.apply(lambda _: frame["urgency"].map(URGENCY_COLOURS), subset=["deadline", "due_on"])
+styled = shown.style.apply(lambda _: frame["urgency"].map(URGENCY_CELLS), subset=["deadline", "due_on"])
 picked = st.dataframe(
     styled,
     hide_index=True,

@@ -48,6 +48,15 @@ STATUS = {
     "no_subscription": "#b0bec5",
 }
 
+# Table cells by deadline urgency (the privacy queue's deadline columns): CSS for pandas' Styler.
+URGENCY_CELLS = {
+    "overdue": "background-color: #b71c1c; color: white; font-weight: 600",
+    "red": "background-color: #ffcdd2; color: #b71c1c",
+    "amber": "background-color: #ffe0b2; color: #8a4b00",
+    "green": "background-color: #c8e6c9; color: #1b5e20",
+    "closed": "",
+}
+
 
 def colour_for(name: str) -> str:
     return MEANING.get(name.lower(), NEUTRAL)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
+
+from dashboard.core import clock
 
 VIEWER_TZ_KEY = "viewer_timezone"
 
@@ -18,6 +20,11 @@ def viewer_timezone() -> str:
         return chosen
     browser = getattr(st.context, "timezone", None)
     return browser or "UTC"
+
+
+def viewer_today() -> date:
+    """Today in the viewer's zone: deadlines are dates, and "due today" means the viewer's today."""
+    return clock.today(viewer_timezone())
 
 
 def to_viewer(value: datetime | None) -> datetime | None:

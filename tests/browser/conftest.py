@@ -1,6 +1,12 @@
 """Real-browser fixtures: `./scripts/start` as the README says (default SQLite store, demo data) + Chromium.
 
-Screenshots go to `test-artifacts/` at the project root.
+Screenshots go to `test-artifacts/` at the project root (`TEST_ARTIFACTS` names another folder).
+
+`TEST_CONSOLE_URL=http://127.0.0.1:8600` points the page walks (test_every_page.py) at a console already
+running, e.g. on the large demo store, instead of starting one on the small demo:
+
+    TEST_CONSOLE_URL=http://127.0.0.1:8600 TEST_ARTIFACTS=test-artifacts/large \
+        python -m pytest -p no:xdist tests/browser/test_every_page.py
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ARTIFACTS = PROJECT_ROOT / os.environ.get("TEST_ARTIFACTS", "test-artifacts")
 # Generous: the suite must pass on a machine kept busy by other work. Checks wait for what they check.
 WAIT_MS = 90_000
 # Typed after a page's address: parameters that some page reads, for pages that must ignore or refuse them.
@@ -157,7 +163,11 @@ def console_templates(tmp_path_factory: pytest.TempPathFactory) -> ConsoleTempla
 def console_url(
     tmp_path_factory: pytest.TempPathFactory, console_templates: ConsoleTemplates
 ) -> Iterator[str]:
-    """The console exactly as the README starts it: default SQLite store with the demo data."""
+    """The console exactly as the README starts it: default SQLite store with the demo data (or the
+    console at TEST_CONSOLE_URL)."""
+    if os.environ.get("TEST_CONSOLE_URL"):
+        yield os.environ["TEST_CONSOLE_URL"].rstrip("/")
+        return
     data_dir = tmp_path_factory.mktemp("console") / "data"
     console_templates.copy_into(data_dir)
     process, base = start_streamlit(data_dir, unset=console_templates.unset)
@@ -264,7 +274,7 @@ def open_request_in_progress(page, kind: str, name: str, email: str) -> str:
     page.get_by_role("tab", name="Status").click()
     choose_option(page, "New status", "In progress")
     click_button(page, "Change status")
-    expect(page.get_by_test_id("stMetric").filter(has_text="Status")).to_contain_text("In progress")
+    expect(page.locator(".st-key-request_status")).to_contain_text("In progress")
     click_button(page, "Exports and deletions for this request")
     page.get_by_role("heading", name="Exports and deletions").wait_for()
     expect(page).to_have_url(re.compile(f"request={request_id}"))

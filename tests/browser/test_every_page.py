@@ -1,7 +1,7 @@
 """Every page as every role in Chromium at 1400 px, typed with parameters other pages read: it opens at its
 address without an error or a refusal, and no label shows a raw machine name ("job_title", "past_due",
-"Mrr") or "None". Each page's screenshot is kept in `test-artifacts/pages/` for a person to look at.
-Forbidden pages are tried in test_typed_urls.py."""
+"Mrr") or "None", and no figure or label is cut short. Each page's screenshot is kept in
+`test-artifacts/pages/` for a person to look at. Forbidden pages are tried in test_typed_urls.py."""
 
 from __future__ import annotations
 
@@ -36,6 +36,19 @@ LABELS = ", ".join(
         ".js-plotly-plot .annotation-text",
     ]
 )
+# Text that must show whole at 1400 px: a figure or a label cut short ("11700.24…") is a defect.
+WHOLE = ", ".join(
+    [
+        "[data-testid='stMetricValue'] > div",
+        "[data-testid='stMetricLabel'] p",
+        "[data-testid='stWidgetLabel'] p",
+        "[data-testid='stTab'] p",
+        "[data-testid='stMain'] h1",
+    ]
+)
+CLIPPED = """(selector) => [...document.querySelectorAll(selector)]
+    .filter((element) => element.scrollWidth > element.clientWidth + 1)
+    .map((element) => element.textContent.trim())"""
 MACHINE_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bNone\b|\b[A-Z][a-z]+=[0-9]+")
 
 
@@ -60,6 +73,7 @@ def test_every_page_reads_as_words(page, console_url, role) -> None:
         expect(page.locator("[data-testid='stException']")).to_have_count(0)
         shot(page, f"pages/{role}-{spec.key}")
         bad = [label for label in _labels(page) if MACHINE_NAME.search(label)]
+        bad += [f"cut short: {text}" for text in page.evaluate(CLIPPED, WHOLE)]
         if bad:
             offending[spec.key] = bad
     assert offending == {}

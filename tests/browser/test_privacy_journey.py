@@ -37,7 +37,7 @@ def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
     page.get_by_role("tab", name="Assign").click()
     choose_option(page, "Assign to", f"{name} (privacy officer)")
     click_button(page, "Assign")
-    page.locator("[data-testid='stMetric']").filter(has_text="Assigned to").get_by_text(name).wait_for()
+    page.locator(".st-key-request_assignee").get_by_text(name).wait_for()
 
     page.get_by_role("tab", name="Extend").click()
     reason = page.get_by_role("textbox", name="Reason for the extension")
@@ -52,7 +52,7 @@ def test_log_assign_extend_and_complete_a_request(console_url, page) -> None:
     page.get_by_role("tab", name="Status").click()
     choose_option(page, "New status", "Completed")
     click_button(page, "Change status")
-    page.locator("[data-testid='stMetric']").filter(has_text="Status").get_by_text("Completed").wait_for()
+    page.locator(".st-key-request_status").get_by_text("Completed").wait_for()
     page.get_by_text("In progress → Completed").wait_for(state="attached")  # on the timeline
     shot(page, "privacy-3-completed")
 
