@@ -10,6 +10,7 @@ from dashboard.ui.access import require_page
 from dashboard.ui.cache_groups import Group, cached
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
+from dashboard.ui.url_filters import url_multiselect
 
 CACHE_SECONDS = 300
 
@@ -37,21 +38,15 @@ actor = require_page("reconciliation")
 st.title("Reconciliation")
 caption = st.empty()  # it names the screen's reporting currency
 
-chosen = st.multiselect(
-    "Categories",
-    list(CATEGORIES),
-    format_func=CATEGORIES.get,
-    key="category",
-    placeholder="All categories",
-    bind="query-params",
-)
+chosen = url_multiselect(st, "Categories", CATEGORIES, key="category", placeholder="All categories")
 screen = reconciliation_view(tuple(chosen))
 reporting = screen.reporting
 caption.caption(
     "Where Zendesk installations and Stripe subscriptions disagree. Disabling an app does not cancel "
     f"its subscription; only uninstalling does. Amounts are monthly, in {reporting.upper()}."
 )
-columns = st.columns(len(CATEGORIES))
+# Each tile as wide as its label needs, so none is cut short ("Unpaid or incomplete").
+columns = st.columns([max(len(label), 12) for label in CATEGORIES.values()])
 for column, (key, label) in zip(columns, CATEGORIES.items(), strict=True):
     rows, at_stake = screen.totals[key]
     column.metric(

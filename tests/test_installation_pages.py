@@ -148,8 +148,18 @@ def test_reconciliation_page_per_role(run_page, make_user, data, role: str) -> N
 
 
 def test_reconciliation_category_filter_is_kept_in_the_url(run_page, make_user, data) -> None:
-    at = run_page(RECONCILIATION, make_user("admin"), query={"category": "Revenue leakage"})
+    at = run_page(RECONCILIATION, make_user("admin"), query={"category": "leakage"})
     assert list(at.dataframe[0].value["category_label"]) == ["Revenue leakage"]
+    assert at.multiselect(key="category").value == ["leakage"]
+    assert at.query_params["category"] == "leakage"  # the key, not the words
+
+
+def test_an_unknown_reconciliation_category_in_the_url_shows_every_category(
+    run_page, make_user, data
+) -> None:
+    at = run_page(RECONCILIATION, make_user("admin"), query={"category": "nonsense"})
+    assert not at.exception and at.multiselect(key="category").value == []
+    assert {"Revenue leakage", "Paying for nothing"} <= set(at.dataframe[0].value["category_label"])
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -37,12 +37,12 @@ LABELS = ", ".join(
     ]
 )
 # Text that must show whole at 1400 px: a figure or a label cut short ("11700.24…") is a defect.
+# Streamlit cuts on an inner block (`stMarkdownEllipsis`), so every element inside is checked.
 WHOLE = ", ".join(
     [
-        "[data-testid='stMetricValue'] > div",
-        "[data-testid='stMetricLabel'] p",
-        "[data-testid='stWidgetLabel'] p",
-        "[data-testid='stTab'] p",
+        "[data-testid='stMetric'] *",
+        "[data-testid='stWidgetLabel'] *",
+        "[data-testid='stTab'] *",
         "[data-testid='stMain'] h1",
     ]
 )
