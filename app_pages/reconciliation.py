@@ -45,19 +45,22 @@ caption.caption(
     "Where Zendesk installations and Stripe subscriptions disagree. Disabling an app does not cancel "
     f"its subscription; only uninstalling does. Amounts are monthly, in {reporting.upper()}."
 )
-# Each tile as wide as its label needs, so none is cut short ("Unpaid or incomplete").
-columns = st.columns([max(len(label), 12) for label in CATEGORIES.values()])
-for column, (key, label) in zip(columns, CATEGORIES.items(), strict=True):
-    rows, at_stake = screen.totals[key]
-    column.metric(
-        label,
-        count(rows),
-        f"{money(at_stake, reporting)} at stake",
-        delta_color="off",
-        delta_arrow="off",
-        help=DESCRIPTIONS[key],
-        border=True,
-    )
+# Three tiles a row: five in one row cut their labels short at 1400 px ("Unpaid or incomplete").
+TILES_PER_ROW = 3
+categories = list(CATEGORIES.items())
+for row_start in range(0, len(categories), TILES_PER_ROW):
+    row = categories[row_start : row_start + TILES_PER_ROW]
+    for column, (key, label) in zip(st.columns(TILES_PER_ROW), row, strict=False):
+        rows, at_stake = screen.totals[key]
+        column.metric(
+            label,
+            count(rows),
+            f"{money(at_stake, reporting)} at stake",
+            delta_color="off",
+            delta_arrow="off",
+            help=DESCRIPTIONS[key],
+            border=True,
+        )
 show_table(
     screen.rows,
     screen.columns,
