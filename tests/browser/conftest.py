@@ -316,7 +316,17 @@ def untouched_demo_payment(session, owner_email: str | None = None) -> DemoPayme
     return DemoPayment(payment.id, payment.amount, payment.currency, account.id, account.company_name)
 
 
+def wait_drawn(page) -> None:
+    """Wait until the charts are drawn: Streamlit loads Plotly on first use and shows a skeleton meanwhile,
+    so a finished run can still have charts with no axes, legends or titles to look at."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-testid='stMain'] [data-testid='stSkeleton']")).to_have_count(0)
+    expect(page.locator("[data-testid='stPlotlyChart']:not(:has(.main-svg))")).to_have_count(0)
+
+
 def shot(page, name: str) -> None:
+    wait_drawn(page)
     path = ARTIFACTS / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
