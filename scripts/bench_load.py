@@ -87,6 +87,8 @@ class LoadRun:
     rss_start: int = 0  # bytes
     rss_peak: int = 0
     rss_end: int = 0
+    server_exit: int | None = None  # the console's exit code when it stopped before the run's end
+    server_log: list[str] = field(default_factory=list)  # then the last lines of its log
 
 
 def p95(values: list[float]) -> float:
@@ -281,6 +283,9 @@ def run_load_benchmark(store: str, *, users: int, rounds: int, roles: list[str])
                 finally:
                     sampler.stop()
                     run.rss_start, run.rss_peak, run.rss_end = sampler.first, sampler.peak, sampler.last
+                    run.server_exit = proc.poll()
+                    if run.server_exit is not None:  # the log goes with the temporary folder
+                        run.server_log = (work / "console.log").read_text().splitlines()[-20:]
             run.load_after = load_average()
         finally:
             if "BENCH_DROP_DATABASE" in env:
@@ -330,6 +335,9 @@ def load_report(run: LoadRun) -> str:
         mine = [r for r in run.many if r.role == role]
         single = seconds([r for r in run.single if r.role == role])
         lines.append(f"| {role} | {len(mine)} | {median_p95(single)} | {median_p95(seconds(mine))} |")
+    if run.server_exit is not None:
+        lines += ["", f"**The console stopped during the run (exit code {run.server_exit}).** Its log ended:"]
+        lines += ["", *(f"    {line}" for line in run.server_log)]
     if errors:
         lines += ["", "Errors (user, role: what failed):"]
         lines += [f"- {'warm-up' if user < 0 else user} {role}: {error}" for user, role, error in errors]
