@@ -30,7 +30,7 @@ from statistics import median
 
 from sqlalchemy import text
 
-from dashboard.access.navigation import sections_for
+from dashboard.access.navigation import landing_page, sections_for
 from dashboard.core.db import make_engine
 from dashboard.core.settings import PROJECT_ROOT
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, stop, wait_for_http
@@ -123,7 +123,14 @@ def load_average() -> str:
 
 @contextmanager
 def server(script: Path, env: dict[str, str], log: Path) -> Iterator[str]:
-    """`streamlit run script` on a free loopback port (the console through ./scripts/start)."""
+    """`streamlit run script` on a free loopback port (the console through ./scripts/start): its address."""
+    with server_process(script, env, log) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(script: Path, env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`server`, with the process (./scripts/start execs streamlit, so its pid is the server's)."""
     port = free_port()
     args = [
         "--server.port",
@@ -149,7 +156,7 @@ def server(script: Path, env: dict[str, str], log: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{base}/_stcore/health")
-        yield base
+        yield base, process
     finally:
         stop(process)
 
@@ -168,6 +175,26 @@ def wait_idle(page) -> None:
 
 def sidebar_link(page, key: str):
     return page.locator(f"[data-testid='stSidebarNav'] a[href$='/{key}']").first
+
+
+def console_context(browser):
+    """A browser context as a console user's: a desktop window in the viewer's zone."""
+    return browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/Berlin")
+
+
+def timed_sign_in(page, base: str, role: str) -> float:
+    """Seconds from the Sign in click (the role's demo login) to the landing page drawn. Returns once
+    "/" has switched to the landing page and its run is over: a click before that would be overridden."""
+    page.goto(base)
+    wait_idle(page)
+    page.get_by_label("Email", exact=True).fill(ROLE_LOGINS[role])
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    # The clock stops at the landing page's own address: "/" switches there, and a frame drawn at "/"
+    # before the switch (which the load runs did not always see) is not the landing page yet.
+    seconds = timed_click(page, page.get_by_role("button", name="Sign in"), landing_page(role).key)
+    page.get_by_text("Signed in as").first.wait_for(timeout=WAIT_MS)
+    wait_idle(page)
+    return seconds
 
 
 def time_floor(browser, floor_script: Path, work: Path, revisits: int) -> PageTimes:
@@ -189,13 +216,9 @@ def time_floor(browser, floor_script: Path, work: Path, revisits: int) -> PageTi
 
 def time_role(browser, base: str, role: str, run: StoreRun, revisits: int) -> None:
     """Sign in as the role's demo login, then every sidebar page once (cold) and `revisits` times more."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/Berlin")
+    context = console_context(browser)
     page = context.new_page()
-    page.goto(base)
-    wait_idle(page)
-    page.get_by_label("Email", exact=True).fill(ROLE_LOGINS[role])
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    run.sign_in[role] = timed_click(page, page.get_by_role("button", name="Sign in"), "")
+    run.sign_in[role] = timed_sign_in(page, base, role)
     specs = [spec for specs in sections_for(role).values() for spec in specs]
     # The landing page was drawn by the sign-in run, so its "cold" is the first click on its link.
     for spec in specs:
@@ -273,14 +296,19 @@ def measure_store(browser, store: str, revisits: int, roles: list[str]) -> Store
     return run
 
 
-def run_browser_benchmark(stores: list[str], *, revisits: int, roles: list[str]) -> str:
+def launch_chromium(pw):
+    """Debian's Chromium through a Playwright instance (never `playwright install`)."""
     if not Path(CHROMIUM).exists():
         raise SystemExit("Debian chromium is not installed (apt-get install -y chromium)")
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def run_browser_benchmark(stores: list[str], *, revisits: int, roles: list[str]) -> str:
     from playwright.sync_api import sync_playwright
 
     runs = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(pw)
         for store in stores:
             runs.append(measure_store(browser, store, revisits, roles))
             print(browser_table(runs[-1:]), flush=True)

@@ -4,6 +4,7 @@
     python scripts/benchmark.py --events 1000000 --backend sqlite --keep /work/bench
     python scripts/benchmark.py --pages-only sqlite:////work/bench/bench-1000000.sqlite3
     python scripts/benchmark.py --browser --output docs/benchmarks.md   # pages in Chromium (bench_browser.py)
+    python scripts/benchmark.py --browser --users 20 --store sqlite   # users at once (bench_load.py)
     python scripts/benchmark.py --events 3000000 --backend sqlite --keep /work/bench --skip-pages
     python scripts/benchmark.py --ingest-only sqlite:////work/bench/bench-3000000.sqlite3  # again, kept store
 
@@ -100,8 +101,21 @@ def main() -> None:
     )
     parser.add_argument("--revisits", type=int, default=3, help="--browser: warm visits per page")
     parser.add_argument("--role", action="append", choices=sorted(ROLE_LOGINS), help="--browser: roles")
+    parser.add_argument(
+        "--users", type=int, help="--browser: this many users at once on one console (bench_load.py)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="--browser --users: passes per user")
     args = parser.parse_args()
-    if args.browser:
+    if args.users is not None and not args.browser:
+        parser.error("--users only with --browser")
+    if args.users is not None and (args.users < 1 or args.rounds < 1 or len(args.store or []) > 1):
+        parser.error("--users and --rounds are at least 1, with at most one --store")
+    if args.users is not None:
+        from scripts.bench_load import run_load_benchmark
+
+        store, roles = (args.store or ["sqlite"])[0], args.role or list(ROLE_LOGINS)
+        report = run_load_benchmark(store, users=args.users, rounds=args.rounds, roles=roles)
+    elif args.browser:
         stores, roles = args.store or ["sqlite", "postgresql"], args.role or list(ROLE_LOGINS)
         report = run_browser_benchmark(stores, revisits=args.revisits, roles=roles)
     elif args.ingest_only:
