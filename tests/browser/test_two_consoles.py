@@ -165,6 +165,16 @@ def _start_nginx(folder: Path, port_a: int, port_b: int) -> tuple[subprocess.Pop
     return process, base
 
 
+def _first_upstream(access_log: Path, timeout: float = 60) -> str:
+    """The console nginx sent its first finished request to. nginx logs a request after answering it, so
+    on a busy machine the health check's answer can arrive before its log line: wait for the line."""
+    deadline = time.monotonic() + timeout
+    while not (upstreams := _upstreams(access_log)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [behind] = upstreams
+    return behind
+
+
 def _port(base: str) -> int:
     return int(base.rsplit(":", 1)[1])
 
@@ -198,7 +208,7 @@ def consoles(tmp_path_factory: pytest.TempPathFactory, demo_templates) -> Iterat
             a, b = (future.result()[1] for future in starting)  # a failed start raises here
         nginx, proxy = _start_nginx(folder, _port(a), _port(b))
         cleanup.callback(stop, nginx)
-        [behind] = _upstreams(folder / "access.log")
+        behind = _first_upstream(folder / "access.log")
         job_env = {**os.environ, **env, "DATA_DIR": str(data_dir)}
         yield Consoles(proxy, behind, b if behind == a else a, store, stripe, job_env, folder / "access.log")
 
