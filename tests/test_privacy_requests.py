@@ -354,23 +354,28 @@ def test_open_request_of_same_type_and_email_is_a_likely_duplicate_and_merges(se
     )
 
 
-@pytest.mark.parametrize(("sees_queue", "expected"), [(True, "the earlier one"), (False, "none")])
-def test_the_intake_names_a_likely_duplicate_only_to_whoever_sees_the_queue(
-    session, make_user, sees_queue, expected
-) -> None:
-    officer = make_user("privacy_officer")
-    earlier = new_request(session, officer)
-    logged = log_request(
+def _log_maria(session: Session, officer, *, sees_queue: bool, subject_email: str):
+    """Maria Costa's access request, received the day after `new_request`'s, through the intake."""
+    return log_request(
         session,
         officer,
         today=TODAY,
         sees_queue=sees_queue,
         type="access",
         subject_name="Maria Costa",
-        subject_email="Maria.Costa@acme.example",
+        subject_email=subject_email,
         jurisdiction="eu_gdpr",
         received_on=date(2026, 3, 3),
     )
+
+
+@pytest.mark.parametrize(("sees_queue", "expected"), [(True, "the earlier one"), (False, "none")])
+def test_the_intake_names_a_likely_duplicate_only_to_whoever_sees_the_queue(
+    session, make_user, sees_queue, expected
+) -> None:
+    officer = make_user("privacy_officer")
+    earlier = new_request(session, officer)
+    logged = _log_maria(session, officer, sees_queue=sees_queue, subject_email="Maria.Costa@acme.example")
     assert logged.duplicate_ids == ((earlier.id,) if expected == "the earlier one" else ())
     assert logged.subject_name == "Maria Costa" and logged.due_on == date(2026, 4, 3)
     assert logged.jurisdiction_note.startswith("Jurisdiction: EU GDPR")
@@ -381,17 +386,7 @@ def test_a_refused_intake_names_no_duplicates_and_writes_nothing(session, make_u
     new_request(session, officer)
     before = _rows(session)
     with pytest.raises(ValidationError) as error:
-        log_request(
-            session,
-            officer,
-            today=TODAY,
-            sees_queue=True,
-            type="access",
-            subject_name="Maria Costa",
-            subject_email="maria.costa@",
-            jurisdiction="eu_gdpr",
-            received_on=date(2026, 3, 3),
-        )
+        _log_maria(session, officer, sees_queue=True, subject_email="maria.costa@")
     session.rollback()
     assert error.value.field == "subject_email"
     assert _rows(session) == before
