@@ -2,8 +2,6 @@
 risk by age, what was recovered this month, cards expiring before renewal, and subscriptions that were
 not left past due (Zendesk's Marketplace set-up). Every row links to Account 360 and the corrections form."""
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +11,6 @@ from dashboard.billing.revenue.failed_payments import (
     CARD_COLUMNS,
     FLAGGED_COLUMNS,
     OPEN_INVOICE_COLUMNS,
-    FailedPaymentsScreen,
     behind_rows,
     card_rows,
     failed_payments_screen,
@@ -23,22 +20,19 @@ from dashboard.billing.revenue.failed_payments import (
 from dashboard.core import clock
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
-from dashboard.ui.store import db_session
+from dashboard.ui.cache_groups import Group, loader
 from dashboard.ui.tables import show_table
 
-
-@cached(Group.STRIPE, ttl=300, show_spinner="Loading failed payments…")
-def failed_payments_view(today: date) -> FailedPaymentsScreen:
-    with db_session() as session:
-        return failed_payments_screen(session, today=today)
+failed_payments_view = loader(
+    failed_payments_screen, Group.STRIPE, ttl=300, show_spinner="Loading failed payments…"
+)
 
 
 actor = require_page("failed-payments")
 st.title("Failed payments")
 reporting = reporting_currency()
 try:
-    screen = failed_payments_view(clock.today())
+    screen = failed_payments_view(today=clock.today())
 except MissingFxRate as error:
     st.error(error.message)
     st.stop()

@@ -1,16 +1,13 @@
 """Installations: filters kept in the URL, counts by state, weekly installs/uninstalls, the full table."""
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, words
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.cache_groups import Group, loader
 from dashboard.ui.forms import FieldErrors
-from dashboard.ui.store import db_session
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 from dashboard.zendesk import charts, screens
@@ -20,16 +17,14 @@ from dashboard.zendesk.screens import (
     PAID_CHOICES,
     PAID_FILTER,
     STATE_CHOICES,
-    InstallationsScreen,
 )
 
 TABLE_ROWS = 5_000
 
 
-@cached(Group.INSTALLATIONS, ttl=120, show_spinner="Loading installations…")
-def installations_screen(filters: InstallationFilters, today: date) -> InstallationsScreen:
-    with db_session() as session:
-        return screens.installations_screen(session, filters, today=today)
+installations_screen = loader(
+    screens.installations_screen, Group.INSTALLATIONS, ttl=120, show_spinner="Loading installations…"
+)
 
 
 actor = require_page("installations")
@@ -61,7 +56,7 @@ filters = InstallationFilters(
 )
 screen = None
 with errors.reported():  # a start after the end is refused under the "from" field
-    screen = installations_screen(filters, clock.today())
+    screen = installations_screen(filters, today=clock.today())
 if screen is None:
     st.stop()
 url_multiselect(row1[0], "App", screen.options.apps, key="app", parse=int)

@@ -11,28 +11,23 @@ from dashboard.business.overview import (
     PERIODS,
     USAGE_COLUMNS,
     OverviewInputs,
-    OverviewScreen,
     overview_screen,
 )
 from dashboard.core import clock
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
-from dashboard.ui.store import db_session
+from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.tables import show_table
 
 CACHE_SECONDS = 300
 
 
-@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
-def load_screen(inputs: OverviewInputs, today: date) -> OverviewScreen:
-    with db_session() as session:
-        return overview_screen(session, inputs, today=today)
+load_screen = loader(overview_screen, Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
 
 
 @cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True, max_entries=64)
 def figures(inputs: OverviewInputs, today: date) -> dict[str, go.Figure]:
     """The page's charts, built once per period and shared read-only (no pickling copy)."""
-    screen = load_screen(inputs, today)
+    screen = load_screen(inputs, today=today)
     return {
         "mrr": charts.mrr_trend(screen),
         "installs": charts.net_installs(screen),
@@ -56,7 +51,7 @@ period = (
 st.query_params["period"] = str(period)
 inputs = OverviewInputs(period)
 today = clock.today()
-screen = load_screen(inputs, today)
+screen = load_screen(inputs, today=today)
 drawn = figures(inputs, today)
 
 for month in screen.missing_rates:

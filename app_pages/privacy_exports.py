@@ -66,10 +66,13 @@ def show_exports(actor: Actor, screen: ExportsScreen, systems: Systems) -> Expor
     """Draws the exports; returns the screen as it is after a build (else as it was)."""
     request = screen.request
     st.subheader("Export (access and portability)")
-    if action_button(
+    build = action_button(
         "Build export", blocked=screen.build_blocked, icon=":material/folder_zip:", type="primary"
-    ):
-        _build(actor, request, systems)
+    )
+    outcome = st.container()  # on every run, so what follows keeps its place when the build's report is gone
+    if build:
+        with outcome:
+            _build(actor, request, systems)
         with db_session() as session:  # the list as it is after the build
             screen = exports_screen(session, actor, str(request.id))
     if screen.exports.empty:
@@ -173,10 +176,14 @@ def show_deletion(actor: Actor, screen: ExportsScreen, systems: Systems) -> None
 
 def _plan_and_confirm(actor: Actor, screen: ExportsScreen, systems: Systems) -> None:
     request = screen.request
-    if action_button(
+    prepare = action_button(
         "Prepare the deletion plan", blocked=screen.plan_blocked, icon=":material/checklist:", type="primary"
-    ):
-        with st.status("Looking the subject up in every system…") as status:
+    )
+    # Drawn on every run: when the next run has no status to show, what follows keeps its place, and the
+    # browser never shows the old "Confirm the plan" beside the new one while that run draws.
+    outcome = st.container()
+    if prepare:
+        with outcome, st.status("Looking the subject up in every system…") as status:
             try:
                 with db_session() as session:
                     st.session_state[_plan_key(request.id)] = planning.build_plan(session, request, systems)

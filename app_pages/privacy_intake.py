@@ -15,17 +15,13 @@ from dashboard.privacy.intake_link import IntakePrefill, intake_prefill, link_pa
 from dashboard.privacy.labels import jurisdiction_label, type_label
 from dashboard.privacy.requests import CHANNELS, SUBJECT_KINDS, TYPE_LABELS, client_account_choices
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached, clear_group
+from dashboard.ui.cache_groups import Group, clear_group, loader
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
 from dashboard.ui.timezones import viewer_today
 
-
-@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=300)
-def client_accounts() -> dict[int, str]:
-    """Client accounts as {id: "Company (subdomain)"} for the picker."""
-    with db_session() as session:
-        return client_account_choices(session)
+# Client accounts as {id: "Company (subdomain)"} for the picker.
+client_accounts = loader(client_account_choices, Group.STRIPE, Group.INSTALLATIONS, ttl=300)
 
 
 actor = require_page("privacy_intake")

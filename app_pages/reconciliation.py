@@ -3,27 +3,24 @@
 import streamlit as st
 
 from dashboard.billing import reconciliation
-from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS, ReconciliationRow, ReconciliationScreen
+from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS, ReconciliationScreen
 from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
-from dashboard.ui.store import db_session
+from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.tables import show_table
 from dashboard.ui.url_filters import url_multiselect
 
 CACHE_SECONDS = 300
 
 
-@cached(
+reconciliation_rows = loader(
+    reconciliation.reconcile,
     Group.STRIPE,
     Group.INSTALLATIONS,
     ttl=CACHE_SECONDS,
     show_spinner="Reconciling installations with Stripe…",
 )
-def reconciliation_rows() -> list[ReconciliationRow]:
-    with db_session() as session:
-        return reconciliation.reconcile(session)
 
 
 @cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)

@@ -6,8 +6,8 @@ from datetime import date
 import streamlit as st
 
 from dashboard.billing.revenue import charts
-from dashboard.billing.revenue.fx import RateBook, rate_book
-from dashboard.billing.revenue.history import MrrHistory, load_history
+from dashboard.billing.revenue.fx import rate_book
+from dashboard.billing.revenue.history import load_history
 from dashboard.billing.revenue.screen import (
     COHORT_COLUMNS,
     NO_SPLIT,
@@ -24,12 +24,12 @@ from dashboard.billing.revenue.screen import (
     revenue_screen,
     trial_rows,
 )
-from dashboard.billing.revenue.segments import Dimension, SegmentChoice, Segments, load_segments
+from dashboard.billing.revenue.segments import Dimension, SegmentChoice, load_segments
 from dashboard.core import clock
 from dashboard.presentation import palette
 from dashboard.presentation.text import count, money, month, percent
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.forms import FieldErrors
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
@@ -40,22 +40,11 @@ CACHE_SECONDS = 300
 
 # One MRR history, rate book and segment table for all the page's metrics (read, never changed).
 # cache_resource: no pickled copy of 30,000 subscriptions' change log on every use.
-@cached(Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading the MRR history…", resource=True)
-def history() -> MrrHistory:
-    with db_session() as session:
-        return load_history(session)
-
-
-@cached(Group.STRIPE, ttl=CACHE_SECONDS, resource=True)
-def rates() -> RateBook:
-    with db_session() as session:
-        return rate_book(session)
-
-
-@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True)
-def segments() -> Segments:
-    with db_session() as session:
-        return load_segments(session)
+history = loader(
+    load_history, Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading the MRR history…", resource=True
+)
+rates = loader(rate_book, Group.STRIPE, ttl=CACHE_SECONDS, resource=True)
+segments = loader(load_segments, Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True)
 
 
 @cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, show_spinner="Computing revenue…")

@@ -16,8 +16,7 @@ from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
-from dashboard.ui.store import db_session
+from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 
@@ -25,16 +24,10 @@ TABLE_ROWS = 5_000
 CACHE_SECONDS = 300
 
 
-@cached(Group.STRIPE, ttl=CACHE_SECONDS)
-def filter_options() -> subscriptions.FilterOptions:
-    with db_session() as session:
-        return subscriptions.filter_options(session)
-
-
-@cached(Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading subscriptions…")
-def all_subscriptions() -> list[dict]:
-    with db_session() as session:
-        return subscriptions.list_subscriptions(session)
+filter_options = loader(subscriptions.filter_options, Group.STRIPE, ttl=CACHE_SECONDS)
+all_subscriptions = loader(
+    subscriptions.list_subscriptions, Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading subscriptions…"
+)
 
 
 @cached(Group.STRIPE, ttl=CACHE_SECONDS)

@@ -9,8 +9,7 @@ from dashboard.core import clock
 from dashboard.core.ids import parse_id
 from dashboard.presentation.text import day
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import cached
-from dashboard.ui.store import db_session
+from dashboard.ui.cache_groups import cached, loader
 from dashboard.ui.tables import show_table
 from dashboard.usage import charts
 from dashboard.usage.metrics import AT_RISK_BELOW
@@ -22,7 +21,6 @@ from dashboard.usage.screens import (
     MEASURE_LABELS,
     Measure,
     UsageInputs,
-    UsageScreen,
     account_columns,
     app_names,
     risk_columns,
@@ -30,17 +28,13 @@ from dashboard.usage.screens import (
     usage_screen,
 )
 
-
-@cached(ttl=300)
-def load_screen(inputs: UsageInputs, today: date) -> UsageScreen:
-    with db_session() as session:
-        return usage_screen(session, inputs, today=today)
+load_screen = loader(usage_screen, ttl=300)
 
 
 @cached(ttl=300, resource=True, max_entries=64)
 def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.Figure]:
     """The page's charts, built once per filter and shared read-only (no pickling copy)."""
-    screen = load_screen(inputs, today)
+    screen = load_screen(inputs, today=today)
     built = {"users": charts.active_users(screen, measure), "stickiness": charts.stickiness(screen)}
     built["events"] = charts.events_per_week(screen)
     built["health"] = charts.health_distribution(screen)
@@ -51,10 +45,7 @@ def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.
     return built
 
 
-@cached(ttl=300)
-def app_choices() -> dict[int, str]:
-    with db_session() as session:
-        return app_names(session)
+app_choices = loader(app_names, ttl=300)
 
 
 def _param_date(name: str) -> date | None:
@@ -103,7 +94,7 @@ with left:
 with right:
     app_id = app_filter(app_choices())
 inputs = UsageInputs(start, end, app_id)
-screen = load_screen(inputs, today)
+screen = load_screen(inputs, today=today)
 month = screen.month
 
 st.subheader("Active users")
