@@ -102,6 +102,7 @@ DRAWN_JS = """(key) => {
 class PageTimes:
     cold: float
     warm: list[float]
+    kilobytes: float = 0.0  # what the server sent over the websocket for the cold visit
 
     @property
     def warm_median(self) -> float:
@@ -214,16 +215,29 @@ def time_floor(browser, floor_script: Path, work: Path, revisits: int) -> PageTi
     return PageTimes(cold, warm)
 
 
+class ReceivedBytes:
+    """Bytes of the websocket frames the page has received from the server so far."""
+
+    def __init__(self, page) -> None:
+        self.total = 0
+        page.on("websocket", lambda socket: socket.on("framereceived", self._add))
+
+    def _add(self, payload: bytes | str) -> None:
+        self.total += len(payload)
+
+
 def time_role(browser, base: str, role: str, run: StoreRun, revisits: int) -> None:
     """Sign in as the role's demo login, then every sidebar page once (cold) and `revisits` times more."""
     context = console_context(browser)
     page = context.new_page()
+    received = ReceivedBytes(page)
     run.sign_in[role] = timed_sign_in(page, base, role)
     specs = [spec for specs in sections_for(role).values() for spec in specs]
     # The landing page was drawn by the sign-in run, so its "cold" is the first click on its link.
     for spec in specs:
+        before = received.total
         cold = timed_click(page, sidebar_link(page, spec.key), spec.key)
-        run.pages[(role, spec.title)] = PageTimes(cold, [])
+        run.pages[(role, spec.title)] = PageTimes(cold, [], (received.total - before) / 1000)
     for _ in range(revisits):
         for spec in specs:
             run.pages[(role, spec.title)].warm.append(
@@ -325,14 +339,15 @@ def browser_table(runs: list[StoreRun]) -> str:
             f"cold {floor.cold:.3f} s, warm {floor.warm_median:.3f} s "
             f"(revisits {', '.join(f'{t:.3f}' for t in floor.warm)})\n"
         )
-        out.append("| role | page | cold | warm (median) | warm ÷ floor warm | revisits |")
-        out.append("|---|---|---:|---:|---:|---|")
+        out.append("| role | page | cold | warm (median) | warm ÷ floor warm | revisits | sent, cold (KB) |")
+        out.append("|---|---|---:|---:|---:|---|---:|")
         for role, seconds in run.sign_in.items():
-            out.append(f"| {role} | sign-in → landing page | {seconds:.3f} s | | | |")
+            out.append(f"| {role} | sign-in → landing page | {seconds:.3f} s | | | | |")
         for (role, title), times in run.pages.items():
+            revisits = ", ".join(f"{t:.2f}" for t in times.warm)
             out.append(
                 f"| {role} | {title} | {times.cold:.3f} s | {times.warm_median:.3f} s | "
-                f"{times.warm_median / floor.warm_median:.1f} | {', '.join(f'{t:.2f}' for t in times.warm)} |"
+                f"{times.warm_median / floor.warm_median:.1f} | {revisits} | {times.kilobytes:,.0f} |"
             )
         out.append("")
     return "\n".join(out)
