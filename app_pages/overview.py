@@ -60,8 +60,11 @@ for month in screen.missing_rates:
         "so its revenue figures are not shown. An admin can add or import rates on Sync and settings.",
         icon=":material/currency_exchange:",
     )
-for row_start in range(0, len(screen.tiles), 4):
-    for column, kpi in zip(st.columns(4), screen.tiles[row_start : row_start + 4], strict=False):
+# Three tiles a row: at four, an ARR of eight figures was cut short at 1400 px ("$26,091,6…").
+TILES_PER_ROW = 3
+for row_start in range(0, len(screen.tiles), TILES_PER_ROW):
+    row = st.columns(TILES_PER_ROW)
+    for column, kpi in zip(row, screen.tiles[row_start : row_start + TILES_PER_ROW], strict=False):
         column.metric(
             kpi.label,
             kpi.value_text,

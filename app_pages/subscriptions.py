@@ -45,7 +45,7 @@ actor = require_page("subscriptions")
 st.title("Subscriptions")
 
 with st.container(border=True):
-    row1 = st.columns([2, 2, 2, 1])
+    row1 = st.columns(4)  # at [2, 2, 2, 1] the Currency box cut its placeholder ("Choose opti")
     statuses = url_multiselect(row1[0], "Status", STATUS_CHOICES, key="status")
     row2 = st.columns([3, 1])
     search = row2[0].text_input(
@@ -69,7 +69,7 @@ url_multiselect(row1[2], "Plan", {plan: plan for plan in options.plans}, key="pl
 url_multiselect(row1[3], "Currency", {c: c.upper() for c in options.currencies}, key="currency")
 
 reporting = screen.reporting
-columns = st.columns(4)
+columns = st.columns([1, 1, 2, 1])  # the MRR tile is wide enough for eight figures and cents
 columns[0].metric("Subscriptions", count(screen.total), border=True)
 columns[1].metric("Paying", count(screen.paying), help="Active or past due", border=True)
 columns[2].metric("MRR (filtered)", money(screen.mrr_reporting, reporting), border=True)

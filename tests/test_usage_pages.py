@@ -120,7 +120,7 @@ def test_usage_page_shows_figures_without_personal_data(
         assert actor_hash not in text
     risk = next(frame.value for frame in at.dataframe if frame.value.columns[0] == "link")
     assert list(risk["company"]) == ["Globex Retail", "Initech Health"]
-    assert list(risk["link"]) == ["account?id=2", "account?id=3"]
+    assert list(risk["link"]) == ["/account?id=2", "/account?id=3"]
     assert list(risk["billing"]) == ["Past due", "Active"]  # enum values shown as words
     assert list(risk["health"]) == [10, 40]
 

@@ -132,7 +132,7 @@ def test_health_bands_and_churn_risk(store: Session) -> None:
         (80, "no_subscription", 1),
     ]
     assert _rows(screen.at_risk, ["link", "company", "health", "billing"]) == [
-        ("account?id=2", "Globex Retail", 40, "past_due")
+        ("/account?id=2", "Globex Retail", 40, "past_due")
     ]
 
 

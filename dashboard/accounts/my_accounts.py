@@ -13,6 +13,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from dashboard.accounts.facts import RENEWAL_WINDOW_DAYS, AccountFacts, account_facts
+from dashboard.accounts.links import account_link
 from dashboard.accounts.screen import Figure
 from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.columns import Column, Columns, Kind
@@ -76,10 +77,6 @@ def _columns(currency: str) -> Columns:
         "open_invoices": Column("Open invoices", Kind.COUNT),
         "link": Column("Account 360", Kind.LINK, link_text="Open", help="Opens the account in a new tab"),
     }
-
-
-def account_link(account_id: int) -> str:
-    return f"/account?id={account_id}"
 
 
 def _row(facts: AccountFacts) -> dict:

@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from dashboard.accounts.links import account_link
 from dashboard.billing.revenue.fx import fx_rates
 from dashboard.billing.revenue.statuses import is_paying
 from dashboard.presentation.columns import Column, Columns, Kind
@@ -310,9 +311,7 @@ def reconciliation_screen(
         [{**asdict(r), "category_label": r.category_label} for r in shown],
         columns=[*ReconciliationRow.__dataclass_fields__, "category_label"],
     )
-    frame["account_link"] = frame["account_id"].map(
-        lambda v: f"/account?id={int(v)}" if pd.notna(v) else None
-    )
+    frame["account_link"] = frame["account_id"].map(account_link)
     return ReconciliationScreen(
         totals=category_totals(rows),
         rows=frame,

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from dashboard.accounts.links import account_link
 from dashboard.billing.revenue.fx import fx_rates, to_reporting
 from dashboard.billing.revenue.statuses import SubscriptionStatus, is_paying
 from dashboard.presentation.columns import Column, Columns, Kind
@@ -200,9 +201,7 @@ def subscriptions_screen(
         columns=[*_COLUMN_NAMES, "email", "company", "subdomain", "app", "plan", "seats", "mrr_reporting"],
     )
     frame["currency"] = frame["currency"].str.upper()
-    frame["account_link"] = frame["account_id"].map(
-        lambda v: f"/account?id={int(v)}" if pd.notna(v) else None
-    )
+    frame["account_link"] = frame["account_id"].map(account_link)
     return SubscriptionsScreen(
         rows=frame,
         columns=subscription_columns(reporting),

@@ -93,8 +93,9 @@ def _display_column(frame: pd.DataFrame, name: str, column: Column, zone: str) -
     if kind is Kind.DATETIME:
         shown = pd.to_datetime(values, utc=True).dt.tz_convert(zone)
         return shown, st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", **common)
-    if kind is Kind.LINK:
-        return values, st.column_config.LinkColumn(display_text=column.link_text, **common)
+    if kind is Kind.LINK:  # no address: an empty cell (Streamlit would write "None"; "—" would be a link)
+        shown = values.map(lambda v: "" if v is None or pd.isna(v) else v)
+        return shown, st.column_config.LinkColumn(display_text=column.link_text, **common)
     if kind is Kind.BOOL:
         return values, st.column_config.CheckboxColumn(**common)
     return values.map(lambda v: display_text(v, column)), st.column_config.TextColumn(**common)

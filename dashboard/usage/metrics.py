@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from dashboard.accounts.links import account_link
 from dashboard.usage.rollup import ALL_APPS
 from models import (
     Account,
@@ -252,7 +253,7 @@ def account_health(session: Session, *, month: date, app_id: int | None) -> pd.D
     frame["billing_points"] = frame["billing"].map(BILLING_POINTS).astype(int)
     frame["health"] = frame["usage_points"] + frame["billing_points"]
     frame["at_risk"] = frame["health"] < AT_RISK_BELOW
-    frame["link"] = "account?id=" + frame["account_id"].astype(str)
+    frame["link"] = frame["account_id"].map(account_link)
     return frame.sort_values("health")
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
+from dashboard.accounts.links import account_link
 from models import Account, App, Installation
 
 STATES = ("enabled", "disabled", "uninstalled")
@@ -120,11 +121,6 @@ ROW_NAMES = (
     "source",
     "zendesk_installation_id",
 )
-
-
-def account_link(account_id: object) -> str | None:
-    """The Account 360 page's address for an account (`app_pages/account.py`, opened as ?id=)."""
-    return f"/account?id={int(account_id)}" if pd.notna(account_id) else None
 
 
 def installation_frame(session: Session, filters: InstallationFilters) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from dashboard.access.identity import Actor
 from dashboard.accounts.account360 import AccountChoice, account_choice, find_accounts
+from dashboard.accounts.links import account_link
 from dashboard.billing.corrections import targets, workflow
 from dashboard.billing.corrections.form import Checked, CorrectionForm
 from dashboard.billing.corrections.history import HistoryFilters, approval_queue, list_corrections
@@ -33,7 +34,6 @@ from dashboard.core.ids import parse_id
 from dashboard.core.money import parse_amount
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import money, words
-from dashboard.zendesk.installations import account_link
 from models import BillingCorrection
 from models.billing import CorrectionStatus
 

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from dashboard.accounts.links import account_link
 from dashboard.billing.revenue.fx import fx_rates, to_reporting
 from dashboard.billing.revenue.statuses import SubscriptionStatus
 from dashboard.presentation.columns import Column, Columns, Kind
@@ -46,7 +47,7 @@ class AccountLink:
 
     @property
     def account_url(self) -> str | None:
-        return f"/account?id={self.account_id}" if self.account_id is not None else None
+        return account_link(self.account_id)
 
     @property
     def corrections_url(self) -> str | None:
