@@ -250,7 +250,7 @@ def prepared_store(store: str, work: Path) -> tuple[dict[str, str], str]:
     """Environment for a console on the small demo: SQLite in a fresh DATA_DIR (seeded before the
     server starts, as its first start would), or a fresh PostgreSQL database seeded the same way."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", *KEY_VARIABLES)}
-    data_dir = work / f"data-{store}"
+    data_dir = work / "data"  # one store per work folder
     data_dir.mkdir()
     env.update({"DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     if store == "sqlite":
