@@ -4,15 +4,18 @@ import streamlit as st
 
 from dashboard.access.identity import role_label
 from dashboard.access.navigation import PAGES, can_open, landing_page, sections_for
+from dashboard.core import clock
 from dashboard.ui.access import refusal_page
 from dashboard.ui.addresses import show_address_notice, unknown_address_pages
 from dashboard.ui.demo_systems import use_demo_systems
 from dashboard.ui.login import show_sign_in, sign_out, signed_in_actor
+from dashboard.ui.page_data import warm_start
 from dashboard.ui.session_cookie import cookie_written, write_pending_cookie
 from dashboard.ui.store import get_engine
 
 st.set_page_config(page_title="Apps Console", page_icon=":material/dashboard:", layout="wide")
 get_engine()  # a non-demo store without its keys stops here with the reason (dashboard/core/keys.py)
+warm_start(clock.today())  # once per process: the heaviest pages' first visits load in the background
 use_demo_systems()  # the demo store's simulated Stripe and Zendesk, and the banner saying so
 
 actor = signed_in_actor()

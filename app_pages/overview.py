@@ -1,39 +1,17 @@
 """Overview: the business at a glance for executives. Figures only; no personal data."""
 
-from datetime import date
-
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.business import charts
 from dashboard.business.overview import (
     INSTALL_COLUMNS,
     PERIODS,
     USAGE_COLUMNS,
     OverviewInputs,
-    overview_screen,
 )
 from dashboard.core import clock
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached, loader
+from dashboard.ui.page_data import overview_data, overview_figures
 from dashboard.ui.tables import show_table
-
-CACHE_SECONDS = 300
-
-
-load_screen = loader(overview_screen, Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
-
-
-@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True, max_entries=64)
-def figures(inputs: OverviewInputs, today: date) -> dict[str, go.Figure]:
-    """The page's charts, built once per period and shared read-only (no pickling copy)."""
-    screen = load_screen(inputs, today=today)
-    return {
-        "mrr": charts.mrr_trend(screen),
-        "installs": charts.net_installs(screen),
-        "usage": charts.usage_trend(screen),
-    }
-
 
 actor = require_page("overview")
 st.title("Overview")
@@ -51,8 +29,8 @@ period = (
 st.query_params["period"] = str(period)
 inputs = OverviewInputs(period)
 today = clock.today()
-screen = load_screen(inputs, today=today)
-drawn = figures(inputs, today)
+screen = overview_data(inputs, today=today)
+drawn = overview_figures(inputs, today)
 
 for month in screen.missing_rates:
     st.warning(

@@ -7,20 +7,12 @@ from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS, Reconcili
 from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached, loader
+from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.page_data import reconciliation_rows
 from dashboard.ui.tables import show_table
 from dashboard.ui.url_filters import url_multiselect
 
 CACHE_SECONDS = 300
-
-
-reconciliation_rows = loader(
-    reconciliation.reconcile,
-    Group.STRIPE,
-    Group.INSTALLATIONS,
-    ttl=CACHE_SECONDS,
-    show_spinner="Reconciling installations with Stripe…",
-)
 
 
 @cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)

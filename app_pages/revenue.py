@@ -1,59 +1,32 @@
 """Revenue: MRR and ARR, monthly movements, churn and retention, quick ratio, forecast, cohorts and trial
 conversion; split and filtered by segment; range and segment kept in the URL (a shared link)."""
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard.billing.revenue import charts
-from dashboard.billing.revenue.fx import rate_book
-from dashboard.billing.revenue.history import load_history
 from dashboard.billing.revenue.screen import (
     COHORT_COLUMNS,
     NO_SPLIT,
     SPLIT_CHOICES,
     TRIAL_COLUMNS,
     RevenueInputs,
-    RevenueScreen,
     cohort_rows,
     default_range,
     forecast_columns,
     forecast_rows,
     month_columns,
     month_rows,
-    revenue_screen,
     trial_rows,
 )
-from dashboard.billing.revenue.segments import Dimension, SegmentChoice, load_segments
+from dashboard.billing.revenue.segments import Dimension, SegmentChoice
 from dashboard.core import clock
 from dashboard.presentation import palette
 from dashboard.presentation.text import count, money, month, percent
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.forms import FieldErrors
-from dashboard.ui.store import db_session
+from dashboard.ui.page_data import revenue_data
 from dashboard.ui.tables import show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
-
-CACHE_SECONDS = 300
-
-
-# One MRR history, rate book and segment table for all the page's metrics (read, never changed).
-# cache_resource: no pickled copy of 30,000 subscriptions' change log on every use.
-history = loader(
-    load_history, Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading the MRR history…", resource=True
-)
-rates = loader(rate_book, Group.STRIPE, ttl=CACHE_SECONDS, resource=True)
-segments = loader(load_segments, Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, resource=True)
-
-
-@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS, show_spinner="Computing revenue…")
-def revenue_view(inputs: RevenueInputs, today: date) -> RevenueScreen:
-    with db_session() as session:
-        return revenue_screen(
-            session, inputs, today=today, history=history(), rates=rates(), segments=segments()
-        )
-
 
 actor = require_page("revenue")
 st.title("Revenue")
@@ -76,7 +49,7 @@ with errors.reported():  # a start after the end is refused under "From month"
     inputs = RevenueInputs.from_form(first, last, choice)
 if inputs is None:
     st.stop()
-screen = revenue_view(inputs, today)
+screen = revenue_data(inputs, today)
 with st.expander("Filter by segment", expanded=any(values for _, values in keep)):
     filter_columns = st.columns(3)
     for position, dimension in enumerate(Dimension):

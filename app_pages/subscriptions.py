@@ -16,7 +16,8 @@ from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached, loader
+from dashboard.ui.cache_groups import Group, cached
+from dashboard.ui.page_data import all_subscriptions, subscription_options
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 
@@ -24,18 +25,12 @@ TABLE_ROWS = 5_000
 CACHE_SECONDS = 300
 
 
-filter_options = loader(subscriptions.filter_options, Group.STRIPE, ttl=CACHE_SECONDS)
-all_subscriptions = loader(
-    subscriptions.list_subscriptions, Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading subscriptions…"
-)
-
-
 @cached(Group.STRIPE, ttl=CACHE_SECONDS)
 def subscriptions_view(filters: SubscriptionFilters) -> SubscriptionsScreen:
     return subscriptions.subscriptions_screen(
         all_subscriptions(),
         filters,
-        options=filter_options(),
+        options=subscription_options(),
         reporting=reporting_currency(),
         now=clock.now(),
     )

@@ -2,16 +2,14 @@
 
 from datetime import date
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.core import clock
 from dashboard.core.ids import parse_id
 from dashboard.presentation.text import day
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import cached, loader
+from dashboard.ui.page_data import usage_apps, usage_data, usage_figures
 from dashboard.ui.tables import show_table
-from dashboard.usage import charts
 from dashboard.usage.metrics import AT_RISK_BELOW
 from dashboard.usage.screens import (
     ADOPTION_COLUMNS,
@@ -22,30 +20,9 @@ from dashboard.usage.screens import (
     Measure,
     UsageInputs,
     account_columns,
-    app_names,
     risk_columns,
     usage_range,
-    usage_screen,
 )
-
-load_screen = loader(usage_screen, ttl=300)
-
-
-@cached(ttl=300, resource=True, max_entries=64)
-def figures(inputs: UsageInputs, today: date, measure: Measure) -> dict[str, go.Figure]:
-    """The page's charts, built once per filter and shared read-only (no pickling copy)."""
-    screen = load_screen(inputs, today=today)
-    built = {"users": charts.active_users(screen, measure), "stickiness": charts.stickiness(screen)}
-    built["events"] = charts.events_per_week(screen)
-    built["health"] = charts.health_distribution(screen)
-    if not screen.adoption.empty:
-        built["adoption"] = charts.adoption(screen)
-    if not screen.cohorts.empty:
-        built["cohorts"] = charts.cohort_heatmap(screen)
-    return built
-
-
-app_choices = loader(app_names, ttl=300)
 
 
 def _param_date(name: str) -> date | None:
@@ -92,9 +69,9 @@ left, right = st.columns([2, 1])
 with left:
     start, end = date_range(today)
 with right:
-    app_id = app_filter(app_choices())
+    app_id = app_filter(usage_apps())
 inputs = UsageInputs(start, end, app_id)
-screen = load_screen(inputs, today=today)
+screen = usage_data(inputs, today=today)
 month = screen.month
 
 st.subheader("Active users")
@@ -113,7 +90,7 @@ measure = (
     )
     or Measure.DAU
 )
-drawn = figures(inputs, today, measure)
+drawn = usage_figures(inputs, today, measure)
 st.plotly_chart(drawn["users"], width="stretch")
 st.plotly_chart(drawn["stickiness"], width="stretch")
 

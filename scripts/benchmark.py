@@ -190,7 +190,7 @@ EVENT_TABLES = ("usage_events", "usage_agents")
 
 def event_bytes_per_event(engine: Engine) -> float:
     """Bytes per usage event of the events' own tables with their indexes: SQLite's `dbstat` pages,
-    PostgreSQL's `pg_total_relation_size` (indexes and TOAST included)."""
+    PostgreSQL's `pg_total_relation_size` of every partition (indexes and TOAST included)."""
     with engine.connect() as conn:
         events = conn.execute(text("SELECT COUNT(*) FROM usage_events")).scalar_one()
         if engine.dialect.name == "sqlite":
@@ -201,10 +201,14 @@ def event_bytes_per_event(engine: Engine) -> float:
                 ).bindparams(bindparam("tables", expanding=True)),
                 {"tables": list(EVENT_TABLES)},
             ).scalar_one()
-        else:
+        else:  # a partitioned table has no storage of its own: its partitions are summed
             size = sum(
                 conn.execute(
-                    text("SELECT COALESCE(pg_total_relation_size(to_regclass(:t)), 0)"), {"t": table}
+                    text(
+                        "SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) "
+                        "FROM pg_partition_tree(to_regclass(:t))"
+                    ),
+                    {"t": table},
                 ).scalar_one()
                 for table in EVENT_TABLES
             )

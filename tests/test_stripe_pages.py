@@ -243,3 +243,29 @@ def test_subscriptions_filters_show_words_while_the_url_keeps_machine_values(
     at.multiselect(key="status").set_value([])
     at.selectbox(key="renews").set_value("any").run()
     assert not at.query_params and len(at.dataframe[0].value) > 1  # the defaults leave no parameter
+
+
+def test_the_first_visits_after_a_start_are_served_by_the_warm_start(
+    run_page, make_user, billing, engine
+) -> None:
+    """`warm_start`'s loads hit the very caches the pages read: after it, a page's first run shows what
+    was loaded at start, until a write clears the group."""
+    from dashboard.ui import page_data
+    from dashboard.ui.cache_groups import Group, clear_group
+
+    page_data._warm(clock.today())  # what warm_start runs in its thread
+    with Session(engine) as session:  # a later change no page has been told about
+        for subscription in session.exec(select(StripeSubscription)):
+            subscription.status = "canceled"
+            session.add(subscription)
+        for change in session.exec(select(MrrChange)):
+            session.delete(change)
+        session.commit()
+    revenue = {m.label: m.value for m in run_page("app_pages/revenue.py", make_user("executive")).metric}
+    overview = {m.label: m.value for m in run_page("app_pages/overview.py", make_user("executive")).metric}
+    subscriptions = run_page("app_pages/subscriptions.py", make_user("account_manager"))
+    assert revenue["MRR now"] == overview["MRR"] == "$95.00"
+    assert {m.label: m.value for m in subscriptions.metric}["Paying"] == "2"
+    clear_group(Group.STRIPE)  # as a Stripe sync does
+    subscriptions = run_page("app_pages/subscriptions.py", make_user("account_manager"))
+    assert {m.label: m.value for m in subscriptions.metric}["Paying"] == "0"

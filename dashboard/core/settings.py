@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     reporting_currency: str = "usd"
     # Seed the demo data on first start when the store is the default SQLite file and empty.
     auto_seed_demo: bool = True
+    # Load the heaviest pages' first-visit data in the background when the server starts
+    # (dashboard/ui/page_data.py).
+    warm_caches_at_start: bool = True
     # On the demo store, run the Stripe and Zendesk simulators (dashboard/simulators/) holding the demo's
     # objects whenever no STRIPE_API_KEY / ZENDESK_API_BASE points elsewhere.
     demo_simulators: bool = True
