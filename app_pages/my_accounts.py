@@ -10,6 +10,7 @@ from dashboard.accounts.my_accounts import (
     my_accounts_screen,
 )
 from dashboard.ui.access import require_page
+from dashboard.ui.page_data import account_health, all_subscriptions, reconciliation_rows
 from dashboard.ui.store import db_session
 from dashboard.ui.tables import show_table
 from dashboard.ui.timezones import viewer_today
@@ -34,7 +35,14 @@ show = st.segmented_control(
     "Show", list(Show), format_func=SHOW_LABELS.get, default=Show.ALL, key="show", bind="query-params"
 )
 with db_session() as session:
-    screen = my_accounts_screen(session, MyAccountsInputs(owner_id, Show(show or Show.ALL)), today=today)
+    screen = my_accounts_screen(
+        session,
+        MyAccountsInputs(owner_id, Show(show or Show.ALL)),
+        today=today,
+        subscriptions=all_subscriptions(),
+        reconciliation=reconciliation_rows(),
+        health=account_health(today),
+    )
 st.caption(f"Accounts owned by {screen.owner or 'nobody'}. Choose a row to open its Account 360.")
 for row in (screen.figures[:3], screen.figures[3:]):
     for column, figure in zip(st.columns(3), row, strict=True):

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 from sqlmodel import Session, col, select
 
-from dashboard.billing.reconciliation import reconcile
+from dashboard.billing.reconciliation import ReconciliationRow, reconcile
 from dashboard.billing.revenue.statuses import SubscriptionStatus, is_paying
 from dashboard.billing.subscriptions import list_subscriptions
 from dashboard.usage.metrics import account_health, last_complete_month
@@ -67,9 +68,12 @@ def account_facts(
     *,
     today: date,
     subscriptions: list[dict[str, Any]] | None = None,
+    reconciliation: list[ReconciliationRow] | None = None,
+    health: pd.DataFrame | None = None,
 ) -> dict[int, AccountFacts]:
-    """Facts per account id (unknown ids are left out). `subscriptions` may pass rows already loaded
-    with `list_subscriptions`."""
+    """Facts per account id (unknown ids are left out). The whole business's `subscriptions`
+    (`list_subscriptions`), `reconciliation` (`reconcile`) and `health` (`account_health` of the last
+    complete month) may be passed already loaded; each is read from the store otherwise."""
     ids = sorted(set(account_ids))
     if not ids:
         return {}
@@ -92,8 +96,8 @@ def account_facts(
             _add_subscription(facts[row["account_id"]], row)
     _add_installations(session, facts)
     _add_open_invoices(session, facts)
-    _add_health(session, facts, today)
-    for row in reconcile(session):
+    _add_health(facts, account_health_of(session, today) if health is None else health)
+    for row in reconcile(session) if reconciliation is None else reconciliation:
         if row.account_id in facts:
             facts[row.account_id].reconciliation_issues += 1
     return facts
@@ -143,8 +147,12 @@ def _add_open_invoices(session: Session, facts: dict[int, AccountFacts]) -> None
         facts[account_id].open_due = dict(sorted(amounts.items()))
 
 
-def _add_health(session: Session, facts: dict[int, AccountFacts], today: date) -> None:
-    frame = account_health(session, month=last_complete_month(today), app_id=None)
+def account_health_of(session: Session, today: date) -> pd.DataFrame:
+    """Every account's health in the last complete month, all apps together (what the facts show)."""
+    return account_health(session, month=last_complete_month(today), app_id=None)
+
+
+def _add_health(facts: dict[int, AccountFacts], frame: pd.DataFrame) -> None:
     for account_id, health, at_risk in zip(
         frame["account_id"], frame["health"], frame["at_risk"], strict=True
     ):

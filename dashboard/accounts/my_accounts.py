@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 from dashboard.accounts.facts import RENEWAL_WINDOW_DAYS, AccountFacts, account_facts
 from dashboard.accounts.links import account_link
 from dashboard.accounts.screen import Figure
+from dashboard.billing.reconciliation import ReconciliationRow
 from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.presentation.columns import Column, Columns, Kind
 from dashboard.presentation.text import count, money
@@ -104,7 +106,17 @@ def account_owners(session: Session) -> dict[int, str]:
     return {user_id: name or email for user_id, name, email in rows}
 
 
-def my_accounts_screen(session: Session, inputs: MyAccountsInputs, *, today: date) -> MyAccountsScreen:
+def my_accounts_screen(
+    session: Session,
+    inputs: MyAccountsInputs,
+    *,
+    today: date,
+    subscriptions: list[dict[str, Any]] | None = None,
+    reconciliation: list[ReconciliationRow] | None = None,
+    health: pd.DataFrame | None = None,
+) -> MyAccountsScreen:
+    """The owner's accounts and their figures; the whole business's subscriptions, reconciliation and
+    health may be passed already loaded (see `account_facts`)."""
     owner = session.get(User, inputs.owner_user_id) if inputs.owner_user_id else None
     currency = reporting_currency()
     screen = MyAccountsScreen(owner=(owner.name or owner.email) if owner else "")
@@ -114,7 +126,10 @@ def my_accounts_screen(session: Session, inputs: MyAccountsInputs, *, today: dat
         if owner
         else []
     )
-    facts = sorted(account_facts(session, ids, today=today).values(), key=lambda f: (-f.mrr, f.company_name))
+    found = account_facts(
+        session, ids, today=today, subscriptions=subscriptions, reconciliation=reconciliation, health=health
+    )
+    facts = sorted(found.values(), key=lambda f: (-f.mrr, f.company_name))
     screen.owned = len(facts)
     screen.figures = [
         Figure("Accounts", count(len(facts))),

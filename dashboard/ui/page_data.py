@@ -12,6 +12,7 @@ from datetime import date
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.accounts.facts import account_health_of
 from dashboard.billing import reconciliation, subscriptions
 from dashboard.billing.revenue.fx import rate_book
 from dashboard.billing.revenue.history import load_history
@@ -91,6 +92,8 @@ def first_revenue_inputs(today: date) -> RevenueInputs:
     return RevenueInputs.from_form(*default_range(today), choice)
 
 
+# Every account's health in the last complete month (My accounts' figures): usage and billing states.
+account_health = loader(account_health_of, Group.STRIPE, ttl=CACHE_SECONDS)
 all_subscriptions = loader(
     subscriptions.list_subscriptions, Group.STRIPE, ttl=CACHE_SECONDS, show_spinner="Loading subscriptions…"
 )
@@ -114,6 +117,7 @@ def _warm(today: date) -> None:
         all_subscriptions,
         subscription_options,
         reconciliation_rows,
+        lambda: account_health(today),
     ]
     for load in loads:
         try:
