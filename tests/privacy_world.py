@@ -158,7 +158,7 @@ def systems_for(
         timer=timer or MonotonicTimer(),
     )
     client = gateway.client(subdomain=world.subdomain, email="api@company.test", token="good-token")
-    return Systems(stripe=stripe, zendesk=[ZendeskTarget(world.subdomain, world.account_id, client)])
+    return Systems(stripe=stripe, zendesk=[ZendeskTarget(world.subdomain, world.account_id, lambda: client)])
 
 
 def open_request(

@@ -99,7 +99,7 @@ def test_confirming_a_plan_with_open_subscriptions_needs_the_tick() -> None:
 
 
 def _systems(*subdomains: str) -> Systems:
-    return Systems(stripe=None, zendesk=[ZendeskTarget(s, None, None) for s in subdomains])
+    return Systems(stripe=None, zendesk=[ZendeskTarget(s, None, lambda: None) for s in subdomains])
 
 
 def test_systems_searched_counts_the_zendesk_accounts_and_names_only_where_the_subject_was_found(

@@ -118,7 +118,7 @@ def test_a_requester_with_4000_tickets_exports_within_700_a_minute(fake, timer) 
     seen: list[float] = []
 
     part = collect_zendesk(
-        [ZendeskTarget("acme", None, client)], EMAIL, lambda done, _text: seen.append(done)
+        [ZendeskTarget("acme", None, lambda: client)], EMAIL, lambda done, _text: seen.append(done)
     )
 
     assert len(part.categories["zendesk_tickets"]) == len(part.categories["zendesk_comments"]) == 4000
@@ -146,7 +146,7 @@ def test_a_cut_short_export_resumes_from_its_checkpoint(fake, timer, tmp_path) -
             account.fail_next(status=429, retry_after=30, times=20)
 
     with pytest.raises(ZendeskAccountError) as caught:
-        collect_zendesk([ZendeskTarget("acme", None, first)], EMAIL, storm, checkpoint)
+        collect_zendesk([ZendeskTarget("acme", None, lambda: first)], EMAIL, storm, checkpoint)
     assert caught.value.kind == "rate_limited"
     fetched = len(checkpoint.load("acme"))
     assert 0 < fetched < 300
@@ -154,7 +154,7 @@ def test_a_cut_short_export_resumes_from_its_checkpoint(fake, timer, tmp_path) -
     before = len([c for c in fake.calls_for("acme") if c[2].endswith("/comments.json")])
 
     again = _client(gateway, "acme")
-    part = collect_zendesk([ZendeskTarget("acme", None, again)], EMAIL, lambda *_: None, checkpoint)
+    part = collect_zendesk([ZendeskTarget("acme", None, lambda: again)], EMAIL, lambda *_: None, checkpoint)
 
     comment_calls = len([c for c in fake.calls_for("acme") if c[2].endswith("/comments.json")]) - before
     assert len(part.categories["zendesk_comments"]) == 300
