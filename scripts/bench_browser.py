@@ -186,7 +186,7 @@ def console_context(browser):
 def timed_sign_in(page, base: str, role: str) -> float:
     """Seconds from the Sign in click (the role's demo login) to the landing page drawn. Returns once
     "/" has switched to the landing page and its run is over: a click before that would be overridden."""
-    page.goto(base)
+    page.goto(base, timeout=WAIT_MS)  # 20 Chromiums starting at once on 2 cores took over 30 s
     wait_idle(page)
     page.get_by_label("Email", exact=True).fill(ROLE_LOGINS[role])
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)

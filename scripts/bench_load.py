@@ -234,7 +234,7 @@ def click_through(page, base: str, run: UserRun) -> None:
             run.times.append((key, timed_click(page, sidebar_link(page, key), key)))
         except Exception as exc:
             run.errors.append(f"{key}: {short(exc)}")
-            page.goto(base)  # signed in by its cookie: "/" opens the landing page again
+            page.goto(base, timeout=WAIT_MS)  # signed in by its cookie: "/" opens the landing page again
             page.get_by_text("Signed in as").first.wait_for(timeout=WAIT_MS)
 
 
