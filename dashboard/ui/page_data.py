@@ -27,7 +27,17 @@ from dashboard.usage import charts as usage_charts
 from dashboard.usage.screens import Measure, UsageInputs, app_names, usage_range, usage_screen
 
 CACHE_SECONDS = 300
+WARM_THREAD = "warm-page-caches"
 log = logging.getLogger(__name__)
+
+
+class _NotFromWarmThread(logging.Filter):
+    """Streamlit warns of a missing ScriptRunContext whenever a cached loader would show its spinner; the
+    warm thread has no page to show one on, by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != WARM_THREAD
+
 
 overview_data = loader(overview_screen, Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
 
@@ -139,6 +149,9 @@ def warm_start(today: date) -> threading.Thread | None:
     not to (the tests, whose stores change under them)."""
     if not get_settings().warm_caches_at_start:
         return None
-    thread = threading.Thread(target=_warm, args=(today,), name="warm-page-caches", daemon=True)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        _NotFromWarmThread()
+    )
+    thread = threading.Thread(target=_warm, args=(today,), name=WARM_THREAD, daemon=True)
     thread.start()
     return thread
