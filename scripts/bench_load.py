@@ -15,7 +15,8 @@ The run has three phases against the same server:
 1. warm-up: one context per role in play, one at a time, visits each of its pages once, so both
    timed phases meet the caches a running server has (these first visits are reported, not counted);
 2. single user: the plan of the first user of each role, one fresh context at a time — the baseline;
-3. N users: every user in its own fresh context, all signed in before a barrier releases them together.
+3. N users: every user in its own fresh context, signed in one after another (each its own Chromium:
+   twenty starting at once on two cores could not open the console), then released together by a barrier.
 The p95 ratio is the N-user p95 over the single-user p95 (the issue's target: ≤ 3). A click that fails
 counts an error (the user reloads the console and goes on; if that fails too it stops), never the run.
 Server memory is the sum of the resident set (VmRSS, /proc) of the streamlit process and every
@@ -38,7 +39,7 @@ import random
 import tempfile
 import threading
 import time
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -193,22 +194,31 @@ def short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:160]
 
 
-def browse(base: str, run: UserRun, start: threading.Barrier | None = None) -> None:
+def browse(
+    base: str,
+    run: UserRun,
+    start: threading.Barrier | None = None,
+    one_at_a_time: threading.Lock | None = None,
+) -> None:
     """One user: its own Playwright and Chromium (threads share neither), sign in, wait at `start`
-    (if given) with the other users, then every click of its plan, timed. Failures become errors."""
+    (if given) with the other users, then every click of its plan, timed. Failures become errors.
+    Holding `one_at_a_time`, the users start their Chromium and sign in one after another: twenty
+    Chromiums starting at once on two cores could not open the console within 120 s (load 85-89)."""
     from playwright.sync_api import sync_playwright
 
     signed_in = False
     try:
         with sync_playwright() as pw:
-            browser = launch_chromium(pw)
+            with one_at_a_time or nullcontext():
+                browser = launch_chromium(pw)
             try:
-                page = console_context(browser).new_page()
-                try:
-                    run.sign_in = timed_sign_in(page, base, run.role)
-                    signed_in = True
-                except Exception as exc:
-                    run.errors.append(f"sign-in: {short(exc)}")
+                with one_at_a_time or nullcontext():
+                    page = console_context(browser).new_page()
+                    try:
+                        run.sign_in = timed_sign_in(page, base, run.role)
+                        signed_in = True
+                    except Exception as exc:
+                        run.errors.append(f"sign-in: {short(exc)}")
                 if start is not None:
                     wait_for_others(start)
                     start = None
@@ -268,9 +278,9 @@ def run_load_benchmark(store: str, *, users: int, rounds: int, roles: list[str])
                         run.single.append(UserRun(single.user, role, single.plan))
                         browse(base, run.single[-1])
                     print(f"  single user done ({len(seconds(run.single))} pages)", flush=True)
-                    start = threading.Barrier(users)
+                    start, one_at_a_time = threading.Barrier(users), threading.Lock()
                     threads = [
-                        threading.Thread(target=browse, args=(base, user, start), daemon=True)
+                        threading.Thread(target=browse, args=(base, user, start, one_at_a_time), daemon=True)
                         for user in everyone
                     ]
                     began = time.perf_counter()
