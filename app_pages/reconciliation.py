@@ -2,26 +2,12 @@
 
 import streamlit as st
 
-from dashboard.billing import reconciliation
-from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS, ReconciliationScreen
-from dashboard.billing.revenue.fx import reporting_currency
+from dashboard.billing.reconciliation import CATEGORIES, DESCRIPTIONS
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
-from dashboard.ui.page_data import reconciliation_rows
+from dashboard.ui.page_data import reconciliation_view
 from dashboard.ui.tables import show_table
 from dashboard.ui.url_filters import url_multiselect
-
-CACHE_SECONDS = 300
-
-
-@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
-def reconciliation_view(categories: tuple[str, ...]) -> ReconciliationScreen:
-    """The screen showing `categories` (all when empty), from one reconciliation."""
-    return reconciliation.reconciliation_screen(
-        reconciliation_rows(), reporting=reporting_currency(), categories=categories
-    )
-
 
 actor = require_page("reconciliation")
 st.title("Reconciliation")

@@ -3,39 +3,20 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.billing import subscriptions
-from dashboard.billing.revenue.fx import reporting_currency
 from dashboard.billing.subscriptions import (
     RENEWAL_CHOICES,
     RENEWAL_WINDOWS,
     STATUS_CHOICES,
     SubscriptionFilters,
-    SubscriptionsScreen,
 )
-from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, money
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, cached
-from dashboard.ui.page_data import all_subscriptions, subscription_options
+from dashboard.ui.page_data import subscriptions_view
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
 
 TABLE_ROWS = 5_000
-CACHE_SECONDS = 300
-
-
-@cached(Group.STRIPE, ttl=CACHE_SECONDS)
-def subscriptions_view(filters: SubscriptionFilters) -> SubscriptionsScreen:
-    return subscriptions.subscriptions_screen(
-        all_subscriptions(),
-        filters,
-        options=subscription_options(),
-        reporting=reporting_currency(),
-        now=clock.now(),
-    )
-
-
 actor = require_page("subscriptions")
 st.title("Subscriptions")
 

@@ -14,12 +14,15 @@ import streamlit as st
 
 from dashboard.accounts.facts import account_health_of
 from dashboard.billing import reconciliation, subscriptions
-from dashboard.billing.revenue.fx import rate_book
+from dashboard.billing.reconciliation import ReconciliationScreen
+from dashboard.billing.revenue.fx import rate_book, reporting_currency
 from dashboard.billing.revenue.history import load_history
 from dashboard.billing.revenue.screen import RevenueInputs, RevenueScreen, default_range, revenue_screen
 from dashboard.billing.revenue.segments import Dimension, SegmentChoice, load_segments
+from dashboard.billing.subscriptions import SubscriptionFilters, SubscriptionsScreen
 from dashboard.business import charts as business_charts
 from dashboard.business.overview import OverviewInputs, overview_screen
+from dashboard.core import clock
 from dashboard.core.settings import get_settings
 from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.store import db_session
@@ -122,6 +125,25 @@ reconciliation_rows = loader(
     show_spinner="Reconciling installations with Stripe…",
     resource=True,
 )
+
+
+@cached(Group.STRIPE, ttl=CACHE_SECONDS)
+def subscriptions_view(filters: SubscriptionFilters) -> SubscriptionsScreen:
+    return subscriptions.subscriptions_screen(
+        all_subscriptions(),
+        filters,
+        options=subscription_options(),
+        reporting=reporting_currency(),
+        now=clock.now(),
+    )
+
+
+@cached(Group.STRIPE, Group.INSTALLATIONS, ttl=CACHE_SECONDS)
+def reconciliation_view(categories: tuple[str, ...]) -> ReconciliationScreen:
+    """The screen showing `categories` (all when empty), from one reconciliation."""
+    return reconciliation.reconciliation_screen(
+        reconciliation_rows(), reporting=reporting_currency(), categories=categories
+    )
 
 
 def _warm(today: date) -> None:
