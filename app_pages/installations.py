@@ -6,11 +6,11 @@ from dashboard.core import clock
 from dashboard.presentation.columns import csv_frame
 from dashboard.presentation.text import count, words
 from dashboard.ui.access import require_page
-from dashboard.ui.cache_groups import Group, loader
 from dashboard.ui.forms import FieldErrors
+from dashboard.ui.page_data import installations_screen
 from dashboard.ui.tables import csv_download, show_table
 from dashboard.ui.url_filters import url_multiselect, url_selectbox, url_values
-from dashboard.zendesk import charts, screens
+from dashboard.zendesk import charts
 from dashboard.zendesk.installations import InstallationFilters
 from dashboard.zendesk.screens import (
     INSTALLATION_COLUMNS,
@@ -20,11 +20,6 @@ from dashboard.zendesk.screens import (
 )
 
 TABLE_ROWS = 5_000
-
-
-installations_screen = loader(
-    screens.installations_screen, Group.INSTALLATIONS, ttl=120, show_spinner="Loading installations…"
-)
 
 
 actor = require_page("installations")

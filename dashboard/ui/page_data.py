@@ -28,6 +28,7 @@ from dashboard.ui.cache_groups import Group, cached, loader
 from dashboard.ui.store import db_session
 from dashboard.usage import charts as usage_charts
 from dashboard.usage.screens import Measure, UsageInputs, app_names, usage_range, usage_screen
+from dashboard.zendesk import screens as zendesk_screens
 
 CACHE_SECONDS = 300
 WARM_THREAD = "warm-page-caches"
@@ -144,6 +145,11 @@ def reconciliation_view(categories: tuple[str, ...]) -> ReconciliationScreen:
     return reconciliation.reconciliation_screen(
         reconciliation_rows(), reporting=reporting_currency(), categories=categories
     )
+
+
+installations_screen = loader(
+    zendesk_screens.installations_screen, Group.INSTALLATIONS, ttl=120, show_spinner="Loading installations…"
+)
 
 
 def _warm(today: date) -> None:
